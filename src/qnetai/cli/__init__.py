@@ -1,0 +1,1 @@
+"""Thin command-line shell: each command parses, calls one library function, prints."""

@@ -1,0 +1,30 @@
+"""The list of command modules; each exposes ``register(app)``."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+#: Modules under ``qnetai.cli`` that add commands. Order is the order in ``--help``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "run_cmd",
+    "scenario_cmd",
+    "chain_cmd",
+    "physics_cmd",
+    "qkd_cmd",
+    "train_cmd",
+    "bench_cmd",
+)
+
+
+def register_all(app: typer.Typer) -> None:
+    """Import every command module that exists and let it register its commands."""
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"qnetai.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"qnetai.cli.{name}":
+                continue  # not built yet
+            raise
+        module.register(app)

@@ -1,0 +1,53 @@
+"""The ``qnetai`` command: a typer app to which every sub-command module attaches itself."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from qnetai import __version__
+from qnetai.cli import _registry
+from qnetai.cli._common import err_console
+from qnetai.errors import InputError
+
+app = typer.Typer(
+    name="qnetai",
+    help="AI-driven quantum networks: simulate, secure and control a 6G quantum network.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"qnetai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version_callback,
+        is_eager=True,
+    ),
+) -> None:
+    """AI-driven quantum networks: simulate, secure and control a 6G quantum network."""
+
+
+_registry.register_all(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning user errors into a clear message and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except InputError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

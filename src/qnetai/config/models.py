@@ -1,0 +1,250 @@
+"""Pydantic models of a scenario: the validated data every other layer reads.
+
+A scenario lists nodes and links explicitly, or names a topology builder whose
+defaults fill them in (``topology:``), or both (explicit entries are added to
+the built graph). Units are in the field names; times are SI seconds.
+
+Example:
+    >>> s = Scenario.model_validate({
+    ...     "name": "two-nodes",
+    ...     "nodes": [{"name": "A"}, {"name": "B"}],
+    ...     "links": [{"endpoints": ["A", "B"], "length_km": 20}],
+    ...     "traffic": {"requests": [{"source": "A", "destination": "B", "count": 5}]},
+    ... })
+    >>> s.links[0].attenuation_db_per_km
+    0.2
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0)]
+
+NodeKind = Literal["end_user", "repeater", "qkd_terminal", "ground_station", "satellite"]
+LinkKind = Literal["fibre", "free_space"]
+GenerationScheme = Literal["double_click", "single_click"]
+SwappingPolicy = Literal["swap_asap", "nested"]
+PurificationProtocol = Literal["none", "bbpssw", "dejmps"]
+TopologyBuilder = Literal["line", "ring", "star", "grid", "waxman"]
+ArrivalProcess = Literal["poisson", "periodic", "at_once"]
+
+
+class StrictModel(BaseModel):
+    """Base: unknown fields are errors, models are immutable, inf/NaN are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class MemorySpec(StrictModel):
+    """Quantum memory of a node. Give ``t_coh_s`` (depolarising) or ``t1_s``/``t2_s``."""
+
+    t_coh_s: PositiveFloat | None = Field(1.0, description="depolarising coherence time (s)")
+    t1_s: PositiveFloat | None = Field(None, description="amplitude-damping time T1 (s)")
+    t2_s: PositiveFloat | None = Field(None, description="dephasing time T2 (s)")
+    efficiency: Probability = Field(1.0, description="probability a stored qubit is retrieved")
+
+    @model_validator(mode="after")
+    def _t2_le_2t1(self) -> MemorySpec:
+        if self.t1_s is not None and self.t2_s is not None and self.t2_s > 2 * self.t1_s:
+            raise ValueError(f"t2_s={self.t2_s} > 2*t1_s={2 * self.t1_s} is unphysical")
+        return self
+
+
+class NodeSpec(StrictModel):
+    """A network node with a bank of memory qubits."""
+
+    name: str = Field(min_length=1)
+    kind: NodeKind = "repeater"
+    memory_qubits: Annotated[int, Field(ge=0, le=100_000)] = 10
+    memory: MemorySpec = MemorySpec()
+    position_km: tuple[float, float] | None = Field(None, description="(x, y) for drawings")
+
+
+class LossVariationSpec(StrictModel):
+    """Time-varying extra loss of a free-space link: a sinusoid in dB."""
+
+    period_s: PositiveFloat = 60.0
+    amplitude_db: NonNegativeFloat = 3.0
+    phase_rad: float = 0.0
+    update_s: PositiveFloat = Field(0.01, description="loss is piecewise-constant over this step")
+
+
+class FreeSpaceSpec(StrictModel):
+    """Geometry of a free-space (ground or satellite) optical link."""
+
+    tx_aperture_m: PositiveFloat = 0.1
+    rx_aperture_m: PositiveFloat = 0.3
+    wavelength_nm: PositiveFloat = 1550.0
+    atmospheric_attenuation_db_per_km: NonNegativeFloat = 0.1
+    atmosphere_thickness_km: NonNegativeFloat | None = Field(
+        None, description="km of path inside the atmosphere (None: the whole path)"
+    )
+    pointing_loss_db: NonNegativeFloat = 1.0
+    loss_variation: LossVariationSpec | None = None
+
+
+class LinkSpec(StrictModel):
+    """An elementary link generating heralded entanglement between two nodes."""
+
+    endpoints: tuple[str, str]
+    name: str | None = None
+    kind: LinkKind = "fibre"
+    length_km: NonNegativeFloat = 10.0
+    attenuation_db_per_km: NonNegativeFloat = 0.2
+    free_space: FreeSpaceSpec | None = None
+    scheme: GenerationScheme = "double_click"
+    bright_state_parameter: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.1
+    attempt_rate_hz: PositiveFloat | None = Field(
+        None, description="attempt rate; None: limited by the heralding round trip"
+    )
+    source_efficiency: Probability = 1.0
+    coupling_efficiency: Probability = 1.0
+    detector_efficiency: Probability = 0.9
+    dark_count_probability: Probability = Field(0.0, description="per detector per attempt")
+    raw_fidelity: Annotated[float, Field(ge=0.25, le=1.0)] = Field(
+        1.0, description="fidelity of the emitted state before link noise (visibility)"
+    )
+    multiplexing: Annotated[int, Field(ge=1, le=100_000)] = 1
+    success_probability: Probability | None = Field(
+        None, description="abstract model: fixed success probability per attempt, overriding physics"
+    )
+    qkd: bool = Field(False, description="this link also runs prepare-and-measure QKD")
+
+    @model_validator(mode="after")
+    def _check(self) -> LinkSpec:
+        a, b = self.endpoints
+        if a == b:
+            raise ValueError(f"endpoints must differ (got {a!r} twice)")
+        if self.kind == "free_space" and self.free_space is None:
+            object.__setattr__(self, "free_space", FreeSpaceSpec())
+        return self
+
+
+class PurificationSpec(StrictModel):
+    """Entanglement purification applied to elementary links before swapping."""
+
+    protocol: PurificationProtocol = "none"
+    rounds: Annotated[int, Field(ge=0, le=5)] = 1
+
+
+class OperationsSpec(StrictModel):
+    """Local operations at the nodes."""
+
+    swap_gate_fidelity: Probability = Field(1.0, description="two-qubit gate depolarising fidelity")
+    measurement_error: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+    swap_success_probability: Probability = 1.0
+    swapping_policy: SwappingPolicy = "swap_asap"
+    purification: PurificationSpec = PurificationSpec()
+    cutoff_s: PositiveFloat | None = Field(None, description="discard pairs stored longer")
+
+
+class ClassicalSpec(StrictModel):
+    """Classical communication: fibre delay from distance plus processing."""
+
+    speed_km_per_s: PositiveFloat = Field(2.0e5, description="speed of light in fibre")
+    processing_delay_s: NonNegativeFloat = 0.0
+
+
+class ArrivalSpec(StrictModel):
+    """When requests of a flow arrive."""
+
+    process: ArrivalProcess = "poisson"
+    rate_hz: PositiveFloat = 10.0
+    start_s: NonNegativeFloat = 0.0
+
+
+class RequestSpec(StrictModel):
+    """A flow of entanglement requests between two named nodes."""
+
+    source: str
+    destination: str
+    count: Annotated[int, Field(ge=1, le=10_000_000)] = 1
+    pairs_per_request: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    arrival: ArrivalSpec = ArrivalSpec()
+    min_fidelity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    timeout_s: PositiveFloat | None = Field(None, description="drop a request not served by then")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RequestSpec:
+        if self.source == self.destination:
+            raise ValueError(f"source and destination must differ (got {self.source!r})")
+        return self
+
+
+class RandomTrafficSpec(StrictModel):
+    """Requests between random pairs of nodes of the given kinds."""
+
+    count: Annotated[int, Field(ge=1, le=10_000_000)] = 100
+    rate_hz: PositiveFloat = 100.0
+    node_kinds: tuple[NodeKind, ...] = ("end_user", "qkd_terminal", "ground_station")
+    min_fidelity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    pairs_per_request: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    timeout_s: PositiveFloat | None = None
+
+
+class TrafficSpec(StrictModel):
+    """Explicit request flows and/or random traffic."""
+
+    requests: list[RequestSpec] = []
+    random: RandomTrafficSpec | None = None
+
+
+class ControllerSpec(StrictModel):
+    """The routing and allocation policy, by name (see ``qnetai.control``)."""
+
+    routing: str = Field("shortest-path", min_length=1)
+    path_metric: Literal["hops", "length_km"] = "hops"
+    max_concurrent_requests: Annotated[int, Field(ge=1)] | None = None
+
+
+class TopologySpec(StrictModel):
+    """A generated topology; ``node`` and ``link`` give the defaults of its elements."""
+
+    builder: TopologyBuilder
+    nodes: Annotated[int, Field(ge=2, le=1_000_000)] = 5
+    spacing_km: PositiveFloat = Field(20.0, description="line/ring/star/grid edge length")
+    rows: Annotated[int, Field(ge=1)] | None = None
+    area_km: PositiveFloat = Field(100.0, description="waxman: side of the square area")
+    waxman_alpha: PositiveFloat = 0.4
+    waxman_beta: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+    seed: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="builder seed (default: the scenario seed)"
+    )
+    end_user_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.0, description="share of nodes made end users (line: always the two ends)"
+    )
+    node: NodeSpec | None = Field(None, description="default node; its name is a prefix")
+    link: LinkSpec | None = Field(None, description="default link (its endpoints are ignored)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _template_placeholders(cls, data: Any) -> Any:
+        """Let the templates omit what the builder sets: ``node.name`` and ``link.endpoints``."""
+        if isinstance(data, dict):
+            node, link = data.get("node"), data.get("link")
+            if isinstance(node, dict) and "name" not in node:
+                data = {**data, "node": {**node, "name": "n"}}
+            if isinstance(link, dict) and "endpoints" not in link:
+                data = {**data, "link": {**link, "endpoints": ("a", "b")}}
+        return data
+
+
+class Scenario(StrictModel):
+    """A whole simulation: network, operations, traffic, controller, duration and seed."""
+
+    name: str = "scenario"
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    duration_s: PositiveFloat = 1.0
+    topology: TopologySpec | None = None
+    nodes: list[NodeSpec] = []
+    links: list[LinkSpec] = []
+    operations: OperationsSpec = OperationsSpec()
+    classical: ClassicalSpec = ClassicalSpec()
+    traffic: TrafficSpec = TrafficSpec()
+    controller: ControllerSpec = ControllerSpec()

@@ -1,0 +1,1 @@
+"""Quantum key distribution: pulse-level simulation, post-processing, analytic rates and bounds."""

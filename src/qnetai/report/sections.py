@@ -1,0 +1,191 @@
+"""Report sections: each takes a result and returns an HTML fragment ("" to leave it out).
+
+A result is a :class:`qnetai.sim.SimulationResult` or a :class:`qnetai.results.RunView`
+(same attributes). Later features add their own section functions and append them
+to :data:`DEFAULT_SECTIONS` (or pass ``sections=`` to :func:`qnetai.report.render_html`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from qnetai.report._html import card, esc, figure_html, fmt, section, table_html
+
+Section = Callable[[Any], str]
+
+MAX_TABLE_ROWS = 500
+MAX_BARS = 100
+
+
+def _col(table: Any, name: str) -> np.ndarray:
+    """A numeric column as a float array (nulls -> NaN)."""
+    if table.num_rows == 0:
+        return np.zeros(0)
+    return table.column(name).to_numpy(zero_copy_only=False).astype(float)
+
+
+def _layout(fig: Any, x: str, y: str) -> Any:
+    fig.update_layout(template="plotly_white", margin={"l": 50, "r": 20, "t": 30, "b": 50},
+                      xaxis_title=x, yaxis_title=y, bargap=0.05)
+    return fig
+
+
+def summary_section(result: Any) -> str:
+    """Summary cards: requests, throughput, fidelity, latency, memory, timing."""
+    s = result.summary
+    lat_ms = {k: (s.get(k) * 1e3 if s.get(k) is not None else None)
+              for k in ("mean_latency_s", "latency_p95_s")}
+    cards = [
+        card("requests served", f"{fmt(s.get('requests_served'))} / {fmt(s.get('requests_total'))}"),
+        card("pairs delivered", fmt(s.get("pairs_delivered")),
+             f"{fmt(s.get('pairs_per_s'))} pairs/s"),
+        card("mean fidelity", fmt(s.get("mean_fidelity")),
+             f"p05 {fmt(s.get('fidelity_p05'))} · p50 {fmt(s.get('fidelity_p50'))} · "
+             f"p95 {fmt(s.get('fidelity_p95'))}"),
+        card("mean latency", f"{fmt(lat_ms['mean_latency_s'])} ms",
+             f"p95 {fmt(lat_ms['latency_p95_s'])} ms"),
+        card("memory utilisation", fmt(s.get("mean_memory_utilisation"))),
+        card("simulated time", f"{fmt(s.get('simulated_s'))} s",
+             f"wall {fmt(s.get('wall_time_s'))} s · {fmt(s.get('events'))} events"),
+    ]
+    return section("summary", "Summary", f'<div class="cards">{"".join(cards)}</div>')
+
+
+def topology_section(result: Any) -> str:
+    """The network drawing with links coloured and sized by their pair rate."""
+    from qnetai.report.topology_plot import topology_figure
+
+    fig = topology_figure(result)
+    if fig is None:
+        body = '<p class="note">Network too large to lay out without node positions.</p>'
+    else:
+        body = ('<p class="note">Link colour and width: entanglement generation rate; hover a '
+                "link's diamond for its figures.</p>" + figure_html(fig, "fig-topology"))
+    return section("topology", "Topology", body)
+
+
+def _histogram(values: np.ndarray, *, bins: int, x: str, div_id: str, colour: str) -> str:
+    import plotly.graph_objects as go
+
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return '<p class="note">No data.</p>'
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        lo, hi = lo - 0.5 * max(abs(lo), 1e-6) * 0.01, hi + 0.5 * max(abs(hi), 1e-6) * 0.01
+    counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges), marker_color=colour,
+                           hovertemplate="%{x:.4g}: %{y}<extra></extra>"))
+    return figure_html(_layout(fig, x, "count"), div_id)
+
+
+def fidelity_section(result: Any) -> str:
+    """Histogram of delivered-pair fidelities."""
+    f = _col(result.deliveries, "fidelity")
+    body = _histogram(f, bins=40, x="fidelity", div_id="fig-fidelity", colour="#4c72b0")
+    return section("fidelity", "Fidelity of delivered pairs", body)
+
+
+def latency_section(result: Any) -> str:
+    """Histogram of delivery latencies (ms)."""
+    lat = _col(result.deliveries, "latency_s") * 1e3
+    body = _histogram(lat, bins=40, x="latency (ms)", div_id="fig-latency", colour="#dd8452")
+    return section("latency", "Latency of delivered pairs", body)
+
+
+def timeseries_section(result: Any) -> str:
+    """Deliveries per second and mean fidelity over simulated time."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    ts = result.timeseries
+    if ts.num_rows == 0:
+        return section("timeseries", "Deliveries over time", '<p class="note">No data.</p>')
+    start, end = _col(ts, "bin_start_s"), _col(ts, "bin_end_s")
+    width = np.where(end > start, end - start, np.nan)
+    rate = _col(ts, "deliveries") / width
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Bar(x=(start + end) / 2, y=rate, width=width, name="deliveries / s",
+                         marker_color="#4c72b0", opacity=0.75), secondary_y=False)
+    fig.add_trace(go.Scatter(x=(start + end) / 2, y=_col(ts, "mean_fidelity"), name="mean fidelity",
+                             mode="lines+markers", line={"color": "#c44e52"}), secondary_y=True)
+    _layout(fig, "simulated time (s)", "deliveries / s")
+    fig.update_yaxes(title_text="mean fidelity", secondary_y=True)
+    fig.update_layout(legend={"orientation": "h", "y": 1.1})
+    return section("timeseries", "Deliveries over time", figure_html(fig, "fig-timeseries"))
+
+
+LINK_COLUMNS = ("link", "a", "b", "kind", "length_km", "p_success", "attempt_s",
+                "pairs_generated", "pairs_consumed", "pairs_discarded", "rate_hz")
+
+
+def links_section(result: Any) -> str:
+    """Per-link table (highest rate first)."""
+    rows = sorted(result.links.to_pylist(), key=lambda r: -(r.get("rate_hz") or 0.0))
+    note = ""
+    if len(rows) > MAX_TABLE_ROWS:
+        note = f'<p class="note">Top {MAX_TABLE_ROWS} of {len(rows)} links by rate.</p>'
+        rows = rows[:MAX_TABLE_ROWS]
+    cols = [c for c in LINK_COLUMNS if c in result.links.column_names]
+    body = note + table_html(cols, ([r[c] for c in cols] for r in rows))
+    return section("links", "Links", body)
+
+
+def memory_section(result: Any) -> str:
+    """Bar chart of the mean memory utilisation of every node."""
+    import plotly.graph_objects as go
+
+    nodes = result.nodes
+    if nodes.num_rows == 0:
+        return section("memory", "Memory utilisation", '<p class="note">No data.</p>')
+    names = [str(n) for n in nodes.column("node").to_pylist()]
+    util = _col(nodes, "mean_memory_utilisation")
+    peak = _col(nodes, "peak_memory_used")
+    qubits = _col(nodes, "memory_qubits")
+    order = np.arange(len(names))
+    note = ""
+    if len(names) > MAX_BARS:
+        order = np.argsort(-np.nan_to_num(util))[:MAX_BARS]
+        note = f'<p class="note">The {MAX_BARS} busiest of {len(names)} nodes.</p>'
+    fig = go.Figure(go.Bar(
+        x=[names[i] for i in order], y=util[order], marker_color="#55a868",
+        customdata=np.stack([peak[order], qubits[order]], axis=1),
+        hovertemplate="%{x}: %{y:.3f}<br>peak %{customdata[0]} of %{customdata[1]} qubits"
+                      "<extra></extra>",
+    ))
+    _layout(fig, "node", "mean memory utilisation")
+    fig.update_yaxes(range=[0, max(1.0, float(np.nanmax(util)) if util.size else 1.0)])
+    return section("memory", "Memory utilisation", note + figure_html(fig, "fig-memory"))
+
+
+def scenario_section(result: Any) -> str:
+    """Key scenario settings (the full resolved scenario is in scenario.yaml)."""
+    sc = result.scenario
+    ops = sc.operations
+    rows = [
+        ("name", sc.name), ("seed", sc.seed), ("duration_s", sc.duration_s),
+        ("nodes", len(sc.nodes)), ("links", len(sc.links)),
+        ("routing", sc.controller.routing), ("path metric", sc.controller.path_metric),
+        ("swapping policy", ops.swapping_policy), ("purification", ops.purification.protocol),
+        ("cutoff_s", ops.cutoff_s if ops.cutoff_s is not None else "none"),
+    ]
+    return section("scenario", "Scenario", table_html(("setting", "value"), rows))
+
+
+#: The report, in order. Append new section functions here (or pass ``sections=``).
+DEFAULT_SECTIONS: tuple[Section, ...] = (
+    summary_section,
+    topology_section,
+    fidelity_section,
+    latency_section,
+    timeseries_section,
+    links_section,
+    memory_section,
+    scenario_section,
+)
+
+__all__ = ["DEFAULT_SECTIONS", "Section", "esc"]

@@ -1,0 +1,67 @@
+"""Read a run folder back: summary, run metadata, scenario and the Parquet tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from qnetai.errors import InputError
+from qnetai.results.writer import RUN_FILE, SCENARIO_FILE, SUMMARY_FILE, table_file
+from qnetai.sim.result import TABLE_NAMES
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A run folder loaded into memory; has the attributes of a ``SimulationResult``.
+
+    ``scenario`` is the resolved :class:`qnetai.config.models.Scenario` (validated
+    from ``scenario.yaml``), so :func:`qnetai.report.render_html` accepts a view too.
+    """
+
+    path: Path
+    summary: dict[str, Any]
+    meta: dict[str, Any]
+    scenario: Any
+    requests: pa.Table
+    deliveries: pa.Table
+    links: pa.Table
+    nodes: pa.Table
+    timeseries: pa.Table
+    extra_tables: dict[str, pa.Table] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The five standard tables by name."""
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+
+def read_run(path: str | Path) -> RunView:
+    """Load the run folder at ``path``.
+
+    Example:
+        >>> run = read_run("runs/metro-6g-20250102T030405Z-seed0")  # doctest: +SKIP
+        >>> run.summary["mean_fidelity"], run.deliveries.num_rows  # doctest: +SKIP
+    """
+    import yaml
+
+    from qnetai.config.models import Scenario
+
+    path = Path(path)
+    if not (path / SUMMARY_FILE).is_file():
+        raise InputError(f"run: {path} is not a qnetai run folder (no {SUMMARY_FILE})")
+    summary = json.loads((path / SUMMARY_FILE).read_text())
+    meta_file = path / RUN_FILE
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    scenario = Scenario.model_validate(yaml.safe_load((path / SCENARIO_FILE).read_text()))
+    tables = {name: pq.read_table(path / table_file(name)) for name in TABLE_NAMES}
+    extra = {
+        p.stem: pq.read_table(p)
+        for p in sorted(path.glob("*.parquet"))
+        if p.stem not in TABLE_NAMES
+    }
+    return RunView(path=path, summary=summary, meta=meta, scenario=scenario, extra_tables=extra,
+                   **tables)

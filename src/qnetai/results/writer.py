@@ -1,0 +1,168 @@
+"""Write a simulation result to a run folder, atomically, and record it in the catalogue.
+
+A run folder holds one Parquet file per table (``requests.parquet``,
+``deliveries.parquet``, ``links.parquet``, ``nodes.parquet``,
+``timeseries.parquet``), ``summary.json``, ``run.json`` (the run's identity and
+file list), the resolved scenario as ``scenario.yaml`` and, unless disabled,
+``report.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import yaml
+
+from qnetai import __version__
+from qnetai.results._atomic import atomic_directory, check_target, write_bytes, write_file
+from qnetai.results.catalogue import record_run
+from qnetai.sim.result import TABLE_NAMES
+
+SUMMARY_FILE = "summary.json"
+RUN_FILE = "run.json"
+SCENARIO_FILE = "scenario.yaml"
+REPORT_FILE = "report.html"
+
+
+def table_file(name: str) -> str:
+    """The file name of table ``name`` inside a run folder."""
+    return f"{name}.parquet"
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with numpy scalars/arrays turned into Python values and NaN/inf into None."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, str):  # numpy scalar or array
+        return jsonable(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n").encode()
+
+
+def scenario_yaml(scenario: Any) -> str:
+    """The scenario as YAML text that :func:`qnetai.config.load_scenario` reads back."""
+    data = scenario.model_dump(mode="json")
+    header = f"# resolved scenario written by qnetai {__version__}\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return slug or "scenario"
+
+
+def default_run_dir(
+    scenario_name: str, seed: int, *, root: str | Path = "runs", now: datetime | None = None
+) -> Path:
+    """``root/<scenario-name>-<UTC timestamp>-seed<K>``; a ``-2``, ``-3``... suffix avoids clashes.
+
+    Example:
+        >>> default_run_dir("metro-6g", 3, now=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
+        PosixPath('runs/metro-6g-20250102T030405Z-seed3')
+    """
+    now = now or datetime.now(UTC)
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = Path(root) / f"{_slug(scenario_name)}-{stamp}-seed{int(seed)}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    return path
+
+
+def write_run(
+    result: Any,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    report: bool = True,
+    catalogue: bool = True,
+    started_at: datetime | None = None,
+    run_id: str | None = None,
+) -> Path:
+    """Write ``result`` (a :class:`qnetai.sim.SimulationResult`) to ``out_dir``; returns its path.
+
+    Everything is written into a temporary sibling folder, fsynced, then renamed
+    into place, so an error or interrupt leaves neither a partial folder nor a
+    catalogue row. A non-empty ``out_dir`` raises :class:`qnetai.errors.InputError`
+    unless ``overwrite``, which replaces it. With ``catalogue`` a row goes into
+    ``out_dir/../catalogue.duckdb`` once the folder is in place.
+
+    Example:
+        >>> from qnetai.sim import simulate
+        >>> path = write_run(simulate(scenario, seed=1), "runs/demo")  # doctest: +SKIP
+    """
+    out_dir = Path(out_dir).absolute()
+    check_target(out_dir, overwrite=overwrite)  # fail before any work
+    summary = dict(result.summary)
+    scenario = result.scenario
+    if started_at is None:
+        wall = summary.get("wall_time_s") or 0.0
+        started_at = datetime.now(UTC) - timedelta(seconds=float(wall))
+    run_id = run_id or uuid.uuid4().hex[:16]
+    html = None
+    if report:
+        from qnetai.report import render_html
+
+        html = render_html(result)
+
+    files: list[str] = []
+    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+        rows: dict[str, int] = {}
+        for name in TABLE_NAMES:
+            table = getattr(result, name)
+            write_file(tmp / table_file(name), lambda f, t=table: pq.write_table(t, f))
+            files.append(table_file(name))
+            rows[name] = table.num_rows
+        write_bytes(tmp / SUMMARY_FILE, _json_bytes(summary))
+        write_bytes(tmp / SCENARIO_FILE, scenario_yaml(scenario).encode())
+        files += [SUMMARY_FILE, SCENARIO_FILE]
+        if html is not None:
+            write_bytes(tmp / REPORT_FILE, html.encode())
+            files.append(REPORT_FILE)
+        meta = {
+            "run_id": run_id,
+            "scenario": scenario.name,
+            "seed": scenario.seed,
+            "started_at": started_at.astimezone(UTC).isoformat(),
+            "qnetai_version": __version__,
+            "rows": rows,
+            "files": [*files, RUN_FILE],
+        }
+        write_bytes(tmp / RUN_FILE, _json_bytes(meta))
+
+    if catalogue:
+        record_run(
+            out_dir.parent,
+            {
+                "run_id": run_id,
+                "scenario": scenario.name,
+                "seed": scenario.seed,
+                "started_at": started_at,
+                "wall_time_s": summary.get("wall_time_s"),
+                "simulated_s": summary.get("simulated_s"),
+                "requests_served": summary.get("requests_served"),
+                "pairs_delivered": summary.get("pairs_delivered"),
+                "mean_fidelity": summary.get("mean_fidelity"),
+                "path": str(out_dir),
+            },
+        )
+    return out_dir
