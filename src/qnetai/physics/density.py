@@ -109,7 +109,7 @@ def partial_trace(rho: ArrayLike, keep: Sequence[int], n: int) -> NDArray[np.com
     spec = f"...{rows}{cols}->...{out}"
     r = np.einsum(spec, t)
     d = 2 ** len(keep)
-    return r.reshape(batch_shape + (d, d))
+    return r.reshape((*batch_shape, d, d))
 
 
 def kron_states(*rhos: ArrayLike) -> NDArray[np.complex128]:
@@ -119,7 +119,7 @@ def kron_states(*rhos: ArrayLike) -> NDArray[np.complex128]:
         r_arr = np.asarray(r, dtype=np.complex128)
         out = np.einsum("...ij,...kl->...ikjl", out, r_arr)
         s = out.shape
-        out = out.reshape(s[:-4] + (s[-4] * s[-3], s[-2] * s[-1]))
+        out = out.reshape((*s[:-4], s[-4] * s[-3], s[-2] * s[-1]))
     return out
 
 

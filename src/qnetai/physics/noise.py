@@ -29,25 +29,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from qnetai.errors import InputError
+from qnetai.physics._checks import non_negative, positive
 from qnetai.physics.bell import bell_to_correlations, correlations_to_bell, validate_bell
 
 Qubits = Literal["a", "b", "both"]
 
 
-def _non_negative(name: str, value: ArrayLike) -> NDArray[np.float64]:
-    arr = np.asarray(value, dtype=np.float64)
-    if np.any(~(arr >= 0)):
-        raise InputError(f"{name} must be >= 0 (got {arr[~(arr >= 0)].flat[0]!r})")
-    return arr
-
-
 def _positive_or_none(name: str, value: ArrayLike | None) -> NDArray[np.float64] | None:
-    if value is None:
-        return None
-    arr = np.asarray(value, dtype=np.float64)
-    if np.any(~(arr > 0)):
-        raise InputError(f"{name} must be > 0 or None (got {arr[~(arr > 0)].flat[0]!r})")
-    return arr
+    return None if value is None else positive(name, value)
 
 
 def decay_werner_parameter(
@@ -62,7 +51,7 @@ def decay_werner_parameter(
         0.3311
     """
     w_arr = np.asarray(w, dtype=np.float64)
-    dt = _non_negative("dt_s", dt_s)
+    dt = non_negative("dt_s", dt_s)
     t_coh = _positive_or_none("t_coh_s", t_coh_s)
     if t_coh is None:
         return w_arr * np.ones_like(dt)
@@ -80,7 +69,7 @@ def depolarise(p: ArrayLike, dt_s: ArrayLike, t_coh_s: ArrayLike | None) -> NDAr
         [1.0, 0.0, 0.0, 0.0]
     """
     arr = validate_bell(p)
-    dt = _non_negative("dt_s", dt_s)
+    dt = non_negative("dt_s", dt_s)
     t_coh = _positive_or_none("t_coh_s", t_coh_s)
     if t_coh is None:
         return arr * np.ones_like(dt)[..., None]
@@ -103,7 +92,7 @@ def t1_t2_factors(
         >>> round(float(g), 4), round(float(c), 4)
         (0.6321, 0.6065)
     """
-    dt = _non_negative("dt_s", dt_s)
+    dt = non_negative("dt_s", dt_s)
     t1 = _positive_or_none("t1_s", t1_s)
     t2 = _positive_or_none("t2_s", t2_s)
     if t1 is not None and t2 is not None and np.any(t2 > 2.0 * t1 * (1 + 1e-12)):
@@ -115,7 +104,8 @@ def t1_t2_factors(
         coherence = np.exp(-dt / (2.0 * t1))
     else:
         coherence = np.ones_like(dt)
-    return np.asarray(gamma * np.ones_like(coherence)), np.asarray(coherence * np.ones_like(gamma))
+    gamma, coherence = np.broadcast_arrays(gamma, coherence)
+    return gamma.astype(np.float64), coherence.astype(np.float64)
 
 
 def t1_t2_noise(
@@ -133,7 +123,7 @@ def t1_t2_noise(
 
     Example:
         >>> t1_t2_noise([1, 0, 0, 0], 1.0, t2_s=1.0, qubits="a").round(4).tolist()
-        [0.8161, 0.0, 0.0, 0.1839]
+        [0.6839, 0.0, 0.0, 0.3161]
     """
     if qubits not in ("a", "b", "both"):
         raise InputError(f"qubits must be 'a', 'b' or 'both' (got {qubits!r})")
