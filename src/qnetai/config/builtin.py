@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from qnetai.config.models import Scenario
@@ -35,7 +35,7 @@ def builtin_scenario_text(name: str = "metro-6g") -> str:
     return resources.files("qnetai").joinpath("data", filename).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin_scenario(name: str = "metro-6g") -> Scenario:
     """A built-in scenario, validated (scenarios are immutable, so the result is cached)."""
     from qnetai.config.loader import scenario_from_text

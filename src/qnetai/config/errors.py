@@ -154,12 +154,12 @@ def input_error_from_validation(
 
 def input_error_from_lines(lines: Sequence[str], *, source: str | Path | None = None) -> InputError:
     """An :class:`InputError` whose message is a header plus one indented line per problem."""
-    where = f"{source}" if source is not None else "scenario"
+    where = f" {source}" if source is not None else ""
     count = len(lines)
     if count == 1:
-        return InputError(f"invalid scenario {where}: {lines[0]}")
+        return InputError(f"invalid scenario{where}: {lines[0]}")
     shown = list(lines[:_MAX_LINES])
     if count > _MAX_LINES:
         shown.append(f"... and {count - _MAX_LINES} more")
     body = "\n".join(f"  {line}" for line in shown)
-    return InputError(f"invalid scenario {where}: {count} problems\n{body}")
+    return InputError(f"invalid scenario{where}: {count} problems\n{body}")

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,18 @@ JSON_SUFFIXES = (".json",)
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """Safe YAML loader that refuses a key given twice in one mapping."""
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # "<<: *anchor" keys may be overridden by the mapping's own keys
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             mark = key_node.start_mark
@@ -52,7 +58,7 @@ _UniqueKeyLoader.add_constructor(
 def _yaml_locator(text: str) -> Locator | None:
     """Map a field path to ``line L, column C`` of the YAML text (None if it cannot be parsed)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_SafeLoader)
     except yaml.YAMLError:
         return None
     if root is None:
@@ -84,7 +90,7 @@ def _parse(text: str, *, source: str, as_json: bool) -> Any:
                 f"{source}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg}"
             ) from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     except yaml.MarkedYAMLError as exc:
@@ -96,7 +102,9 @@ def _parse(text: str, *, source: str, as_json: bool) -> Any:
         raise InputError(f"{source}: YAML syntax error: {exc}") from None
 
 
-def _validate(data: Any, *, source: str | None, locate: Locator | None) -> Scenario:
+def _validate(
+    data: Any, *, source: str | None, locator: Callable[[], Locator | None] | None
+) -> Scenario:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -108,6 +116,7 @@ def _validate(data: Any, *, source: str | None, locate: Locator | None) -> Scena
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
+        locate = locator() if locator is not None else None  # parse positions only on error
         raise input_error_from_validation(exc, source=source, locate=locate) from None
 
 
@@ -118,7 +127,7 @@ def scenario_from_dict(data: dict[str, Any], *, source: str | None = None) -> Sc
         >>> scenario_from_dict({"nodes": [{"name": "A"}]}).nodes[0].kind
         'repeater'
     """
-    return _validate(data, source=source, locate=None)
+    return _validate(data, source=source, locator=None)
 
 
 def scenario_from_text(text: str, *, fmt: str = "yaml", source: str = "<text>") -> Scenario:
@@ -126,8 +135,8 @@ def scenario_from_text(text: str, *, fmt: str = "yaml", source: str = "<text>") 
     if fmt not in ("yaml", "json"):
         raise InputError(f"fmt must be 'yaml' or 'json' (got {fmt!r})")
     data = _parse(text, source=source, as_json=fmt == "json")
-    locate = _yaml_locator(text) if fmt == "yaml" else None
-    return _validate(data, source=source, locate=locate)
+    locator = (lambda: _yaml_locator(text)) if fmt == "yaml" else None
+    return _validate(data, source=source, locator=locator)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -164,7 +173,8 @@ def scenario_to_dict(scenario: Scenario, *, include_defaults: bool = False) -> d
 def scenario_to_yaml(scenario: Scenario, *, include_defaults: bool = False) -> str:
     """YAML text of ``scenario``, fields in model order; loading it gives an equal scenario."""
     data = scenario_to_dict(scenario, include_defaults=include_defaults)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def dump_scenario(scenario: Scenario, path: str | Path, *, include_defaults: bool = False) -> None:
@@ -185,5 +195,5 @@ def scenario_json_schema() -> dict[str, Any]:
     """The JSON schema of a scenario file (draft 2020-12, as pydantic writes it)."""
     schema = Scenario.model_json_schema(mode="validation")
     schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
-    schema.setdefault("title", "qnetai scenario")
+    schema["title"] = "qnetai scenario"
     return schema

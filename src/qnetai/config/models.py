@@ -111,7 +111,8 @@ class LinkSpec(StrictModel):
     )
     multiplexing: Annotated[int, Field(ge=1, le=100_000)] = 1
     success_probability: Probability | None = Field(
-        None, description="abstract model: fixed success probability per attempt, overriding physics"
+        None,
+        description="abstract model: fixed success probability per attempt, overriding physics",
     )
     qkd: bool = Field(False, description="this link also runs prepare-and-measure QKD")
 

@@ -2,8 +2,7 @@
 
 Every builder returns ``(nodes, links)``: ``NodeSpec`` copies of a template node named
 ``{prefix}{i}`` with ``position_km`` set, and ``LinkSpec`` copies of a template link whose
-``length_km`` is the Euclidean distance between the endpoints' positions. Link names are left
-unset (``resolve`` names them ``a-b``).
+``length_km`` is the Euclidean distance between the endpoints' positions, named ``a-b``.
 
 Example:
     >>> nodes, links = ring(6, spacing_km=10.0)
@@ -14,15 +13,18 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import ConvexHull, QhullError
 
 from qnetai.config.models import LinkSpec, NodeSpec, TopologySpec
 from qnetai.errors import InputError
 
+M = TypeVar("M", NodeSpec, LinkSpec)
 Built = tuple[list[NodeSpec], list[LinkSpec]]
 
 DEFAULT_NODE = NodeSpec(name="n")
@@ -58,6 +60,31 @@ def _spread(preference: Sequence[int], k: int) -> list[int]:
     return [preference[i] for i in picks]
 
 
+def _copies(template: M, updates: Iterable[dict[str, Any]]) -> list[M]:
+    """Copies of a validated frozen model with fields replaced, without re-validation.
+
+    Equivalent to ``template.model_copy(update=u)`` for each ``u`` (which must hold values
+    already valid for the fields), about three times faster: Waxman graphs of a few thousand
+    nodes have hundreds of thousands of links.
+    """
+    cls = type(template)
+    base = dict(template.__dict__)
+    fields_set: set[str] | None = None
+    new, setattr_ = cls.__new__, object.__setattr__
+    extra, private = template.__pydantic_extra__, template.__pydantic_private__
+    out = []
+    for update in updates:
+        if fields_set is None:
+            fields_set = set(template.model_fields_set) | set(update)
+        obj = new(cls)
+        setattr_(obj, "__dict__", {**base, **update})
+        setattr_(obj, "__pydantic_fields_set__", fields_set)
+        setattr_(obj, "__pydantic_extra__", extra)
+        setattr_(obj, "__pydantic_private__", private)
+        out.append(obj)
+    return out
+
+
 def assemble(
     positions_km: np.ndarray,
     edges: np.ndarray,
@@ -77,23 +104,25 @@ def assemble(
     e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     names = [f"{template_node.name}{i}" for i in range(len(pos))]
     chosen = set(int(i) for i in end_users)
-    nodes = [
-        template_node.model_copy(
-            update={
+    nodes = _copies(
+        template_node,
+        (
+            {
                 "name": names[i],
                 "position_km": (x, y),
                 "kind": "end_user" if i in chosen else template_node.kind,
             }
-        )
-        for i, (x, y) in enumerate(pos.tolist())
-    ]
+            for i, (x, y) in enumerate(pos.tolist())
+        ),
+    )
     lengths = np.round(np.hypot(*(pos[e[:, 0]] - pos[e[:, 1]]).T), _DECIMALS)
-    links = [
-        template_link.model_copy(
-            update={"endpoints": (names[a], names[b]), "length_km": d, "name": None}
-        )
-        for (a, b), d in zip(e.tolist(), lengths.tolist(), strict=True)
-    ]
+    links = _copies(
+        template_link,
+        (
+            {"endpoints": (names[a], names[b]), "length_km": d, "name": f"{names[a]}-{names[b]}"}
+            for (a, b), d in zip(e.tolist(), lengths.tolist(), strict=True)
+        ),
+    )
     return nodes, links
 
 
@@ -151,8 +180,10 @@ def star(
     link: LinkSpec | None = None,
     end_user_fraction: float = 0.0,
 ) -> Built:
-    """A hub ``n0`` with ``n - 1`` leaves on a circle of radius ``spacing_km`` (leaves first
-    become end users)."""
+    """A hub ``n0`` with ``n - 1`` leaves on a circle of radius ``spacing_km``.
+
+    Leaves become end users first (the hub only if every node must be one).
+    """
     _check_n(n)
     _check_positive("spacing_km", spacing_km)
     leaves = n - 1
@@ -175,8 +206,10 @@ def grid(
     link: LinkSpec | None = None,
     end_user_fraction: float = 0.0,
 ) -> Built:
-    """A square lattice filled row by row (``rows`` default: about ``sqrt(n)``; the last row
-    may be partial)."""
+    """A square lattice of ``n`` nodes filled row by row; the last row may be partial.
+
+    ``rows`` defaults to about ``sqrt(n)``; neighbours are ``spacing_km`` apart.
+    """
     _check_n(n)
     _check_positive("spacing_km", spacing_km)
     if rows is None:
@@ -208,21 +241,35 @@ def waxman_edges(
     """
     pos = np.asarray(positions_km, dtype=float)
     n = len(pos)
-    block = max(1, 2_000_000 // max(n, 1))
-    span = 0.0
-    for s in range(0, n, block):
-        d = np.hypot(*(pos[s : s + block, None, :] - pos[None, :, :]).transpose(2, 0, 1))
-        span = max(span, float(d.max(initial=0.0)))
+    span = _diameter(pos)
     scale = alpha * span if span > 0 else 1.0
-    found = []
+    block = max(1, 1_000_000 // max(n, 1))
+    found = [np.zeros((0, 2), dtype=np.int64)]
     for s in range(0, n, block):
         rows = np.arange(s, min(s + block, n))
-        d = np.hypot(*(pos[rows, None, :] - pos[None, :, :]).transpose(2, 0, 1))
+        cols = np.arange(s, n)  # the upper triangle only
+        d = np.hypot(*(pos[rows, None, :] - pos[None, cols, :]).transpose(2, 0, 1))
         u = rng.random(d.shape)
-        keep = (u < beta * np.exp(-d / scale)) & (np.arange(n)[None, :] > rows[:, None])
+        keep = (u < beta * np.exp(-d / scale)) & (cols[None, :] > rows[:, None])
         i, j = np.nonzero(keep)
-        found.append(np.stack([rows[i], j], axis=1))
-    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+        found.append(np.stack([rows[i], cols[j]], axis=1))
+    return np.concatenate(found)
+
+
+def _diameter(pos: np.ndarray) -> float:
+    """Largest distance between two points (over the convex hull when there is one)."""
+    if len(pos) < 2:
+        return 0.0
+    # collinear points: the extremes in x and y hold the two farthest apart
+    extremes = pos[[pos[:, 0].argmin(), pos[:, 0].argmax(), pos[:, 1].argmin(), pos[:, 1].argmax()]]
+    candidates = pos if len(pos) <= 4 else extremes
+    if len(pos) > 4:
+        try:
+            candidates = pos[ConvexHull(pos).vertices]
+        except QhullError:  # all points on a line (or repeated)
+            candidates = extremes
+    diff = candidates[:, None, :] - candidates[None, :, :]
+    return float(np.sqrt((diff**2).sum(axis=-1)).max())
 
 
 def connect_components(positions_km: np.ndarray, edges: np.ndarray) -> np.ndarray:
