@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from qnetai.report._html import card, esc, figure_html, fmt, section, table_html
+from qnetai.report._html import card, figure_html, fmt, section, table_html
 
 Section = Callable[[Any], str]
 
@@ -39,7 +39,8 @@ def summary_section(result: Any) -> str:
     lat_ms = {k: (s.get(k) * 1e3 if s.get(k) is not None else None)
               for k in ("mean_latency_s", "latency_p95_s")}
     cards = [
-        card("requests served", f"{fmt(s.get('requests_served'))} / {fmt(s.get('requests_total'))}"),
+        card("requests served",
+             f"{fmt(s.get('requests_served'))} / {fmt(s.get('requests_total'))}"),
         card("pairs delivered", fmt(s.get("pairs_delivered")),
              f"{fmt(s.get('pairs_per_s'))} pairs/s"),
         card("mean fidelity", fmt(s.get("mean_fidelity")),
@@ -188,4 +189,3 @@ DEFAULT_SECTIONS: tuple[Section, ...] = (
     scenario_section,
 )
 
-__all__ = ["DEFAULT_SECTIONS", "Section", "esc"]

@@ -1,4 +1,4 @@
-"""The network drawing: nodes at ``position_km`` (or a seeded spring layout), links coloured by rate."""
+"""The network drawing: nodes at ``position_km`` (or a seeded spring layout), links by rate."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def _is_nonempty_dir(path: Path) -> bool:
     return path.is_dir() and any(path.iterdir())
 
 
-def check_target(out_dir: Path, *, overwrite: bool) -> None:
+def check_out_dir(out_dir: Path, *, overwrite: bool) -> None:
     """Raise :class:`InputError` if ``out_dir`` cannot receive a run folder."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"out_dir: {out_dir} exists and is not a directory")
@@ -78,7 +78,7 @@ def atomic_directory(out_dir: Path, *, overwrite: bool = False) -> Iterator[Path
         ...     write_bytes(tmp / "a.txt", b"hi")
     """
     out_dir = Path(out_dir).absolute()
-    check_target(out_dir, overwrite=overwrite)
+    check_out_dir(out_dir, overwrite=overwrite)
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:12]
@@ -87,7 +87,7 @@ def atomic_directory(out_dir: Path, *, overwrite: bool = False) -> Iterator[Path
     try:
         yield tmp
         fsync_dir(tmp)
-        check_target(out_dir, overwrite=overwrite)  # it may have appeared meanwhile
+        check_out_dir(out_dir, overwrite=overwrite)  # it may have appeared meanwhile
         if _is_nonempty_dir(out_dir):
             trash = parent / f"{TRASH_PREFIX}{out_dir.name}-{tag}"
             os.rename(out_dir, trash)

@@ -46,9 +46,7 @@ def read_run(path: str | Path) -> RunView:
         >>> run = read_run("runs/metro-6g-20250102T030405Z-seed0")  # doctest: +SKIP
         >>> run.summary["mean_fidelity"], run.deliveries.num_rows  # doctest: +SKIP
     """
-    import yaml
-
-    from qnetai.config.models import Scenario
+    from qnetai.config import load_scenario
 
     path = Path(path)
     if not (path / SUMMARY_FILE).is_file():
@@ -56,7 +54,7 @@ def read_run(path: str | Path) -> RunView:
     summary = json.loads((path / SUMMARY_FILE).read_text())
     meta_file = path / RUN_FILE
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-    scenario = Scenario.model_validate(yaml.safe_load((path / SCENARIO_FILE).read_text()))
+    scenario = load_scenario(path / SCENARIO_FILE)
     tables = {name: pq.read_table(path / table_file(name)) for name in TABLE_NAMES}
     extra = {
         p.stem: pq.read_table(p)

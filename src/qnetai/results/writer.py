@@ -18,17 +18,25 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-import yaml
 
 from qnetai import __version__
-from qnetai.results._atomic import atomic_directory, check_target, write_bytes, write_file
-from qnetai.results.catalogue import record_run
+from qnetai.errors import QnetaiError
+from qnetai.results._atomic import atomic_directory, check_out_dir, write_bytes, write_file
+from qnetai.results.catalogue import CATALOGUE_NAME, record_run
 from qnetai.sim.result import TABLE_NAMES
 
 SUMMARY_FILE = "summary.json"
 RUN_FILE = "run.json"
 SCENARIO_FILE = "scenario.yaml"
 REPORT_FILE = "report.html"
+
+
+class CatalogueError(QnetaiError):
+    """The run folder was written but its catalogue row could not be recorded."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 def table_file(name: str) -> str:
@@ -59,9 +67,10 @@ def _json_bytes(obj: Any) -> bytes:
 
 def scenario_yaml(scenario: Any) -> str:
     """The scenario as YAML text that :func:`qnetai.config.load_scenario` reads back."""
-    data = scenario.model_dump(mode="json")
+    from qnetai.config import scenario_to_yaml
+
     header = f"# resolved scenario written by qnetai {__version__}\n"
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return header + scenario_to_yaml(scenario, include_defaults=True)
 
 
 def _slug(text: str) -> str:
@@ -104,14 +113,15 @@ def write_run(
     into place, so an error or interrupt leaves neither a partial folder nor a
     catalogue row. A non-empty ``out_dir`` raises :class:`qnetai.errors.InputError`
     unless ``overwrite``, which replaces it. With ``catalogue`` a row goes into
-    ``out_dir/../catalogue.duckdb`` once the folder is in place.
+    ``out_dir/../catalogue.duckdb`` once the folder is in place; if that fails,
+    :class:`CatalogueError` (carrying ``path``) is raised and the folder stays.
 
     Example:
         >>> from qnetai.sim import simulate
         >>> path = write_run(simulate(scenario, seed=1), "runs/demo")  # doctest: +SKIP
     """
     out_dir = Path(out_dir).absolute()
-    check_target(out_dir, overwrite=overwrite)  # fail before any work
+    check_out_dir(out_dir, overwrite=overwrite)  # fail before any work
     summary = dict(result.summary)
     scenario = result.scenario
     if started_at is None:
@@ -150,6 +160,14 @@ def write_run(
         write_bytes(tmp / RUN_FILE, _json_bytes(meta))
 
     if catalogue:
+        _record(out_dir, run_id, scenario, summary, started_at)
+    return out_dir
+
+
+def _record(
+    out_dir: Path, run_id: str, scenario: Any, summary: dict[str, Any], started_at: datetime
+) -> None:
+    try:
         record_run(
             out_dir.parent,
             {
@@ -165,4 +183,8 @@ def write_run(
                 "path": str(out_dir),
             },
         )
-    return out_dir
+    except Exception as exc:
+        raise CatalogueError(
+            f"run written to {out_dir}, but the catalogue {out_dir.parent / CATALOGUE_NAME} "
+            f"could not be updated ({exc})", out_dir,
+        ) from exc

@@ -1,0 +1,203 @@
+"""``qnetai run``: simulate a scenario, write its run folder, print a summary. ``qnetai runs``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+SCENARIO_HELP = "Scenario file (YAML/JSON) or built-in name (metro-6g, ...)."
+
+
+def _prepare_scenario(name_or_path: str, seed: int | None, duration_s: float | None) -> Any:
+    """Load the scenario and apply the command-line overrides (validated again)."""
+    from qnetai.config import load_scenario, scenario_from_dict
+    from qnetai.errors import InputError
+
+    scenario = load_scenario(name_or_path)
+    if duration_s is not None and not duration_s > 0:
+        raise InputError(f"--duration-s must be > 0 (got {duration_s})")
+    update: dict[str, Any] = {}
+    if seed is not None:
+        update["seed"] = seed
+    if duration_s is not None:
+        update["duration_s"] = duration_s
+    if update:
+        data = scenario.model_dump(mode="json", exclude_unset=False)
+        scenario = scenario_from_dict({**data, **update}, source="command line")
+    return scenario
+
+
+def _simulate(scenario: Any, *, show_progress: bool) -> Any:
+    from qnetai.sim import simulate
+
+    if not show_progress:
+        return simulate(scenario, seed=scenario.seed)
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from qnetai.cli._common import console
+
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+               TaskProgressColumn(), TimeElapsedColumn(), TextColumn("eta"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"simulating {scenario.name}", total=1.0)
+
+        def progress(fraction_done: float) -> None:
+            bar.update(task, completed=min(max(float(fraction_done), 0.0), 1.0))
+
+        result = simulate(scenario, seed=scenario.seed, progress=progress)
+        bar.update(task, completed=1.0)
+    return result
+
+
+def _link_rows(result: Any) -> list[dict[str, Any]]:
+    return result.links.to_pylist()
+
+
+def _print_summary(result: Any, out_dir: Path, report: bool) -> None:
+    from rich.table import Table
+
+    from qnetai.cli._common import console
+    from qnetai.report import fmt
+
+    s = result.summary
+
+    def ms(key: str) -> str:
+        v = s.get(key)
+        return f"{fmt(v * 1e3)} ms" if v is not None else "—"
+
+    table = Table(title=f"{result.scenario.name} (seed {result.scenario.seed})", show_header=False)
+    table.add_column("figure", style="bold")
+    table.add_column("value", justify="right")
+    rows = [
+        ("requests served", f"{fmt(s.get('requests_served'))} / {fmt(s.get('requests_total'))}"),
+        ("pairs delivered", fmt(s.get("pairs_delivered"))),
+        ("pairs per second", fmt(s.get("pairs_per_s"))),
+        ("fidelity mean", fmt(s.get("mean_fidelity"))),
+        ("fidelity p05 / p50 / p95", " / ".join(fmt(s.get(k)) for k in
+                                               ("fidelity_p05", "fidelity_p50", "fidelity_p95"))),
+        ("latency mean / p95", f"{ms('mean_latency_s')} / {ms('latency_p95_s')}"),
+        ("memory utilisation", fmt(s.get("mean_memory_utilisation"))),
+        ("simulated / wall time", f"{fmt(s.get('simulated_s'))} s / {fmt(s.get('wall_time_s'))} s"),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+
+    links = sorted(_link_rows(result), key=lambda r: -(r.get("rate_hz") or 0.0))
+    shown = 25
+    lt = Table(title="links")
+    lt.add_column("link", overflow="fold")
+    for col in ("length km", "p_success", "pairs generated", "rate Hz"):
+        lt.add_column(col, justify="right")
+    for r in links[:shown]:
+        name = str(r["link"])
+        if name != f"{r['a']}-{r['b']}":
+            name += f" ({r['a']}–{r['b']})"
+        lt.add_row(name, fmt(r.get("length_km")), fmt(r.get("p_success")),
+                   fmt(r.get("pairs_generated")), fmt(r.get("rate_hz")))
+    if len(links) > shown:
+        lt.caption = f"{shown} of {len(links)} links (highest rate first); all in links.parquet"
+    console.print(lt)
+    console.print(f"run folder: [bold]{out_dir}[/]")
+    if report:
+        console.print(f"report:     [bold]{out_dir / 'report.html'}[/]")
+
+
+def run_command(
+    scenario: Annotated[str, typer.Argument(help=SCENARIO_HELP)] = "metro-6g",
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Run folder (default: runs/<scenario>-<UTC time>-seed<K>).",
+    )] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Seed (default: the scenario's).")] = None,
+    duration_s: Annotated[float | None, typer.Option(
+        "--duration-s", help="Simulated seconds (default: the scenario's).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace a non-empty run folder.")] = False,
+) -> None:
+    """Simulate a scenario and write its run folder (Parquet, summary, scenario, report)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from qnetai.cli._common import err_console, print_json
+    from qnetai.results import CatalogueError, check_out_dir, default_run_dir, write_run
+    from qnetai.results.writer import jsonable
+
+    sc = _prepare_scenario(scenario, seed, duration_s)
+    out_dir = out if out is not None else default_run_dir(sc.name, sc.seed, root=Path("runs"))
+    check_out_dir(out_dir.absolute(), overwrite=overwrite)  # refuse before simulating
+    run_id = uuid.uuid4().hex[:16]
+    started_at = datetime.now(UTC)
+    try:
+        result = _simulate(sc, show_progress=not json_out)
+        path = write_run(result, out_dir, overwrite=overwrite, report=not no_report,
+                         started_at=started_at, run_id=run_id)
+    except KeyboardInterrupt:
+        err_console.print("[bold red]interrupted:[/] no run folder written")
+        sys.exit(130)
+    except CatalogueError as exc:  # the run folder is complete; only the listing missed it
+        err_console.print(f"[bold yellow]warning:[/] {exc}", highlight=False)
+        path = exc.path
+    if json_out:
+        print_json(jsonable({
+            "run_id": run_id,
+            "scenario": sc.name,
+            "seed": sc.seed,
+            "out_dir": str(path),
+            "report": str(path / "report.html") if not no_report else None,
+            "summary": result.summary,
+            "links": _link_rows(result),
+        }))
+    else:
+        _print_summary(result, path, report=not no_report)
+
+
+def runs_command(
+    root: Annotated[Path, typer.Option("--root", help="Folder holding the run folders.")] = Path(
+        "runs"),
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 20,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
+) -> None:
+    """List the catalogued runs (newest first)."""
+    from rich.table import Table
+
+    from qnetai.cli._common import console, print_json
+    from qnetai.report import fmt
+    from qnetai.results import list_runs
+
+    rows = list_runs(root, limit=limit)
+    if json_out:
+        print_json({"root": str(root), "runs": rows})
+        return
+    if not rows:
+        console.print(f"no runs catalogued under {root}")
+        return
+    table = Table(title=f"runs under {root} (newest first)")
+    for col in ("started (UTC)", "scenario", "seed", "pairs", "fidelity"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("folder", overflow="fold")
+    for r in rows:
+        table.add_row(str(r["started_at"])[:19].replace("T", " "), str(r["scenario"]),
+                      str(r["seed"]), fmt(r["pairs_delivered"]), fmt(r["mean_fidelity"]),
+                      Path(str(r["path"])).name)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` and ``runs`` to the app."""
+    app.command("run")(run_command)
+    app.command("runs")(runs_command)
