@@ -1,0 +1,155 @@
+"""``qnetai qkd``: analytic QKD key rates (``rate``) and the pulse-level ``simulate``."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from qnetai.errors import InputError
+
+qkd = typer.Typer(
+    help="Quantum key distribution: analytic decoy-state/BBM92 key rates and simulation.",
+    no_args_is_help=True,
+)
+
+
+def _parse_sweep(spec: str) -> list[float]:
+    parts = spec.split(":")
+    try:
+        start, stop, step = (float(p) for p in parts) if len(parts) == 3 else (0.0, 0.0, 0.0)
+    except ValueError:
+        start = stop = step = float("nan")
+    if len(parts) != 3 or not all(map(lambda v: v == v, (start, stop, step))):
+        raise InputError(f"--sweep-km must be START:STOP:STEP in km (got {spec!r})")
+    if start < 0 or stop < start or step <= 0:
+        raise InputError(f"--sweep-km needs 0 <= START <= STOP and STEP > 0 (got {spec!r})")
+    n = int((stop - start) / step + 1e-9) + 1
+    if n > 2000:
+        raise InputError(f"--sweep-km gives {n} points; at most 2000")
+    return [start + i * step for i in range(n)]
+
+
+def _write_plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
+    import plotly.graph_objects as go
+
+    d = [r["distance_km"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=d, y=[r["key_rate_per_pulse"] or None for r in rows],
+                             mode="lines+markers", name="key rate"))
+    fig.add_trace(go.Scatter(x=d, y=[r["plob_bound"] for r in rows], mode="lines",
+                             name="PLOB bound (fibre)", line={"dash": "dash"}))
+    fig.update_layout(title=title, xaxis_title="distance (km)",
+                      yaxis_title="secret bits per pulse", yaxis_type="log")
+    html = fig.to_html(include_plotlyjs=True, full_html=True)
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(html)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def rate(
+    distance_km: float = typer.Option(50.0, "--distance-km", min=0, help="Fibre length (km)."),
+    mu: float | None = typer.Option(None, "--mu", min=0,
+                                    help="Signal intensity (or mean pair number); optimised if "
+                                         "absent."),
+    nu: float | None = typer.Option(None, "--nu", min=0,
+                                    help="Weak-decoy intensity; optimised if absent."),
+    decoys: str = typer.Option("vacuum-weak", "--decoys", help="vacuum-weak | infinite."),
+    alpha_db_per_km: float = typer.Option(0.21, "--alpha-db-per-km", min=0,
+                                          help="Fibre attenuation (dB/km)."),
+    eta_bob: float = typer.Option(0.045, "--eta-bob", min=0, max=1,
+                                  help="Detector efficiency."),
+    y0: float = typer.Option(1.7e-6, "--y0", min=0, max=0.5, help="Background count probability."),
+    e_detector: float = typer.Option(0.033, "--e-detector", min=0, max=0.5,
+                                     help="Misalignment error probability."),
+    f_ec: float = typer.Option(1.22, "--f-ec", min=1, help="Error-correction inefficiency."),
+    efficient: bool = typer.Option(False, "--efficient", help="Biased-basis BB84 (q = p_z^2)."),
+    p_z: float | None = typer.Option(None, "--p-z", min=0.5, max=1,
+                                     help="Key-basis probability with --efficient (default 0.9)."),
+    finite_key: bool = typer.Option(False, "--finite-key",
+                                    help="Lim et al. 2014 finite-key rate (vacuum as mu3)."),
+    block_size: float = typer.Option(1e10, "--block-size", min=1, help="Pulses sent (N)."),
+    eps_sec: float = typer.Option(1e-10, "--eps-sec", min=0, max=1, help="Secrecy parameter."),
+    eps_cor: float = typer.Option(1e-15, "--eps-cor", min=0, max=1, help="Correctness parameter."),
+    protocol: str = typer.Option("bb84", "--protocol", help="bb84 | bbm92 (source midway)."),
+    sweep_km: str | None = typer.Option(None, "--sweep-km", help="START:STOP:STEP distances."),
+    plot: str | None = typer.Option(None, "--plot", help="Write an HTML plot (needs --sweep-km)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Secret key rate per pulse of decoy-state BB84 or BBM92, with the PLOB/TGW bounds."""
+    from qnetai.cli._common import console, print_json
+    from qnetai.qkd.channel import ChannelModel
+    from qnetai.qkd.optimise import rate_summary
+
+    if decoys not in ("vacuum-weak", "infinite"):
+        raise InputError(f"--decoys must be vacuum-weak or infinite (got {decoys!r})")
+    if protocol not in ("bb84", "bbm92"):
+        raise InputError(f"--protocol must be bb84 or bbm92 (got {protocol!r})")
+    if p_z is not None and not efficient:
+        raise InputError("--p-z needs --efficient")
+    if plot is not None and sweep_km is None:
+        raise InputError("--plot needs --sweep-km")
+    channel = ChannelModel(alpha_db_per_km=alpha_db_per_km, eta_bob=eta_bob, y0=y0,
+                           e_detector=e_detector)
+    kwargs: dict[str, Any] = dict(
+        protocol=protocol, decoys=decoys, mu=mu, nu=nu, channel=channel, f_ec=f_ec,
+        efficient=efficient, p_z=p_z, finite_key=finite_key, block_size=block_size,
+        eps_sec=eps_sec, eps_cor=eps_cor,
+    )
+    if sweep_km is None:
+        res = rate_summary(distance_km, **kwargs)
+        if as_json:
+            print_json(res)
+            return
+        console.print(f"[bold]{protocol}[/] at {res['distance_km']:g} km: "
+                      f"key rate {res['key_rate_per_pulse']:.4g} bits/pulse "
+                      f"(mu={res['mu']:.4g}"
+                      + (f", nu={res['nu']:.4g}" if res.get("nu") is not None else "")
+                      + f"); PLOB {res['plob_bound']:.4g}, TGW {res['tgw_bound']:.4g}, "
+                      f"eta {res['eta']:.4g}")
+        return
+    rows = [rate_summary(d, **kwargs) for d in _parse_sweep(sweep_km)]
+    if plot is not None:
+        _write_plot(rows, Path(plot), f"{protocol} key rate vs distance")
+    if as_json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{protocol} key rate vs distance")
+    for col in ("distance_km", "key_rate_per_pulse", "mu", "nu", "plob_bound"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(f"{r['distance_km']:g}", f"{r['key_rate_per_pulse']:.4g}",
+                      f"{r['mu']:.4g}", "-" if r.get("nu") is None else f"{r['nu']:.4g}",
+                      f"{r['plob_bound']:.4g}")
+    console.print(table)
+    if plot is not None:
+        console.print(f"plot written to {plot}")
+
+
+qkd.command("rate")(rate)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the ``qkd`` sub-app (``rate``; ``simulate`` when its module exists)."""
+    name = "qnetai.cli.qkd_simulate_cmd"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+    else:
+        if not any(c.name == "simulate" for c in qkd.registered_commands):
+            qkd.command("simulate")(module.simulate_command)
+    app.add_typer(qkd, name="qkd")

@@ -1,0 +1,146 @@
+"""``qnetai qkd simulate``: pulse-level decoy-state BB84 from pulses to the final key.
+
+``simulate_command`` is registered by :mod:`qnetai.cli.qkd_cmd` as ``qkd simulate``;
+``register(app)`` adds it to a bare typer app (tests).
+"""
+
+from __future__ import annotations
+
+import math
+
+import typer
+
+__all__ = ["parse_count", "register", "simulate_command"]
+
+
+def parse_count(text: str, name: str = "pulses") -> int:
+    """Parse a positive integer given as ``100000``, ``1e8`` or ``2.5e6``.
+
+    Raises :class:`qnetai.errors.InputError` when it is not a positive whole number.
+    """
+    from qnetai.errors import InputError
+
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise InputError(f"{name} must be a positive integer such as 1000000 or 1e8 "
+                         f"(got {text!r})") from None
+    if not math.isfinite(value) or value < 1 or value != math.floor(value) or value > 1e13:
+        raise InputError(f"{name} must be a whole number in [1, 1e13] (got {text!r})")
+    return int(value)
+
+
+def simulate_command(
+    distance_km: float = typer.Option(25.0, "--distance-km", help="Fibre length (km)."),
+    pulses: str = typer.Option("1e7", "--pulses", help="Pulses sent (e.g. 1e8)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    attack: str = typer.Option(
+        None, "--attack", help="intercept-resend | pns | blinding (default: none)."
+    ),
+    attack_strength: float = typer.Option(
+        0.0, "--attack-strength", help="Fraction of pulses attacked, in [0, 1]."
+    ),
+    reconciliation: str = typer.Option(
+        "cascade", "--reconciliation", help="cascade | cascade-original | ldpc."
+    ),
+    mu: float = typer.Option(0.5, "--mu", help="Signal intensity."),
+    nu: float = typer.Option(0.1, "--nu", help="Decoy intensity."),
+    p_mu: float = typer.Option(0.7, "--p-mu", help="Probability of the signal class."),
+    p_nu: float = typer.Option(0.2, "--p-nu", help="Probability of the decoy class."),
+    p_vacuum: float = typer.Option(0.1, "--p-vacuum", help="Probability of the vacuum class."),
+    p_z: float = typer.Option(0.5, "--p-z", help="Z-basis probability (Alice and Bob)."),
+    eta_bob: float = typer.Option(0.1, "--eta-bob", help="Bob's detection efficiency."),
+    dark_count_probability: float = typer.Option(
+        1e-6, "--dark-count-probability", help="Dark-count probability per gate and detector."
+    ),
+    afterpulse_probability: float = typer.Option(
+        0.005, "--afterpulse-probability", help="After-pulse probability per click."
+    ),
+    e_detector: float = typer.Option(0.01, "--e-detector", help="Misalignment error e_d."),
+    finite_key: bool = typer.Option(False, "--finite-key", help="Lim et al. finite-key length."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Simulate decoy-state BB84 pulse by pulse and print the key figures."""
+    import numpy as np
+
+    from qnetai.cli._common import console, err_console, print_json
+    from qnetai.errors import InputError
+    from qnetai.qkd.pipeline import run_bb84
+
+    try:
+        n = parse_count(pulses)
+        result = run_bb84(
+            distance_km=distance_km, pulses=n, rng=np.random.default_rng(seed), mu=mu, nu=nu,
+            p_mu=p_mu, p_nu=p_nu, p_vacuum=p_vacuum, p_z=p_z, eta_bob=eta_bob,
+            dark_count_probability=dark_count_probability,
+            afterpulse_probability=afterpulse_probability, e_detector=e_detector,
+            attack=attack or None, attack_strength=attack_strength,
+            reconciliation=reconciliation, finite_key=finite_key,
+        )
+    except InputError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    d = result.to_dict()
+    d["seed"] = seed
+    if json_out:
+        print_json(d)
+        return
+    _print_human(d, console)
+
+
+def _fmt(x: object) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            return "nan"
+        return f"{x:.4g}"
+    return str(x)
+
+
+def _print_human(d: dict, console) -> None:
+    from rich.table import Table
+
+    head = f"BB84 decoy-state simulation: {d['distance_km']} km, {d['pulses']:.3g} pulses"
+    if d["attack"]:
+        head += f", attack {d['attack']} (strength {d['attack_strength']})"
+    console.print(f"[bold]{head}[/]")
+    t = Table(title="Per intensity class (sifted)")
+    for col in ("class", "detection gain", "gain Z", "gain X", "QBER Z", "QBER X"):
+        t.add_column(col, justify="right")
+    for name in ("signal", "decoy", "vacuum"):
+        g, q = d["gains"][name], d["qber"][name]
+        t.add_row(name, _fmt(d["detection_gains"][name]), _fmt(g["z"]), _fmt(g["x"]),
+                  _fmt(q["z"]), _fmt(q["x"]))
+    console.print(t)
+    s = Table(title="Estimation and post-processing")
+    s.add_column("figure")
+    s.add_column("value", justify="right")
+    rows = [
+        ("Y0 (Z / X)", f"{_fmt(d['y0']['z'])} / {_fmt(d['y0']['x'])}"),
+        ("Y1 lower (Z / X)", f"{_fmt(d['y1_lower']['z'])} / {_fmt(d['y1_lower']['x'])}"),
+        ("e1 upper (Z / X)", f"{_fmt(d['e1_upper']['z'])} / {_fmt(d['e1_upper']['x'])}"),
+        ("phase error bound", _fmt(d["phase_error_upper"])),
+        ("sifted bits", _fmt(d["sifted_bits"])),
+        ("raw key bits (Z)", _fmt(d["key_bits"])),
+        ("key QBER", _fmt(d["qber_key"])),
+        ("double-click rate", _fmt(d["double_click_rate"])),
+        ("after-pulse rate (est.)", _fmt(d["afterpulse_rate"])),
+        ("leaked bits (EC)", _fmt(d["leaked_bits"])),
+        ("EC efficiency f", _fmt(d["reconciliation_efficiency"])),
+        ("verification bits", _fmt(d["verification_bits"])),
+        ("final key length", _fmt(d["final_key_length"])),
+        ("secret key rate / pulse", _fmt(d["secret_key_rate_per_pulse"])),
+        ("keys identical", _fmt(d["keys_identical"])),
+        ("status", d["status"] + (f" ({d['abort_reason']})" if d["abort_reason"] else "")),
+    ]
+    for r in rows:
+        s.add_row(*r)
+    console.print(s)
+    timing = ", ".join(f"{k} {v:.3f} s" for k, v in d["timing_s"].items())
+    console.print(f"timing: {timing}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``simulate`` to ``app`` (``qkd_cmd`` registers it under ``qkd``)."""
+    app.command("simulate")(simulate_command)

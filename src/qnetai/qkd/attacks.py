@@ -1,0 +1,302 @@
+"""Eavesdropping attacks on decoy-state BB84 and the channel each one presents to Bob.
+
+A :class:`ChannelModel` describes, for every *pulse type* (intensity class x attacked or
+not), the probability that Bob sees any click and, given a click, the exact distribution of
+the click pattern. :mod:`qnetai.qkd.pulses` draws the clicks from it. The attacks act on a
+random fraction ``strength`` of the pulses (independently per pulse):
+
+* ``intercept-resend``: Eve (at Alice's output) measures the pulse in a random basis
+  (``p_z`` biased like Alice) and resends its photons, unchanged in number, in the state she
+  found; in sifted bits where her basis was wrong Bob's bit is random, so the QBER rises by
+  about ``strength / 4``. Gains are unchanged.
+* ``pns`` (photon-number splitting): Eve counts photons (QND); she blocks single photons,
+  keeps one photon of each multi-photon pulse and forwards the rest over a lossless channel,
+  with probabilities chosen so that the expected *signal* gain equals the normal one (if
+  multi-photon pulses do not suffice she forwards some single photons too, losslessly). The
+  decoy gain then falls below what the signal gain implies, and the decoy bound on ``Y1``
+  collapses.
+* ``blinding``: Eve blinds Bob's detectors (no dark counts, no after-pulses, no
+  single-photon sensitivity), measures the pulse in a random basis and sends a bright trigger
+  that makes exactly the detector of her basis and bit click (with a passive receiver the
+  trigger picks Bob's basis; half-intensity light in the other pair stays under threshold).
+  She triggers with probability ``g`` after a detection, tuned to the normal signal gain,
+  and with probability ``g0`` (the normal vacuum yield) when she saw nothing, so vacuum
+  decoys still click. The QBER does not rise (it falls), but double clicks and after-pulses
+  vanish and the gain ratios between intensities change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qnetai.errors import InputError
+from qnetai.qkd.detectors import detector_fractions, pattern_probabilities
+
+if TYPE_CHECKING:
+    from qnetai.qkd.pulses import BB84Setup, BlockResult
+
+__all__ = [
+    "ATTACKS",
+    "AttackSpec",
+    "ChannelModel",
+    "block_features",
+    "build_channel_model",
+    "labelled_block_features",
+]
+
+#: Names of the attacks that can be simulated.
+ATTACKS: tuple[str, ...] = ("intercept-resend", "pns", "blinding")
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """An attack on a fraction ``strength`` of the pulses (``kind=None``: no attack)."""
+
+    kind: str | None = None
+    strength: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind is not None and self.kind not in ATTACKS:
+            raise InputError(f"attack must be one of {', '.join(ATTACKS)} (got {self.kind!r})")
+        s = float(self.strength)
+        if not np.isfinite(s) or not 0.0 <= s <= 1.0:
+            raise InputError(f"attack_strength must be in [0, 1] (got {self.strength})")
+
+    @property
+    def active(self) -> bool:
+        """Whether any pulse is attacked."""
+        return self.kind is not None and self.strength > 0.0
+
+    @property
+    def label(self) -> str:
+        """Label of blocks under this attack (``"none"`` when inactive)."""
+        return self.kind if self.active and self.kind is not None else "none"
+
+
+def _pns_forward_probabilities(setup: BB84Setup) -> tuple[float, float]:
+    """Eve's forwarding probabilities ``(f_multi, f_single)`` in the PNS attack.
+
+    Multi-photon pulses (``n - 1`` photons, lossless) are forwarded first, with probability
+    ``f_multi``; if they cannot reach the normal signal gain alone, a fraction ``f_single`` of
+    the single photons is forwarded losslessly too (without Eve learning those bits).
+    """
+    mu, eta_b = setup.mu, setup.eta_bob
+    target = -np.expm1(-setup.transmittance * mu)  # normal signal gain without dark counts
+    z1 = 1.0 - eta_b
+    p_multi = 1.0 - np.exp(-mu) * (1.0 + mu)
+    undetected = np.exp(-mu) * (np.expm1(mu * z1) - mu * z1) / z1 if z1 > 0 else 0.0
+    g_multi = p_multi - undetected  # gain if every multi-photon pulse is forwarded
+    if g_multi >= target:
+        return float(target / g_multi), 0.0
+    g_single = mu * np.exp(-mu) * eta_b
+    return 1.0, float(min(1.0, (target - g_multi) / g_single))
+
+
+def _pns_no_photon(mu: float, eta_b: float, f_multi: float, f_single: float):
+    """``x -> E[(1 - eta_b x)^N']`` for the photons Eve forwards in a PNS attack."""
+
+    def fn(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        z = 1.0 - eta_b * x
+        p0, p1 = np.exp(-mu), mu * np.exp(-mu)
+        p_multi = 1.0 - p0 - p1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fwd = np.where(z > 0, p0 * (np.expm1(mu * z) - mu * z) / z, 0.0)
+        single = p1 * ((1.0 - f_single) + f_single * z)
+        return p0 + single + (1.0 - f_multi) * p_multi + f_multi * fwd
+
+    return fn
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelModel:
+    """Per-pulse-type click probabilities and click-pattern samplers (see module doc)."""
+
+    attack: AttackSpec
+    type_intensity: NDArray[np.intp]
+    type_attacked: NDArray[np.bool_]
+    type_prior: NDArray[np.float64]
+    type_click: NDArray[np.float64]
+    type_blinded: NDArray[np.bool_]
+    p_z: float
+    cdf: NDArray[np.float64]  # (rows, 15) conditional CDF of patterns 1..15 given a click
+    blind_photon_given_click: NDArray[np.float64]  # (3,)
+    pns_forward_probabilities: tuple[float, float]
+
+    @property
+    def n_types(self) -> int:
+        """Number of pulse types."""
+        return int(self.type_prior.size)
+
+    def sample_patterns(
+        self,
+        types: NDArray[np.intp],
+        alice_basis: NDArray[np.uint8],
+        alice_bit: NDArray[np.uint8],
+        rng: np.random.Generator,
+    ) -> NDArray[np.uint8]:
+        """Click patterns (non-zero masks) of pulses known to produce a primary click."""
+        n = types.size
+        k = self.type_intensity[types]
+        att = self.type_attacked[types]
+        s = alice_basis.astype(np.intp)
+        y = alice_bit.astype(np.intp)
+        law = np.zeros(n, dtype=np.intp)
+        kind = self.attack.kind
+        if kind == "intercept-resend":
+            m = int(att.sum())
+            e = (rng.random(m) >= self.p_z).astype(np.intp)
+            rand = rng.integers(0, 2, m)
+            s[att] = e
+            y[att] = np.where(e == alice_basis[att], alice_bit[att], rand)
+        elif kind == "pns":
+            law = att.astype(np.intp)
+        row = ((law * 3 + k) * 2 + s) * 2 + y
+        u = rng.random(n)
+        out = (1 + (u[:, None] > self.cdf[row]).sum(axis=1)).astype(np.uint8)
+        if kind == "blinding":
+            m = int(att.sum())
+            if m:
+                photon = rng.random(m) < self.blind_photon_given_click[k[att]]
+                e = (rng.random(m) >= self.p_z).astype(np.uint8)
+                rand = rng.integers(0, 2, m, dtype=np.uint8)
+                bit = np.where(photon & (e == alice_basis[att]), alice_bit[att], rand)
+                out[att] = (1 << (2 * e + bit)).astype(np.uint8)
+        return out
+
+
+def build_channel_model(setup: BB84Setup, attack: AttackSpec | None = None) -> ChannelModel:
+    """The channel Bob sees for ``setup`` under ``attack`` (``None``: honest channel)."""
+    attack = attack if attack is not None else AttackSpec()
+    intens = setup.intensities
+    pd = setup.dark_count_probability
+    s_att = attack.strength if attack.active else 0.0
+    y0_all = 1.0 - (1.0 - pd) ** 4
+    honest_click = 1.0 - (1.0 - pd) ** 4 * np.exp(-setup.transmittance * intens)
+    f = _pns_forward_probabilities(setup)
+    # conditional pattern CDFs, rows ((law*3 + k)*2 + s)*2 + y
+    cdf = np.zeros((2 * 3 * 2 * 2, 15))
+    for law in range(2):
+        for k in range(3):
+            if law == 0:
+                m = setup.transmittance * intens[k]
+
+                def no_photon(x, m=m):
+                    return np.exp(-m * x)
+            else:
+                no_photon = _pns_no_photon(float(intens[k]), setup.eta_bob, *f)
+            for s in range(2):
+                for y in range(2):
+                    frac = detector_fractions(s, y, p_z=setup.p_z, e_detector=setup.e_detector)
+                    probs = pattern_probabilities(no_photon, frac, pd)[1:]
+                    tot = probs.sum()
+                    c = np.cumsum(probs) / tot if tot > 0 else np.linspace(1 / 15, 1, 15)
+                    c[-1] = 1.0
+                    cdf[((law * 3 + k) * 2 + s) * 2 + y] = c
+    attacked_click = honest_click.copy()
+    blind_photon = np.zeros(3)
+    if attack.kind == "pns":
+        for k in range(3):
+            fn = _pns_no_photon(float(intens[k]), setup.eta_bob, *f)
+            attacked_click[k] = 1.0 - (1.0 - pd) ** 4 * float(fn(np.array(1.0)))
+    elif attack.kind == "blinding":
+        p_photon = -np.expm1(-intens)
+        g = min(1.0, honest_click[0] / p_photon[0])
+        g0 = y0_all
+        attacked_click = p_photon * g + (1.0 - p_photon) * g0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            blind_photon = np.where(attacked_click > 0, p_photon * g / attacked_click, 0.0)
+    t_int = np.array([0, 1, 2, 0, 1, 2], dtype=np.intp)
+    t_att = np.array([False] * 3 + [True] * 3)
+    prior = np.concatenate([setup.probabilities * (1 - s_att), setup.probabilities * s_att])
+    click = np.concatenate([honest_click, attacked_click])
+    blinded = t_att & (attack.kind == "blinding")
+    return ChannelModel(
+        attack=attack,
+        type_intensity=t_int,
+        type_attacked=t_att,
+        type_prior=prior,
+        type_click=click,
+        type_blinded=blinded,
+        p_z=setup.p_z,
+        cdf=cdf,
+        blind_photon_given_click=blind_photon,
+        pns_forward_probabilities=f,
+    )
+
+
+def block_features(block: BlockResult) -> dict[str, Any]:
+    """Observable statistics of one block with its ground-truth attack label.
+
+    Keys: ``block``, ``n_pulses``, ``gain_{signal,decoy,vacuum}`` (detections per pulse
+    sent), ``qber_{z,x}_{signal,decoy,vacuum}`` (sifted; NaN without sifted bits),
+    ``sifted_fraction``, ``double_click_rate`` (multi-click detections per detection),
+    ``consecutive_click_rate`` (detections in the gate right after a detection, per
+    detection), ``afterpulse_rate`` (excess of the latter over the mean detection
+    probability, an estimate of the after-pulse probability), ``label``, ``attacked_fraction``.
+    """
+    from qnetai.qkd.sifting import INTENSITY_NAMES, block_counts
+
+    c = block_counts(block)
+    out: dict[str, Any] = {"block": block.index, "n_pulses": block.n_pulses}
+    sent_k = c.sent.sum(axis=1)
+    for k, name in enumerate(INTENSITY_NAMES):
+        out[f"gain_{name}"] = c.detections[k] / sent_k[k] if sent_k[k] else float("nan")
+    for b, bname in enumerate(("z", "x")):
+        for k, name in enumerate(INTENSITY_NAMES):
+            n = c.sifted[k, b]
+            out[f"qber_{bname}_{name}"] = c.errors[k, b] / n if n else float("nan")
+    det = int(c.detections.sum())
+    mean_click = det / block.n_pulses if block.n_pulses else 0.0
+    out["sifted_fraction"] = c.sifted.sum() / det if det else float("nan")
+    out["double_click_rate"] = c.multi_clicks / det if det else float("nan")
+    cons = c.consecutive / det if det else float("nan")
+    out["consecutive_click_rate"] = cons
+    out["afterpulse_rate"] = (cons - mean_click) / (1 - mean_click) if det else float("nan")
+    out["label"] = block.label
+    out["attacked_fraction"] = block.attacked_pulses / block.n_pulses if block.n_pulses else 0.0
+    return out
+
+
+def labelled_block_features(
+    setup: BB84Setup,
+    *,
+    n_blocks: int,
+    block_pulses: int,
+    rng: np.random.Generator,
+    attack_kinds: tuple[str, ...] = ATTACKS,
+    attack_probability: float = 0.5,
+    strength: tuple[float, float] = (0.2, 1.0),
+) -> list[dict[str, Any]]:
+    """Labelled per-block feature records for training attack detectors.
+
+    Each block is attacked with probability ``attack_probability`` by a uniformly chosen
+    attack of ``attack_kinds`` with a strength uniform in ``strength``; the record's
+    ``label`` is the attack name or ``"none"``.
+
+    Example:
+        >>> from qnetai.qkd.pulses import BB84Setup
+        >>> rows = labelled_block_features(BB84Setup.from_distance(10.0), n_blocks=2,
+        ...     block_pulses=10_000, rng=np.random.default_rng(1))
+        >>> sorted(rows[0])[:2]
+        ['afterpulse_rate', 'attacked_fraction']
+    """
+    from qnetai.qkd.pulses import iter_blocks
+
+    if not 0.0 <= attack_probability <= 1.0:
+        raise InputError(f"attack_probability must be in [0, 1] (got {attack_probability})")
+    schedule: list[AttackSpec | None] = []
+    for _ in range(n_blocks):
+        if attack_kinds and rng.random() < attack_probability:
+            kind = attack_kinds[int(rng.integers(len(attack_kinds)))]
+            schedule.append(AttackSpec(kind, float(rng.uniform(*strength))))
+        else:
+            schedule.append(None)
+    blocks = iter_blocks(
+        setup, pulses=n_blocks * block_pulses, rng=rng, block_pulses=block_pulses,
+        block_attacks=schedule,
+    )
+    return [block_features(b) for b in blocks]

@@ -1,0 +1,309 @@
+"""Decoy-state BB84 end to end: pulses -> sifting -> estimation -> EC -> verification -> PA.
+
+Example:
+    >>> r = run_bb84(distance_km=25.0, pulses=2_000_000, rng=np.random.default_rng(7))
+    >>> r.status, r.keys_identical
+    ('ok', True)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qnetai.errors import InputError
+from qnetai.qkd.attacks import AttackSpec, block_features
+from qnetai.qkd.estimation import (
+    DEFAULT_QBER_THRESHOLD,
+    asymptotic_key_length,
+    estimate_parameters,
+    finite_key_length_from_counts,
+)
+from qnetai.qkd.pulses import DEFAULT_BLOCK_PULSES, BB84Setup, iter_blocks
+from qnetai.qkd.sifting import INTENSITY_NAMES, SiftCounts, block_counts
+
+__all__ = ["RECONCILIATION_METHODS", "QKDRunResult", "run_bb84"]
+
+RECONCILIATION_METHODS: tuple[str, ...] = ("cascade", "cascade-original", "ldpc")
+_BASES = ("z", "x")
+
+
+def _per_class(arr: Any) -> dict[str, dict[str, float]]:
+    return {
+        name: {b: float(arr[k][j]) for j, b in enumerate(_BASES)}
+        for k, name in enumerate(INTENSITY_NAMES)
+    }
+
+
+@dataclass(frozen=True)
+class QKDRunResult:
+    """Every figure of one simulated BB84 run (``to_dict`` gives JSON-ready data).
+
+    ``status`` is ``"ok"`` or ``"aborted"`` (then ``abort_reason`` says why and the final
+    key is empty). Gains and QBERs are per intensity class and basis (sifted);
+    ``detection_gains`` count all detections per pulse of each class. ``final_alice_key`` and
+    ``final_bob_key`` hold the keys (not in ``to_dict``).
+    """
+
+    status: str
+    abort_reason: str | None
+    distance_km: float
+    pulses: int
+    attack: str | None
+    attack_strength: float
+    reconciliation: str
+    finite_key: bool
+    finite_key_applied: bool
+    channel_transmittance: float
+    transmittance: float
+    setup: dict[str, float]
+    detection_gains: dict[str, float]
+    gains: dict[str, dict[str, float]]
+    qber: dict[str, dict[str, float]]
+    y0: dict[str, float]
+    y1_lower: dict[str, float]
+    e1_upper: dict[str, float]
+    phase_error_upper: float
+    s_z0_lower: float
+    s_z1_lower: float
+    sifted_bits: int
+    key_bits: int
+    qber_key: float
+    double_click_rate: float
+    consecutive_click_rate: float
+    afterpulse_rate: float
+    leaked_bits: int
+    reconciliation_efficiency: float
+    round_trips: int
+    frame_errors: int
+    verification_bits: int
+    verified: bool | None
+    final_key_length: int
+    secret_key_rate_per_pulse: float
+    keys_identical: bool | None
+    blocks: int
+    block_labels: tuple[str, ...]
+    timing_s: dict[str, float]
+    block_features: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    final_alice_key: NDArray[np.uint8] = field(
+        default_factory=lambda: np.zeros(0, np.uint8), repr=False
+    )
+    final_bob_key: NDArray[np.uint8] = field(
+        default_factory=lambda: np.zeros(0, np.uint8), repr=False
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (keys excluded; per-block labels summarised as counts)."""
+        d = asdict(self)
+        for name in ("final_alice_key", "final_bob_key", "block_features", "block_labels"):
+            d.pop(name)
+        labels, counts = np.unique(np.array(self.block_labels, dtype=object), return_counts=True)
+        d["block_label_counts"] = {str(k): int(v) for k, v in zip(labels, counts, strict=True)}
+        return d
+
+
+def _verify(a: NDArray[np.uint8], b: NDArray[np.uint8], rng: np.random.Generator, tag_bits: int):
+    from qnetai.qkd.hashing import verify_keys
+
+    out = verify_keys(a, b, tag_bits=tag_bits, rng=rng)
+    return bool(out.equal), int(out.leaked_bits)
+
+
+def run_bb84(
+    *,
+    distance_km: float,
+    pulses: int,
+    rng: np.random.Generator,
+    mu: float = 0.5,
+    nu: float = 0.1,
+    p_mu: float = 0.7,
+    p_nu: float = 0.2,
+    p_vacuum: float = 0.1,
+    p_z: float = 0.5,
+    alpha_db_per_km: float = 0.2,
+    eta_bob: float = 0.1,
+    dark_count_probability: float = 1e-6,
+    afterpulse_probability: float = 0.005,
+    e_detector: float = 0.01,
+    attack: str | None = None,
+    attack_strength: float = 0.0,
+    reconciliation: str = "cascade",
+    block_pulses: int = DEFAULT_BLOCK_PULSES,
+    finite_key: bool = False,
+    qber_threshold: float = DEFAULT_QBER_THRESHOLD,
+    tag_bits: int = 64,
+    collect_block_features: bool = False,
+) -> QKDRunResult:
+    """Simulate decoy-state BB84 from pulses to the final key.
+
+    Args:
+        distance_km: fibre length; ``alpha_db_per_km`` its attenuation.
+        pulses: number of pulses Alice sends (simulated in blocks of ``block_pulses``).
+        rng: the only source of randomness (seeded runs repeat exactly).
+        mu, nu: signal and weak-decoy intensities (the third class is vacuum).
+        p_mu, p_nu, p_vacuum: class probabilities (sum 1).
+        p_z: probability of the Z (key) basis for Alice and of Bob's passive splitter.
+        eta_bob, dark_count_probability, afterpulse_probability, e_detector: receiver.
+        attack: None, ``"intercept-resend"``, ``"pns"`` or ``"blinding"``, on a fraction
+            ``attack_strength`` of the pulses (:mod:`qnetai.qkd.attacks`).
+        reconciliation: ``"cascade"`` (default), ``"cascade-original"`` or ``"ldpc"``.
+        finite_key: use the Lim et al. 2014 finite-key length on the observed counts.
+        qber_threshold: abort when the key QBER is above it.
+        tag_bits: verification hash length (bits disclosed).
+        collect_block_features: keep the per-block feature records (with attack labels).
+
+    Returns:
+        :class:`QKDRunResult`; an abort is reported in it (``status="aborted"``), not raised.
+    """
+    if reconciliation not in RECONCILIATION_METHODS:
+        raise InputError(
+            f"reconciliation must be one of {', '.join(RECONCILIATION_METHODS)} "
+            f"(got {reconciliation!r})"
+        )
+    pulses = int(pulses)
+    if pulses < 1:
+        raise InputError(f"pulses must be >= 1 (got {pulses})")
+    if tag_bits < 1:
+        raise InputError(f"tag_bits must be >= 1 (got {tag_bits})")
+    spec = AttackSpec(attack, attack_strength)
+    setup = BB84Setup.from_distance(
+        distance_km, alpha_db_per_km=alpha_db_per_km, mu=mu, nu=nu, p_mu=p_mu, p_nu=p_nu,
+        p_vacuum=p_vacuum, p_z=p_z, eta_bob=eta_bob,
+        dark_count_probability=dark_count_probability,
+        afterpulse_probability=afterpulse_probability, e_detector=e_detector,
+    )
+    timing: dict[str, float] = {}
+
+    # -- pulses and sifting --------------------------------------------------------------
+    t0 = time.perf_counter()
+    counts = SiftCounts()
+    alice_parts: list[NDArray[np.uint8]] = []
+    bob_parts: list[NDArray[np.uint8]] = []
+    labels: list[str] = []
+    features: list[dict[str, Any]] = []
+    for block in iter_blocks(setup, pulses=pulses, rng=rng, attack=spec, block_pulses=block_pulses):
+        counts.add(block_counts(block))
+        # raw key: sifted Z events of every class, in pulse order
+        sm = (block.alice_basis == block.bob_basis) & (block.alice_basis == 0)
+        alice_parts.append(block.alice_bit[sm])
+        bob_parts.append(block.bob_bit[sm])
+        labels.append(block.label)
+        if collect_block_features:
+            features.append(block_features(block))
+    alice_key = np.concatenate(alice_parts) if alice_parts else np.zeros(0, np.uint8)
+    bob_key = np.concatenate(bob_parts) if bob_parts else np.zeros(0, np.uint8)
+    timing["pulses_and_sifting"] = time.perf_counter() - t0
+
+    # -- parameter estimation ------------------------------------------------------------
+    t0 = time.perf_counter()
+    est = estimate_parameters(
+        counts, setup, qber_threshold=qber_threshold, verification_bits=tag_bits
+    )
+    timing["estimation"] = time.perf_counter() - t0
+    det = int(counts.detections.sum())
+    mean_click = det / counts.pulses
+    cons = counts.consecutive / det if det else float("nan")
+    base: dict[str, Any] = {
+        "distance_km": float(distance_km),
+        "pulses": pulses,
+        "attack": spec.kind if spec.active else None,
+        "attack_strength": float(spec.strength) if spec.active else 0.0,
+        "reconciliation": reconciliation,
+        "finite_key": bool(finite_key),
+        "finite_key_applied": False,
+        "channel_transmittance": setup.channel_transmittance,
+        "transmittance": setup.transmittance,
+        "setup": {
+            k: float(v) for k, v in asdict(setup).items() if k != "channel_transmittance"
+        },
+        "detection_gains": {
+            n: float(g) for n, g in zip(INTENSITY_NAMES, counts.detection_gains, strict=True)
+        },
+        "gains": _per_class(est.gains),
+        "qber": _per_class(est.qber),
+        "y0": dict(zip(_BASES, est.y0, strict=True)),
+        "y1_lower": dict(zip(_BASES, est.y1_lower, strict=True)),
+        "e1_upper": dict(zip(_BASES, est.e1_upper, strict=True)),
+        "phase_error_upper": est.phase_error_upper,
+        "s_z0_lower": est.s_z0_lower,
+        "s_z1_lower": est.s_z1_lower,
+        "sifted_bits": int(counts.sifted.sum()),
+        "key_bits": est.key_bits,
+        "qber_key": est.key_qber,
+        "double_click_rate": counts.multi_clicks / det if det else float("nan"),
+        "consecutive_click_rate": cons,
+        "afterpulse_rate": (cons - mean_click) / (1 - mean_click) if det else float("nan"),
+        "blocks": len(labels),
+        "block_labels": tuple(labels),
+        "block_features": tuple(features),
+        "verification_bits": 0,
+    }
+    ec = {"leaked_bits": 0, "reconciliation_efficiency": float("nan"), "round_trips": 0,
+          "frame_errors": 0}
+
+    def finish(status: str, reason: str | None, **kw: Any) -> QKDRunResult:
+        fields = {**base, **ec, "verified": None, "final_key_length": 0,
+                  "secret_key_rate_per_pulse": 0.0, "keys_identical": None, **kw}
+        return QKDRunResult(status=status, abort_reason=reason, timing_s=timing, **fields)
+
+    if est.abort_reason is not None:
+        return finish("aborted", est.abort_reason)
+
+    # -- error correction ----------------------------------------------------------------
+    from qnetai.qkd.reconciliation import reconcile
+
+    t0 = time.perf_counter()
+    rec = reconcile(
+        alice_key, bob_key, qber_estimate=max(est.key_qber, 1e-4), method=reconciliation,
+        rng=rng,
+    )
+    timing["reconciliation"] = time.perf_counter() - t0
+    ec = {
+        "leaked_bits": int(rec.leaked_bits),
+        "reconciliation_efficiency": float(rec.efficiency),
+        "round_trips": int(rec.round_trips),
+        "frame_errors": int(rec.frame_errors),
+    }
+    bob_corrected = np.asarray(rec.corrected_bits, dtype=np.uint8)
+
+    # -- verification --------------------------------------------------------------------
+    t0 = time.perf_counter()
+    verified, ver_bits = _verify(alice_key, bob_corrected, rng, tag_bits)
+    timing["verification"] = time.perf_counter() - t0
+    base["verification_bits"] = ver_bits
+    if not verified:
+        return finish("aborted", "verification hash mismatch after error correction",
+                      verified=False)
+
+    # -- key length and privacy amplification ------------------------------------------
+    if finite_key:
+        length = finite_key_length_from_counts(counts, setup, leaked_bits=rec.leaked_bits)
+        base["finite_key_applied"] = True
+    else:
+        length = asymptotic_key_length(est, leaked_bits=rec.leaked_bits,
+                                       verification_bits=ver_bits)
+    length = min(length, alice_key.size)
+    if length <= 0:
+        return finish("aborted", "key length non-positive after error correction",
+                      verified=True)
+    from qnetai.qkd.privacy_amplification import toeplitz_hash
+
+    t0 = time.perf_counter()
+    seed = rng.integers(0, 2, alice_key.size + length - 1, dtype=np.uint8)
+    final_a = np.asarray(toeplitz_hash(alice_key, length, seed), dtype=np.uint8)
+    final_b = np.asarray(toeplitz_hash(bob_corrected, length, seed), dtype=np.uint8)
+    timing["privacy_amplification"] = time.perf_counter() - t0
+    return finish(
+        "ok",
+        None,
+        verified=True,
+        final_key_length=int(length),
+        secret_key_rate_per_pulse=length / pulses,
+        keys_identical=bool(np.array_equal(final_a, final_b)),
+        final_alice_key=final_a,
+        final_bob_key=final_b,
+    )
