@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _default(obj: Any) -> Any:

@@ -105,7 +105,9 @@ class LinkSpec(StrictModel):
     source_efficiency: Probability = 1.0
     coupling_efficiency: Probability = 1.0
     detector_efficiency: Probability = 0.9
-    dark_count_probability: Probability = Field(0.0, description="per detector per attempt")
+    dark_count_probability: Probability = Field(
+        0.0, description="per detector per detection window"
+    )
     raw_fidelity: Annotated[float, Field(ge=0.25, le=1.0)] = Field(
         1.0, description="fidelity of the emitted state before link noise (visibility)"
     )
