@@ -1,14 +1,458 @@
-"""Network simulation engine (being written)."""
+"""The network simulation engine: :class:`Simulation` and :func:`simulate`.
+
+A request arrives, the routing policy (:mod:`qnetai.control`) picks a path, the request
+reserves memory qubits along it (1 at each end node and 2 at each intermediate node; twice as
+many with purification) or waits for them, and then its elementary links generate, purify,
+swap and deliver end-to-end pairs (see :mod:`qnetai.sim.protocols` for the physics
+conventions and :mod:`qnetai.sim.linklayer` for link timing and event skipping). A request is
+served after ``pairs_per_request`` deliveries, expires at its timeout, and releases its
+memory either way.
+
+Memory waiting is FIFO per node: a request that cannot reserve its path waits in the queue of
+the first node lacking memory; when that node frees memory its queue is scanned in arrival
+order and each request either reserves its whole path, moves to the queue of the next node
+lacking memory, or (lacking memory at this node still) blocks the queue behind it.
+``controller.max_concurrent_requests`` caps the requests admitted (waiting for memory or
+active); the others wait in one global FIFO.
+
+Example:
+    >>> from qnetai.config.models import Scenario
+    >>> s = Scenario.model_validate({
+    ...     "nodes": [{"name": "A"}, {"name": "B"}],
+    ...     "links": [{"endpoints": ["A", "B"], "length_km": 10}],
+    ...     "traffic": {"requests": [{"source": "A", "destination": "B", "count": 3}]},
+    ... })
+    >>> r = simulate(s, seed=1)
+    >>> r.summary["requests_served"]
+    3
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
+import networkx as nx
+import numpy as np
 
-class Simulation:  # pragma: no cover - placeholder
-    """Placeholder."""
+from qnetai.config.models import Scenario
+from qnetai.control.policy import RoutingPolicy, policy_from_options
+from qnetai.errors import InputError
+from qnetai.sim import bellfast as bf
+from qnetai.sim.kernel import Kernel
+from qnetai.sim.linklayer import LinkModel, Uniforms, build_link_model
+from qnetai.sim.protocols import P_ARRIVAL, P_TIMEOUT, EntanglementMixin
+from qnetai.sim.result import SimulationResult
+from qnetai.sim.state import (
+    ACTIVE,
+    EXPIRED,
+    QUEUED,
+    SEG_IDLE,
+    SERVED,
+    UNSERVED,
+    WAITING,
+    Request,
+    Route,
+    nested_spans,
+)
+from qnetai.sim.telemetry import Telemetry, build_tables
 
 
-def simulate(scenario: Any, *, seed: int | None = None, progress: Any = None) -> Any:  # pragma: no cover
-    """Placeholder."""
-    raise NotImplementedError("engine not written yet")
+class Simulation(EntanglementMixin):
+    """A steppable network simulation built from a scenario.
+
+    ``Simulation(scenario, seed=None, policy=None)`` resolves the scenario, precomputes every
+    link, draws the traffic and queues the first arrival; :meth:`run` advances the clock,
+    :meth:`submit` adds requests programmatically and :meth:`result` returns the tables.
+    The object also serves as the ``state`` handed to routing policies (``now``,
+    :meth:`free_memory`, :attr:`queued_requests`).
+
+    Example:
+        >>> sim = Simulation(scenario, seed=3)  # doctest: +SKIP
+        >>> sim.run(until=0.5); sim.free_memory("A")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, scenario: Scenario, *, seed: int | None = None, policy: RoutingPolicy | None = None
+    ) -> None:
+        from qnetai.topology import resolve
+
+        t_build = time.perf_counter()
+        sc = resolve(scenario)
+        self.scenario = sc
+        self.duration_s = float(sc.duration_s)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise InputError(f"seed must be a non-negative integer (got {seed!r})")
+        self.seed = int(sc.seed if seed is None else seed)
+        # nodes
+        self.node_names = [n.name for n in sc.nodes]
+        self.node_index = {name: i for i, name in enumerate(self.node_names)}
+        self.node_kinds = [n.kind for n in sc.nodes]
+        self.capacity = [int(n.memory_qubits) for n in sc.nodes]
+        self.free = list(self.capacity)
+        self._rate: list[float] = []
+        self._t1t2: list[tuple[float | None, float | None] | None] = []
+        for n in sc.nodes:
+            mem = n.memory
+            if mem.t1_s is not None or mem.t2_s is not None:
+                self._rate.append(0.0)
+                self._t1t2.append((mem.t1_s, mem.t2_s))
+            else:
+                self._rate.append(0.0 if mem.t_coh_s is None else 0.5 / mem.t_coh_s)
+                self._t1t2.append(None)
+        # links
+        cl = sc.classical
+        self._speed = float(cl.speed_km_per_s)
+        self._proc = float(cl.processing_delay_s)
+        specs = {n.name: n for n in sc.nodes}
+        self.links: list[LinkModel] = []
+        self._edge: dict[tuple[int, int], LinkModel] = {}
+        self.graph = nx.Graph(name=sc.name)
+        self.graph.add_nodes_from(
+            (n.name, {"spec": n, "kind": n.kind, "pos": n.position_km}) for n in sc.nodes
+        )
+        for i, spec in enumerate(sc.links):
+            a, b = spec.endpoints
+            lm = build_link_model(
+                i, spec, specs[a], specs[b], speed_km_per_s=self._speed,
+                processing_delay_s=self._proc,
+            )
+            self.links.append(lm)
+            ia, ib = self.node_index[a], self.node_index[b]
+            self._edge[(ia, ib)] = lm
+            self._edge[(ib, ia)] = lm
+            self.graph.add_edge(
+                a, b, spec=spec, name=lm.name, kind=spec.kind, length_km=spec.length_km
+            )
+        # operations
+        ops = sc.operations
+        self._cutoff = ops.cutoff_s
+        self._p_swap = float(ops.swap_success_probability)
+        self._gate = float(ops.swap_gate_fidelity)
+        self._meas = float(ops.measurement_error)
+        self._nested = ops.swapping_policy == "nested"
+        pur = ops.purification
+        self._pur_rounds = 0 if pur.protocol == "none" else int(pur.rounds)
+        self._pur_fn = bf.dejmps if pur.protocol == "dejmps" else bf.bbpssw
+        self._mem_factor = 2 if self._pur_rounds > 0 else 1
+        # controller
+        ctl = sc.controller
+        self.policy = policy or policy_from_options(ctl.routing, {"metric": ctl.path_metric})
+        self._max_admitted = ctl.max_concurrent_requests
+        self._admitted = 0  # requests waiting for memory or active
+        self._n_active = 0
+        self._n_waiting = 0  # held back by max_concurrent_requests
+        self._global_queue: deque[Request] = deque()
+        self._node_queue: dict[int, deque[Request]] = {}
+        self._routes: dict[tuple[str, ...], Route] = {}
+        self._spans: dict[int, tuple[list[int], list[int]]] = {}
+        # randomness: traffic and dynamics from independent streams of one seed
+        traffic_ss, dyn_ss = np.random.SeedSequence(self.seed).spawn(2)
+        self.uni = Uniforms(np.random.default_rng(dyn_ss))
+        from qnetai.sim.traffic import draw_arrivals
+
+        self._arrivals = draw_arrivals(
+            sc, self.node_index, self.duration_s, np.random.default_rng(traffic_ss)
+        )
+        self._arr_cols = (
+            self._arrivals.time_s.tolist(),
+            self._arrivals.source.tolist(),
+            self._arrivals.destination.tolist(),
+            self._arrivals.pairs.tolist(),
+            self._arrivals.min_fidelity.tolist(),
+            self._arrivals.timeout_s.tolist(),
+        )
+        # kernel, telemetry
+        self.kernel = Kernel()
+        self.tel = Telemetry(len(self.node_names), len(self.links), self.duration_s)
+        self.requests: list[Request] = []
+        if len(self._arrivals):
+            self.kernel.schedule(self._arr_cols[0][0], self._on_arrival, 0, P_ARRIVAL)
+        self._wall_s = time.perf_counter() - t_build
+
+    # -- NetworkState for policies -----------------------------------------------------------
+    @property
+    def now(self) -> float:
+        """Simulated time (s)."""
+        return self.kernel.now
+
+    def free_memory(self, node: str) -> int:
+        """Unreserved memory qubits at ``node``."""
+        return self.free[self.node_index[node]]
+
+    @property
+    def queued_requests(self) -> int:
+        """Requests admitted but waiting for memory, plus those held back by the cap."""
+        return self._admitted - self._n_active + self._n_waiting
+
+    @property
+    def events_processed(self) -> int:
+        """Events the kernel has processed so far."""
+        return self.kernel.events_processed
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, until: float | None = None) -> Simulation:
+        """Advance the simulation to ``until`` (default: the scenario's ``duration_s``)."""
+        end = self.duration_s if until is None else float(until)
+        if not end >= self.kernel.now:
+            raise InputError(f"until must be >= now={self.kernel.now} (got {until})")
+        t0 = time.perf_counter()
+        self.kernel.run(end)
+        self._wall_s += time.perf_counter() - t0
+        return self
+
+    def submit(
+        self,
+        source: str,
+        destination: str,
+        *,
+        pairs: int = 1,
+        min_fidelity: float = 0.0,
+        timeout_s: float | None = None,
+        at_s: float | None = None,
+    ) -> int:
+        """Add a request arriving at ``at_s`` (default now); returns its request id."""
+        for field, name in (("source", source), ("destination", destination)):
+            if name not in self.node_index:
+                raise InputError(f"{field} must be a node of the scenario (got {name!r})")
+        if source == destination:
+            raise InputError(f"source and destination must differ (got {source!r})")
+        if pairs < 1:
+            raise InputError(f"pairs must be >= 1 (got {pairs})")
+        t = self.kernel.now if at_s is None else float(at_s)
+        if t < self.kernel.now:
+            raise InputError(f"at_s must be >= now={self.kernel.now} (got {at_s})")
+        req = self._new_request(
+            self.node_index[source], self.node_index[destination], t, pairs, min_fidelity,
+            math.inf if timeout_s is None else timeout_s,
+        )
+        self.kernel.schedule(t, self._on_submitted, req, P_ARRIVAL)
+        return req.rid
+
+    def result(self) -> SimulationResult:
+        """The tables and summary of the simulation so far."""
+        summary, tables = build_tables(
+            self.tel,
+            end_s=self.kernel.now,
+            node_names=self.node_names,
+            node_kinds=self.node_kinds,
+            node_memory=self.capacity,
+            links=self.links,
+            requests=self.requests,
+            arrival_of={r.rid: r.arrival for r in self.requests},
+            events=self.kernel.events_processed,
+            wall_time_s=self._wall_s,
+        )
+        return SimulationResult(scenario=self.scenario, summary=summary, **tables)
+
+    # -- arrivals, routing, admission ---------------------------------------------------------
+    def _new_request(
+        self, src: int, dst: int, t: float, pairs: int, fmin: float, timeout: float
+    ) -> Request:
+        req = Request(
+            len(self.requests), src, dst, self.node_names[src], self.node_names[dst], t,
+            pairs, fmin, t + timeout,
+        )
+        self.requests.append(req)
+        return req
+
+    def _on_arrival(self, i: int) -> None:
+        t, src, dst, pairs, fmin, tmo = (col[i] for col in self._arr_cols)
+        if i + 1 < len(self._arr_cols[0]):
+            self.kernel.schedule(self._arr_cols[0][i + 1], self._on_arrival, i + 1, P_ARRIVAL)
+        self._arrive(self._new_request(src, dst, t, pairs, fmin, tmo))
+
+    def _on_submitted(self, req: Request) -> None:
+        self._arrive(req)
+
+    def _arrive(self, req: Request) -> None:
+        if req.deadline != math.inf:
+            self.kernel.schedule(req.deadline, self._on_timeout, req, P_TIMEOUT)
+        names = self.policy.choose_path(self.graph, req.src_name, req.dst_name, state=self)
+        route = None if names is None else self._route(names, req)
+        if route is None:
+            req.status = UNSERVED
+            return
+        req.route = route
+        req.path_str = route.path_str
+        req.hops = route.hops
+        if any(need > self.capacity[n] for n, need in zip(route.nodes, route.need, strict=True)):
+            req.status = UNSERVED  # can never reserve its path
+            return
+        if self._max_admitted is not None and self._admitted >= self._max_admitted:
+            req.status = WAITING
+            self._n_waiting += 1
+            self._global_queue.append(req)
+            return
+        self._admitted += 1
+        self._try_admit(req)
+
+    def _route(self, names: list[str], req: Request) -> Route:
+        key = tuple(names)
+        route = self._routes.get(key)
+        if route is not None:
+            return route
+        if len(names) < 2 or names[0] != req.src_name or names[-1] != req.dst_name:
+            raise InputError(
+                f"policy {self.policy.name!r} returned a path that does not join "
+                f"{req.src_name!r} to {req.dst_name!r}: {names!r}"
+            )
+        idx = self.node_index
+        nodes = [idx[n] for n in names]
+        links, pos = [], [0.0]
+        for a, b in pairwise(nodes):
+            lm = self._edge.get((a, b))
+            if lm is None:
+                raise InputError(
+                    f"policy {self.policy.name!r} returned a path with no link between "
+                    f"{self.node_names[a]!r} and {self.node_names[b]!r}"
+                )
+            links.append(lm)
+            pos.append(pos[-1] + float(lm.spec.length_km))
+        hops = len(links)
+        need = [1] + [2] * (hops - 1) + [1]
+        need = [x * self._mem_factor for x in need]
+        spans = self._spans.get(hops)
+        if spans is None:
+            spans = self._spans[hops] = nested_spans(hops)
+        route = Route(list(names), nodes, links, pos, need, spans[0], spans[1])
+        self._routes[key] = route
+        return route
+
+    def _try_admit(self, req: Request) -> None:
+        blocking = self._reserve(req)
+        if blocking < 0:
+            self._activate(req)
+        else:
+            req.status = QUEUED
+            q = self._node_queue.get(blocking)
+            if q is None:
+                q = self._node_queue[blocking] = deque()
+            q.append(req)
+
+    def _reserve(self, req: Request) -> int:
+        """Reserve the whole path, or return the first node lacking memory (nothing reserved)."""
+        route = req.route
+        assert route is not None
+        free = self.free
+        for n, need in zip(route.nodes, route.need, strict=True):
+            if free[n] < need:
+                return n
+        now = self.kernel.now
+        mem = self.tel.memory
+        for n, need in zip(route.nodes, route.need, strict=True):
+            free[n] -= need
+            mem(n, now, need)
+        return -1
+
+    def _activate(self, req: Request) -> None:
+        route = req.route
+        assert route is not None
+        req.status = ACTIVE
+        self._n_active += 1
+        n = route.hops
+        req.L = [None] * (n + 1)
+        req.R = [None] * (n + 1)
+        req.seg = [SEG_IDLE] * n
+        if self._pur_rounds:
+            req.pump = [None] * n
+            req.pump_count = [0] * n
+        now = self.kernel.now
+        req.last_start = now
+        for s in range(n):
+            self._start_segment(req, s, now)
+
+    def _on_timeout(self, req: Request) -> None:
+        if req.status in (WAITING, QUEUED, ACTIVE):
+            self._finish(req, EXPIRED)
+
+    def _finish(self, req: Request, status: str) -> None:
+        """End a request (served or expired): drop its pairs, release memory, admit others."""
+        old = req.status
+        req.status = status
+        req.ver += 1
+        now = self.kernel.now
+        if status == SERVED:
+            req.served_s = now
+        if old == WAITING:
+            self._n_waiting -= 1
+        if old == ACTIVE:
+            self._n_active -= 1
+            seen: set[int] = set()
+            for p in (*req.L, *req.R, *req.pump):
+                if p is not None and p.stored and id(p) not in seen:
+                    seen.add(id(p))
+                    p.stored = False
+                    if not p.dead:
+                        self._discard_parts(p.parts)
+            route = req.route
+            assert route is not None
+            mem = self.tel.memory
+            for n, need in zip(route.nodes, route.need, strict=True):
+                self.free[n] += need
+                mem(n, now, -need)
+            self._wake(route.nodes)
+        if old in (ACTIVE, QUEUED):
+            self._admitted -= 1
+            self._admit_global()
+
+    def _wake(self, nodes: list[int]) -> None:
+        free = self.free
+        for n in nodes:
+            q = self._node_queue.get(n)
+            while q and free[n] > 0:
+                r = q[0]
+                if r.status != QUEUED:
+                    q.popleft()
+                    continue
+                blocking = self._reserve(r)
+                if blocking < 0:
+                    q.popleft()
+                    self._activate(r)
+                elif blocking == n:
+                    break
+                else:
+                    q.popleft()
+                    nq = self._node_queue.get(blocking)
+                    if nq is None:
+                        nq = self._node_queue[blocking] = deque()
+                    nq.append(r)
+
+    def _admit_global(self) -> None:
+        if self._max_admitted is None:
+            return
+        q = self._global_queue
+        while q and self._admitted < self._max_admitted:
+            r = q.popleft()
+            if r.status != WAITING:
+                continue
+            self._n_waiting -= 1
+            self._admitted += 1
+            self._try_admit(r)
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    progress: Callable[[float], Any] | None = None,
+) -> SimulationResult:
+    """Run ``scenario`` for its ``duration_s`` and return the :class:`SimulationResult`.
+
+    ``seed`` overrides ``scenario.seed``; the same seed gives the same result.
+    ``progress(fraction_done)`` is called after each twentieth of the simulated time.
+    """
+    t0 = time.perf_counter()
+    sim = Simulation(scenario, seed=seed)
+    steps = 20 if progress is not None else 1
+    for k in range(1, steps + 1):
+        sim.run(sim.duration_s * k / steps)
+        if progress is not None:
+            progress(k / steps)
+    result = sim.result()
+    result.summary["wall_time_s"] = time.perf_counter() - t0
+    return result

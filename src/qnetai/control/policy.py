@@ -1,0 +1,172 @@
+"""The routing-policy protocol, the registry and the built-in shortest-path policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+import networkx as nx
+
+from qnetai.errors import InputError
+
+
+@runtime_checkable
+class NetworkState(Protocol):
+    """What a policy may read of the running network (the engine's ``Simulation`` provides it).
+
+    ``now`` is the simulated time in s; ``free_memory(node)`` the number of
+    unreserved memory qubits; ``queued_requests`` the number of requests waiting
+    for memory.
+    """
+
+    now: float
+
+    def free_memory(self, node: str) -> int:
+        """Unreserved memory qubits at ``node``."""
+        ...
+
+    @property
+    def queued_requests(self) -> int:
+        """Requests waiting for memory."""
+        ...
+
+
+@runtime_checkable
+class RoutingPolicy(Protocol):
+    """Chooses the path of a request; ``None`` declines it (it is then counted unserved)."""
+
+    name: str
+
+    def choose_path(
+        self, graph: nx.Graph, source: str, destination: str, *, state: Any
+    ) -> list[str] | None:
+        """A path ``[source, ..., destination]`` of adjacent nodes in ``graph``, or ``None``."""
+        ...
+
+
+class ShortestPathPolicy:
+    """Static shortest paths by hop count (``metric="hops"``) or fibre length (``"length_km"``).
+
+    Paths are cached per (graph, source, destination): the graph is treated as
+    immutable, which the engine guarantees. Ties are broken deterministically by the
+    graph's adjacency order.
+
+    Example:
+        >>> import networkx as nx
+        >>> g = nx.Graph()
+        >>> g.add_edge("A", "B", length_km=10.0)
+        >>> g.add_edge("B", "C", length_km=10.0)
+        >>> g.add_edge("A", "C", length_km=50.0)
+        >>> ShortestPathPolicy("length_km").choose_path(g, "A", "C", state=None)
+        ['A', 'B', 'C']
+    """
+
+    name = "shortest-path"
+
+    def __init__(self, metric: str = "hops") -> None:
+        if metric not in ("hops", "length_km"):
+            raise InputError(
+                f"controller.path_metric must be 'hops' or 'length_km' (got {metric!r})"
+            )
+        self.metric = metric
+        self._graph_id: int | None = None
+        self._cache: dict[tuple[str, str], list[str] | None] = {}
+        self._trees: dict[str, dict[str, str | None]] = {}
+        self._adj: dict[str, list[str]] | None = None
+
+    def choose_path(
+        self, graph: nx.Graph, source: str, destination: str, *, state: Any = None
+    ) -> list[str] | None:
+        """The shortest path, or ``None`` if the nodes are not connected.
+
+        One shortest-path tree is computed per source (BFS for hops, Dijkstra for length) and
+        kept as a parent map, so a network with ``S`` sources costs ``S`` searches in all.
+        """
+        if id(graph) != self._graph_id:
+            self._graph_id = id(graph)
+            self._cache = {}
+            self._trees = {}
+            self._adj = None
+        key = (source, destination)
+        cached = self._cache.get(key, False)
+        if cached is not False:
+            return cached
+        if source not in graph or destination not in graph:
+            return None
+        tree = self._trees.get(source)
+        if tree is None:
+            tree = self._trees[source] = self._tree(graph, source)
+        path: list[str] | None = None
+        if destination in tree:
+            path = [destination]
+            node = tree[destination]
+            while node is not None:
+                path.append(node)
+                node = tree[node]
+            path.reverse()
+        if len(self._cache) < 1_000_000:
+            self._cache[key] = path
+        return path
+
+    def _tree(self, graph: nx.Graph, source: str) -> dict[str, str | None]:
+        """Parent of every reachable node on one shortest path from ``source``."""
+        parent: dict[str, str | None] = {source: None}
+        if self.metric == "hops":
+            frontier = [source]
+            adj = self._adj
+            if adj is None:  # plain lists: much faster to scan than networkx views
+                adj = self._adj = {u: list(nbrs) for u, nbrs in graph.adjacency()}
+            while frontier:
+                nxt = []
+                for u in frontier:
+                    for v in adj[u]:
+                        if v not in parent:
+                            parent[v] = u
+                            nxt.append(v)
+                frontier = nxt
+            return parent
+        pred, _ = nx.dijkstra_predecessor_and_distance(graph, source, weight="length_km")
+        for v, ps in pred.items():
+            if ps:
+                parent[v] = ps[0]
+        return parent
+
+
+PolicyFactory = Callable[..., RoutingPolicy]
+_REGISTRY: dict[str, PolicyFactory] = {"shortest-path": ShortestPathPolicy}
+
+
+def register_policy(name: str, factory: PolicyFactory, *, replace: bool = False) -> None:
+    """Register a policy factory under ``name`` (keyword options are passed through).
+
+    The factory is called as ``factory(**options)``; it receives ``metric`` when
+    the engine builds the policy from a scenario and should accept it.
+    """
+    if not name:
+        raise InputError("policy name must be a non-empty string")
+    if name in _REGISTRY and not replace:
+        raise InputError(f"policy {name!r} is already registered (pass replace=True)")
+    _REGISTRY[name] = factory
+
+
+def available_policies() -> list[str]:
+    """Names of the registered policies, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_policy(name: str, **options: Any) -> RoutingPolicy:
+    """A fresh policy instance by name, e.g. ``get_policy("shortest-path", metric="length_km")``."""
+    factory = _REGISTRY.get(name)
+    if factory is None:
+        raise InputError(
+            f"controller.routing must be one of {', '.join(available_policies())} (got {name!r})"
+        )
+    return factory(**options)
+
+
+def policy_from_options(name: str, options: Mapping[str, Any]) -> RoutingPolicy:
+    """Build a policy, dropping options its factory does not take (e.g. ``metric``)."""
+    try:
+        return get_policy(name, **dict(options))
+    except TypeError:
+        return get_policy(name)
