@@ -42,7 +42,7 @@ import numpy as np
 from qnetai.config.models import Scenario
 from qnetai.control.policy import RoutingPolicy, policy_from_options
 from qnetai.errors import InputError
-from qnetai.sim import bellfast as bf
+from qnetai.physics import scalar as bf
 from qnetai.sim.kernel import Kernel
 from qnetai.sim.linklayer import LinkModel, Uniforms, build_link_model
 from qnetai.sim.protocols import P_ARRIVAL, P_TIMEOUT, EntanglementMixin

@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from qnetai.sim import bellfast as bf
+from qnetai.physics import scalar as bf
 from qnetai.sim.linklayer import successes_in_round
 from qnetai.sim.state import (
     SEG_BUSY,

@@ -1,11 +1,11 @@
-"""Scalar Bell-diagonal operations on plain 4-tuples for the event loop's hot path.
+"""Scalar Bell-diagonal kernels on plain 4-tuples, for event loops that touch one pair at a time.
 
 The event engine updates one pair at a time, where a call into the vectorised, validating
 :mod:`qnetai.physics` functions costs ~100x more than the arithmetic itself. These functions
 restate, for a single state held as a tuple ``(Phi+, Psi+, Psi-, Phi-)``, exactly the
 conventions of :func:`qnetai.physics.depolarise`, :func:`qnetai.physics.t1_t2_noise` (one
 half), :func:`qnetai.physics.swap`, :func:`qnetai.physics.bbpssw` and
-:func:`qnetai.physics.dejmps`; ``tests/sim/test_bellfast.py`` checks them against those
+:func:`qnetai.physics.dejmps`; ``tests/physics/test_physics_scalar.py`` checks them against those
 functions on random states, so the physics core stays the single source of truth.
 
 Example:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from qnetai import physics as ph
-from qnetai.sim import bellfast as bf
+from qnetai.physics import scalar as bf
 
 
 def _states(n, seed=0):
