@@ -11,7 +11,9 @@ import typer
 SCENARIO_HELP = "Scenario file (YAML/JSON) or built-in name (metro-6g, ...)."
 
 
-def _prepare_scenario(name_or_path: str, seed: int | None, duration_s: float | None) -> Any:
+def _prepare_scenario(
+    name_or_path: str, seed: int | None, duration_s: float | None, qkd_mode: str | None = None
+) -> Any:
     """Load the scenario and apply the command-line overrides (validated again)."""
     from qnetai.config import load_scenario, scenario_from_dict
     from qnetai.errors import InputError
@@ -24,10 +26,34 @@ def _prepare_scenario(name_or_path: str, seed: int | None, duration_s: float | N
         update["seed"] = seed
     if duration_s is not None:
         update["duration_s"] = duration_s
+    if qkd_mode is not None:
+        update["qkd"] = {**scenario.qkd.model_dump(mode="json"), "mode": qkd_mode}
     if update:
         data = scenario.model_dump(mode="json", exclude_unset=False)
         scenario = scenario_from_dict({**data, **update}, source="command line")
     return scenario
+
+
+#: Tag mixed into the scenario seed for the key network's random numbers (independent of
+#: the engine's stream).
+QKD_SEED_TAG = 0x514B44
+
+
+def _check_qkd(scenario: Any) -> None:
+    """Refuse a bad ``qkd`` section (unknown nodes) before simulating."""
+    from qnetai.qkd.network import check_key_network
+    from qnetai.topology import resolve
+
+    check_key_network(resolve(scenario))
+
+
+def _key_network(scenario: Any, result: Any) -> Any:
+    import numpy as np
+
+    from qnetai.qkd.network import simulate_key_network
+
+    rng = np.random.default_rng([int(scenario.seed), QKD_SEED_TAG])
+    return simulate_key_network(result.scenario, result, rng=rng)
 
 
 def _simulate(scenario: Any, *, show_progress: bool) -> Any:
@@ -65,7 +91,61 @@ def _link_rows(result: Any) -> list[dict[str, Any]]:
     return result.links.to_pylist()
 
 
-def _print_summary(result: Any, out_dir: Path, report: bool) -> None:
+def _print_qkd(qkd: Any) -> None:
+    """Rich tables: link key pools, relay and entanglement-based key rates per user pair."""
+    from rich.table import Table
+
+    from qnetai.cli._common import console
+    from qnetai.report import fmt
+
+    s = qkd.summary
+    if not s.get("enabled", True):
+        return
+    shown = 25
+    links = sorted(qkd.link_key_rates.to_pylist(), key=lambda r: -(r["key_rate_bps"] or 0.0))
+    if links:
+        t = Table(title=f"QKD links and key pools ({s.get('mode')} decoy BB84)")
+        t.add_column("link", overflow="fold")
+        for col in ("km", "key bit/s", "QBER", "generated", "consumed", "overflow", "pool now",
+                    "pool mean"):
+            t.add_column(col, justify="right")
+        for r in links[:shown]:
+            t.add_row(str(r["link"]), fmt(r["length_km"]), fmt(r["key_rate_bps"]), fmt(r["qber"]),
+                      fmt(r["bits_generated"]), fmt(r["bits_consumed"]), fmt(r["bits_overflow"]),
+                      fmt(r["bits_left"]), fmt(r["pool_mean_bits"]))
+        if len(links) > shown:
+            t.caption = f"{shown} of {len(links)} QKD links; all in qkd_link_key_rates.parquet"
+        console.print(t)
+    relay = qkd.relay.to_pylist()
+    if relay:
+        t = Table(title="end-to-end keys: trusted-node relay")
+        t.add_column("user pair", overflow="fold")
+        for col in ("hops", "served / requests", "blocked", "key bit/s", "mean wait ms",
+                    "keys match"):
+            t.add_column(col, justify="right")
+        for r in relay:
+            wait = r["mean_wait_s"]
+            t.add_row(f"{r['source']} – {r['destination']}", fmt(r["hops"]),
+                      f"{fmt(r['served'])} / {fmt(r['requests'])}", fmt(r["blocked"]),
+                      fmt(r["key_rate_bps"]), fmt(wait * 1e3 if wait is not None else None),
+                      f"{fmt(r['keys_matched'])} / {fmt(r['served'])}")
+        console.print(t)
+    ent = sorted(qkd.entanglement_qkd.to_pylist(), key=lambda r: -r["pairs_delivered"])
+    if ent:
+        t = Table(title="end-to-end keys: entanglement-based (BBM92 on delivered pairs)")
+        t.add_column("user pair", overflow="fold")
+        for col in ("pairs", "mean F", "QBER Z / X", "key bit/s sampled", "key bit/s expected"):
+            t.add_column(col, justify="right")
+        for r in ent[:shown]:
+            t.add_row(f"{r['source']} – {r['destination']}", fmt(r["pairs_delivered"]),
+                      fmt(r["mean_fidelity"]), f"{fmt(r['qber_z'])} / {fmt(r['qber_x'])}",
+                      fmt(r["key_rate_bps_sampled"]), fmt(r["key_rate_bps_expected"]))
+        if len(ent) > shown:
+            t.caption = f"{shown} of {len(ent)} user pairs; all in qkd_entanglement_qkd.parquet"
+        console.print(t)
+
+
+def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) -> None:
     from rich.table import Table
 
     from qnetai.cli._common import console
@@ -110,6 +190,8 @@ def _print_summary(result: Any, out_dir: Path, report: bool) -> None:
     if len(links) > shown:
         lt.caption = f"{shown} of {len(links)} links (highest rate first); all in links.parquet"
     console.print(lt)
+    if qkd is not None:
+        _print_qkd(qkd)
     console.print(f"run folder: [bold]{out_dir}[/]")
     if report:
         console.print(f"report:     [bold]{out_dir / 'report.html'}[/]")
@@ -126,10 +208,17 @@ def run_command(
         "--duration-s", help="Simulated seconds (default: the scenario's).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
+    qkd_mode: Annotated[str | None, typer.Option(
+        "--qkd-mode", help="QKD link model: analytic (fast) or simulate (pulse level); "
+        "default: the scenario's qkd.mode.")] = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace a non-empty run folder.")] = False,
 ) -> None:
-    """Simulate a scenario and write its run folder (Parquet, summary, scenario, report)."""
+    """Simulate a scenario and write its run folder (Parquet, summary, scenario, report).
+
+    The scenario's ``qkd`` section then runs on the result: link key pools, trusted-node
+    key relay and entanglement-based QKD (tables ``qkd_*.parquet``, ``qkd`` in ``--json``).
+    """
     import uuid
     from datetime import UTC, datetime
 
@@ -137,15 +226,17 @@ def run_command(
     from qnetai.results import CatalogueError, check_out_dir, default_run_dir, write_run
     from qnetai.results.writer import jsonable
 
-    sc = _prepare_scenario(scenario, seed, duration_s)
+    sc = _prepare_scenario(scenario, seed, duration_s, qkd_mode)
+    _check_qkd(sc)
     out_dir = out if out is not None else default_run_dir(sc.name, sc.seed, root=Path("runs"))
     check_out_dir(out_dir.absolute(), overwrite=overwrite)  # refuse before simulating
     run_id = uuid.uuid4().hex[:16]
     started_at = datetime.now(UTC)
     try:
         result = _simulate(sc, show_progress=not json_out)
+        qkd = _key_network(sc, result)
         path = write_run(result, out_dir, overwrite=overwrite, report=not no_report,
-                         started_at=started_at, run_id=run_id)
+                         started_at=started_at, run_id=run_id, qkd=qkd)
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted:[/] no run folder written")
         sys.exit(130)
@@ -161,9 +252,10 @@ def run_command(
             "report": str(path / "report.html") if not no_report else None,
             "summary": result.summary,
             "links": _link_rows(result),
+            "qkd": qkd.to_dict(),
         }))
     else:
-        _print_summary(result, path, report=not no_report)
+        _print_summary(result, path, report=not no_report, qkd=qkd)
 
 
 def runs_command(

@@ -237,6 +237,133 @@ class TopologySpec(StrictModel):
         return data
 
 
+QKDMode = Literal["analytic", "simulate"]
+QKDDecoys = Literal["vacuum-weak", "infinite"]
+QKDReconciliation = Literal["cascade", "cascade-original", "ldpc"]
+RelayArrival = Literal["poisson", "periodic"]
+
+
+class QKDReceiverSpec(StrictModel):
+    """Bob's receiver on a prepare-and-measure QKD link (threshold detectors)."""
+
+    eta_bob: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.1, description="detection efficiency of Bob's apparatus, optics included"
+    )
+    dark_count_probability: Annotated[float, Field(ge=0.0, lt=0.25)] = Field(
+        1e-6, description="per detector per pulse (the apparatus has two detectors)"
+    )
+    afterpulse_probability: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.005
+    e_detector: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        0.01, description="misalignment error probability of a detected photon"
+    )
+
+
+class QKDSimulateSpec(StrictModel):
+    """Pulse-level mode: blocks of pulses run through :func:`qnetai.qkd.pipeline.run_bb84`."""
+
+    block_pulses: Annotated[int, Field(ge=10_000, le=100_000_000)] = Field(
+        1_000_000, description="pulses per simulated block (one key chunk per block)"
+    )
+    blocks: Annotated[int, Field(ge=1, le=1000)] = Field(
+        2, description="blocks simulated per link; their key lengths repeat over time"
+    )
+    reconciliation: QKDReconciliation = "cascade"
+
+
+class RelayRequestSpec(StrictModel):
+    """A flow of end-to-end key requests between two users, served by trusted-node relay."""
+
+    source: str = Field(min_length=1)
+    destination: str = Field(min_length=1)
+    key_bits: Annotated[int, Field(ge=1, le=1_000_000_000)] = Field(
+        256, description="key size per request (bits taken from every hop's pool)"
+    )
+    rate_hz: PositiveFloat = Field(10.0, description="request rate")
+    process: RelayArrival = "poisson"
+    start_s: NonNegativeFloat = 0.0
+    count: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+        None, description="number of requests (None: until the end of the run)"
+    )
+    max_wait_s: PositiveFloat | None = Field(
+        None, description="a request waiting longer is blocked (None: waits to the end)"
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RelayRequestSpec:
+        if self.source == self.destination:
+            raise ValueError(f"source and destination must differ (got {self.source!r})")
+        return self
+
+
+class QKDRelaySpec(StrictModel):
+    """Trusted-node key relay over the QKD links (hop-by-hop one-time pad)."""
+
+    requests: list[RelayRequestSpec] = []
+    path_metric: Literal["hops", "length_km"] = Field(
+        "hops", description="shortest path in the subgraph of QKD links by this metric"
+    )
+
+
+class EntanglementQKDSpec(StrictModel):
+    """BBM92 measurement of the end-to-end pairs the simulator delivers."""
+
+    enabled: bool = True
+    p_z: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        0.5, description="probability of the Z basis at each end (0.5: standard sifting)"
+    )
+    f_ec: Annotated[float, Field(ge=1.0, le=2.0)] = Field(
+        1.0, description="error-correction inefficiency (1: the 1 - 2 h2(QBER) limit)"
+    )
+    pairs: list[tuple[str, str]] = Field(
+        [], description="user pairs to report (unordered); empty: every pair with deliveries"
+    )
+
+
+class QKDNetworkSpec(StrictModel):
+    """QKD on the network: link key pools, trusted-node relay, entanglement-based QKD."""
+
+    enabled: bool = True
+    mode: QKDMode = Field(
+        "analytic", description="analytic: optimised decoy-BB84 rate; simulate: pulse level"
+    )
+    pulse_rate_hz: PositiveFloat = Field(1.0e9, description="QKD transmitter pulse rate")
+    decoys: QKDDecoys = "vacuum-weak"
+    mu: PositiveFloat | None = Field(None, description="signal intensity (None: optimised)")
+    nu: PositiveFloat | None = Field(
+        0.05, description="weak-decoy intensity (vacuum-weak; None: optimised with mu)"
+    )
+    finite_key: bool = Field(False, description="analytic: Lim et al. 2014 finite-key rate")
+    block_size: Annotated[float, Field(ge=1e4, le=1e15)] = Field(
+        1e10, description="pulses per finite-key block"
+    )
+    f_ec: Annotated[float, Field(ge=1.0, le=2.0)] = 1.16
+    receiver: QKDReceiverSpec = QKDReceiverSpec()
+    simulate: QKDSimulateSpec = QKDSimulateSpec()
+    pool_capacity_bits: Annotated[int, Field(ge=1)] = Field(
+        100_000_000, description="key pool size per link; surplus key is discarded"
+    )
+    initial_pool_bits: Annotated[int, Field(ge=0)] = 0
+    time_step_s: PositiveFloat = Field(1e-3, description="relay scheduling step")
+    record_interval_s: PositiveFloat = Field(0.01, description="pool-level sampling interval")
+    relay: QKDRelaySpec = QKDRelaySpec()
+    entanglement: EntanglementQKDSpec = EntanglementQKDSpec()
+
+    @model_validator(mode="after")
+    def _check(self) -> QKDNetworkSpec:
+        if self.initial_pool_bits > self.pool_capacity_bits:
+            raise ValueError(
+                f"initial_pool_bits={self.initial_pool_bits} > "
+                f"pool_capacity_bits={self.pool_capacity_bits}"
+            )
+        if self.mu is not None and self.nu is not None and not self.nu < self.mu:
+            raise ValueError(f"nu must be < mu (got mu={self.mu}, nu={self.nu})")
+        if self.record_interval_s < self.time_step_s:
+            raise ValueError(
+                f"record_interval_s={self.record_interval_s} < time_step_s={self.time_step_s}"
+            )
+        return self
+
+
 class Scenario(StrictModel):
     """A whole simulation: network, operations, traffic, controller, duration and seed."""
 
@@ -251,3 +378,4 @@ class Scenario(StrictModel):
     classical: ClassicalSpec = ClassicalSpec()
     traffic: TrafficSpec = TrafficSpec()
     controller: ControllerSpec = ControllerSpec()
+    qkd: QKDNetworkSpec = QKDNetworkSpec()

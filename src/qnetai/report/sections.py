@@ -177,6 +177,117 @@ def scenario_section(result: Any) -> str:
     return section("scenario", "Scenario", table_html(("setting", "value"), rows))
 
 
+MAX_POOL_LINES = 20
+QKD_LINK_COLUMNS = ("link", "length_km", "loss_db", "key_rate_bps", "qber", "mu",
+                    "bits_generated", "bits_consumed", "bits_overflow", "bits_left",
+                    "pool_mean_bits")
+QKD_RELAY_COLUMNS = ("source", "destination", "hops", "requests", "served", "blocked",
+                     "pending", "key_bits_per_request", "key_rate_bps", "mean_wait_s",
+                     "p95_wait_s", "keys_matched")
+QKD_ENT_COLUMNS = ("source", "destination", "pairs_delivered", "mean_fidelity", "sifted_bits",
+                   "qber_z", "qber_x", "expected_qber", "key_rate_bps_sampled",
+                   "key_rate_bps_expected")
+
+
+def _pool_figure(levels: Any, rates: list[dict[str, Any]]) -> str:
+    import plotly.graph_objects as go
+
+    if levels.num_rows == 0:
+        return '<p class="note">No QKD links.</p>'
+    order = [r["link"] for r in sorted(rates, key=lambda r: -(r.get("key_rate_bps") or 0.0))]
+    note = ""
+    if len(order) > MAX_POOL_LINES:
+        note = (f'<p class="note">The {MAX_POOL_LINES} fastest of {len(order)} QKD links; all in '
+                "qkd_pool_levels.parquet.</p>")
+        order = order[:MAX_POOL_LINES]
+    link = np.asarray([str(x) for x in levels.column("link").to_pylist()])
+    t, lv = _col(levels, "time_s"), _col(levels, "level_bits")
+    fig = go.Figure()
+    for name in order:
+        m = link == name
+        fig.add_trace(go.Scatter(x=t[m], y=lv[m], mode="lines", name=name,
+                                 hovertemplate="%{x:.3f} s: %{y:.4g} bits<extra>" + name
+                                 + "</extra>"))
+    _layout(fig, "simulated time (s)", "key in pool (bits)")
+    fig.update_layout(legend={"orientation": "h", "y": -0.2})
+    return note + figure_html(fig, "fig-qkd-pools")
+
+
+def _pair_rate_figure(relay: list[dict[str, Any]], ent: list[dict[str, Any]]) -> str:
+    import plotly.graph_objects as go
+
+    if not relay and not ent:
+        return ""
+
+    def label(r: dict[str, Any]) -> str:
+        return f"{r['source']}–{r['destination']}"
+
+    fig = go.Figure()
+    if relay:
+        fig.add_trace(go.Bar(x=[label(r) for r in relay], y=[r["key_rate_bps"] for r in relay],
+                             name="trusted relay", marker_color="#4c72b0"))
+    if ent:
+        ent = ent[:MAX_BARS]
+        fig.add_trace(go.Bar(x=[label(r) for r in ent],
+                             y=[r["key_rate_bps_sampled"] for r in ent],
+                             name="entanglement (sampled)", marker_color="#55a868"))
+        fig.add_trace(go.Bar(x=[label(r) for r in ent],
+                             y=[r["key_rate_bps_expected"] for r in ent],
+                             name="entanglement (expected)", marker_color="#8c8c8c"))
+    _layout(fig, "user pair", "end-to-end key rate (bit/s)")
+    fig.update_yaxes(type="log")
+    fig.update_layout(barmode="group", legend={"orientation": "h", "y": 1.1})
+    return figure_html(fig, "fig-qkd-pairs")
+
+
+def qkd_section(result: Any) -> str:
+    """QKD on the network: link key pools over time and end-to-end key rates per user pair.
+
+    Present when the result carries the key network's tables (``extra_tables`` named
+    ``qkd_*``, as :func:`qnetai.results.write_run` passes them and ``read_run`` loads them).
+    """
+    tables = getattr(result, "extra_tables", None) or {}
+    if "qkd_link_key_rates" not in tables:
+        return ""
+    s = getattr(result, "qkd_summary", None) or {}
+    rates = tables["qkd_link_key_rates"].to_pylist()
+    relay = tables["qkd_relay"].to_pylist() if "qkd_relay" in tables else []
+    ent = (tables["qkd_entanglement_qkd"].to_pylist() if "qkd_entanglement_qkd" in tables
+           else [])
+    cards = [
+        card("QKD links", fmt(s.get("qkd_links", len(rates))),
+             f"{s.get('mode', '—')} · {fmt(s.get('link_key_rate_bps_total'))} bit/s in all"),
+        card("key generated", f"{fmt(s.get('bits_generated'))} bits",
+             f"consumed {fmt(s.get('bits_consumed'))} · left {fmt(s.get('bits_left'))} · "
+             f"overflow {fmt(s.get('bits_overflow'))}"),
+        card("relay requests served",
+             f"{fmt(s.get('relay_served'))} / {fmt(s.get('relay_requests'))}",
+             f"blocked {fmt(s.get('relay_blocked'))} · {fmt(s.get('relay_key_rate_bps'))} bit/s"),
+        card("entanglement-based key", f"{fmt(s.get('entanglement_key_rate_bps_sampled'))} bit/s",
+             f"expected {fmt(s.get('entanglement_key_rate_bps_expected'))} bit/s from "
+             f"{fmt(s.get('entanglement_pairs_measured'))} pairs"),
+    ]
+    body = [f'<div class="cards">{"".join(cards)}</div>',
+            "<h3>Key pool levels</h3>",
+            _pool_figure(tables["qkd_pool_levels"], rates) if "qkd_pool_levels" in tables
+            else "",
+            table_html(QKD_LINK_COLUMNS, ([r.get(c) for c in QKD_LINK_COLUMNS] for r in rates))]
+    body.append("<h3>End-to-end key rates per user pair</h3>")
+    body.append(_pair_rate_figure(relay, ent))
+    if relay:
+        body.append('<p class="note">Trusted-node relay over QKD links (hop-by-hop XOR; '
+                    "intermediate nodes learn the key).</p>")
+        body.append(table_html(QKD_RELAY_COLUMNS,
+                               ([r.get(c) for c in QKD_RELAY_COLUMNS] for r in relay)))
+    if ent:
+        body.append('<p class="note">BBM92 on delivered pairs, treated as Werner pairs: QBER '
+                    "2(1-F)/3 in both bases.</p>")
+        shown = ent[:MAX_TABLE_ROWS]
+        body.append(table_html(QKD_ENT_COLUMNS,
+                               ([r.get(c) for c in QKD_ENT_COLUMNS] for r in shown)))
+    return section("qkd", "QKD on the network", "\n".join(b for b in body if b))
+
+
 #: The report, in order. Append new section functions here (or pass ``sections=``).
 DEFAULT_SECTIONS: tuple[Section, ...] = (
     summary_section,
@@ -186,6 +297,7 @@ DEFAULT_SECTIONS: tuple[Section, ...] = (
     timeseries_section,
     links_section,
     memory_section,
+    qkd_section,
     scenario_section,
 )
 

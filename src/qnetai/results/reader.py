@@ -1,4 +1,8 @@
-"""Read a run folder back: summary, run metadata, scenario and the Parquet tables."""
+"""Read a run folder back: summary, run metadata, scenario and the Parquet tables.
+
+Tables beyond the five standard ones (e.g. the key network's ``qkd_*.parquet``) land in
+``RunView.extra_tables`` by file stem; ``qkd_summary.json`` in ``RunView.qkd_summary``.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qnetai.errors import InputError
-from qnetai.results.writer import RUN_FILE, SCENARIO_FILE, SUMMARY_FILE, table_file
+from qnetai.results.writer import (
+    QKD_SUMMARY_FILE,
+    RUN_FILE,
+    SCENARIO_FILE,
+    SUMMARY_FILE,
+    table_file,
+)
 from qnetai.sim.result import TABLE_NAMES
 
 
@@ -33,6 +43,7 @@ class RunView:
     nodes: pa.Table
     timeseries: pa.Table
     extra_tables: dict[str, pa.Table] = field(default_factory=dict)
+    qkd_summary: dict[str, Any] | None = None
 
     def tables(self) -> dict[str, pa.Table]:
         """The five standard tables by name."""
@@ -61,5 +72,7 @@ def read_run(path: str | Path) -> RunView:
         for p in sorted(path.glob("*.parquet"))
         if p.stem not in TABLE_NAMES
     }
+    qkd_file = path / QKD_SUMMARY_FILE
+    qkd_summary = json.loads(qkd_file.read_text()) if qkd_file.is_file() else None
     return RunView(path=path, summary=summary, meta=meta, scenario=scenario, extra_tables=extra,
-                   **tables)
+                   qkd_summary=qkd_summary, **tables)

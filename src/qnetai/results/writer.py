@@ -4,7 +4,10 @@ A run folder holds one Parquet file per table (``requests.parquet``,
 ``deliveries.parquet``, ``links.parquet``, ``nodes.parquet``,
 ``timeseries.parquet``), ``summary.json``, ``run.json`` (the run's identity and
 file list), the resolved scenario as ``scenario.yaml`` and, unless disabled,
-``report.html``.
+``report.html``. With a key-network result (``qkd=``, from
+:func:`qnetai.qkd.network.simulate_key_network`) it also holds ``qkd_<table>.parquet``
+for each of its tables (``qkd_link_key_rates``, ``qkd_pool_levels``, ``qkd_relay``,
+``qkd_entanglement_qkd``) and ``qkd_summary.json``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import math
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,8 @@ SUMMARY_FILE = "summary.json"
 RUN_FILE = "run.json"
 SCENARIO_FILE = "scenario.yaml"
 REPORT_FILE = "report.html"
+QKD_SUMMARY_FILE = "qkd_summary.json"
+QKD_PREFIX = "qkd_"
 
 
 class CatalogueError(QnetaiError):
@@ -78,6 +84,27 @@ def _slug(text: str) -> str:
     return slug or "scenario"
 
 
+@dataclass(frozen=True)
+class ResultWithExtras:
+    """A result plus extra tables and the key-network summary, for the report sections.
+
+    Attribute access falls through to ``base``; ``extra_tables`` and ``qkd_summary``
+    match the attributes of :class:`qnetai.results.RunView`.
+    """
+
+    base: Any
+    extra_tables: dict[str, Any]
+    qkd_summary: dict[str, Any] | None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.base, name)
+
+
+def qkd_tables(qkd: Any) -> dict[str, Any]:
+    """The key-network tables under their run-folder names (``qkd_<table>``)."""
+    return {f"{QKD_PREFIX}{name}": table for name, table in qkd.tables().items()}
+
+
 def default_run_dir(
     scenario_name: str, seed: int, *, root: str | Path = "runs", now: datetime | None = None
 ) -> Path:
@@ -106,15 +133,18 @@ def write_run(
     catalogue: bool = True,
     started_at: datetime | None = None,
     run_id: str | None = None,
+    qkd: Any = None,
 ) -> Path:
     """Write ``result`` (a :class:`qnetai.sim.SimulationResult`) to ``out_dir``; returns its path.
 
     Everything is written into a temporary sibling folder, fsynced, then renamed
     into place, so an error or interrupt leaves neither a partial folder nor a
-    catalogue row. A non-empty ``out_dir`` raises :class:`qnetai.errors.InputError`
-    unless ``overwrite``, which replaces it. With ``catalogue`` a row goes into
-    ``out_dir/../catalogue.duckdb`` once the folder is in place; if that fails,
-    :class:`CatalogueError` (carrying ``path``) is raised and the folder stays.
+    catalogue row. ``qkd`` (a :class:`qnetai.qkd.network.KeyNetworkResult`) adds the
+    key-network tables, its summary and the report's QKD section. A non-empty ``out_dir``
+    raises :class:`qnetai.errors.InputError` unless ``overwrite``, which replaces it.
+    With ``catalogue`` a row goes into ``out_dir/../catalogue.duckdb`` once the folder is
+    in place; if that fails, :class:`CatalogueError` (carrying ``path``) is raised and the
+    folder stays.
 
     Example:
         >>> from qnetai.sim import simulate
@@ -128,11 +158,14 @@ def write_run(
         wall = summary.get("wall_time_s") or 0.0
         started_at = datetime.now(UTC) - timedelta(seconds=float(wall))
     run_id = run_id or uuid.uuid4().hex[:16]
+    extras = qkd_tables(qkd) if qkd is not None else {}
+    qkd_summary = dict(qkd.summary) if qkd is not None else None
     html = None
     if report:
         from qnetai.report import render_html
 
-        html = render_html(result)
+        html = render_html(result if qkd is None else ResultWithExtras(result, extras,
+                                                                       qkd_summary))
 
     files: list[str] = []
     with atomic_directory(out_dir, overwrite=overwrite) as tmp:
@@ -142,6 +175,13 @@ def write_run(
             write_file(tmp / table_file(name), lambda f, t=table: pq.write_table(t, f))
             files.append(table_file(name))
             rows[name] = table.num_rows
+        for name, table in extras.items():
+            write_file(tmp / table_file(name), lambda f, t=table: pq.write_table(t, f))
+            files.append(table_file(name))
+            rows[name] = table.num_rows
+        if qkd_summary is not None:
+            write_bytes(tmp / QKD_SUMMARY_FILE, _json_bytes(qkd_summary))
+            files.append(QKD_SUMMARY_FILE)
         write_bytes(tmp / SUMMARY_FILE, _json_bytes(summary))
         write_bytes(tmp / SCENARIO_FILE, scenario_yaml(scenario).encode())
         files += [SUMMARY_FILE, SCENARIO_FILE]
