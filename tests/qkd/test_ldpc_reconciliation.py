@@ -2,9 +2,19 @@ import numpy as np
 import pytest
 
 from qnetai.errors import InputError
-from qnetai.qkd.ldpc_reconciliation import choose_rate, ldpc_matrix, ldpc_reconcile
+from qnetai.qkd.ldpc_codes import (
+    ELKOUSS_2009,
+    MOTHER_RATES,
+    design_rate,
+    irregular_ldpc_matrix,
+    puncture_order,
+    variable_degrees,
+)
+from qnetai.qkd.ldpc_reconciliation import choose_code, key_bits_per_frame, ldpc_reconcile
 
 pytest.importorskip("ldpc")
+
+N = 2048
 
 
 def _keys(n, q, seed):
@@ -13,62 +23,77 @@ def _keys(n, q, seed):
     return a, a ^ (rng.random(n) < q).astype(np.uint8)
 
 
-def test_matrix_structure_and_seeding():
-    h = ldpc_matrix(512, 0.75, 1)
-    assert h.shape == (128, 512)
-    dense = h.toarray().astype(np.int64)
-    assert (dense.sum(axis=0) == 3).all()
-    rows = dense.sum(axis=1)
-    assert rows.max() - rows.min() <= 1  # balanced row weights
-    overlap = dense @ dense.T
-    np.fill_diagonal(overlap, 0)
-    assert overlap.max() <= 1  # no 4-cycles
-    assert (ldpc_matrix.__wrapped__(512, 0.75, 1) != h).nnz == 0
+def test_distributions_are_normalised_and_match_their_rate():
+    for rate, (lam, rho) in ELKOUSS_2009.items():
+        if rate == 0.85:  # transcribed lambda sums to 1.0515 (a typo in the source table)
+            continue
+        assert sum(lam.values()) == pytest.approx(1.0, abs=2e-3)
+        assert sum(rho.values()) == pytest.approx(1.0, abs=2e-3)
+        assert design_rate(rate) == pytest.approx(rate, abs=0.012)
 
 
-def test_rate_choice_monotone():
-    rates = [choose_rate(q) for q in (0.005, 0.01, 0.02, 0.05, 0.08)]
-    assert rates == sorted(rates, reverse=True)
-    assert rates[0] <= 0.95 and rates[-1] == 0.5
-    assert choose_rate(0.02, design_efficiency=1.2) > choose_rate(0.02)
+def test_matrix_degrees_seeding_and_puncturing():
+    for rate in (0.5, 0.7, 0.9):
+        h = irregular_ldpc_matrix(N, rate)
+        m = round(N * (1 - rate))
+        assert h.shape == (m, N) and h.data.max() == 1  # no repeated edges
+        col = np.asarray(h.sum(axis=0)).ravel()
+        assert np.abs(np.sort(col) - variable_degrees(N, rate)).max() <= 1
+        row = np.asarray(h.sum(axis=1)).ravel()
+        assert row.max() - row.min() <= 3  # concentrated checks
+        # degree-2 columns never repeat (no weight-2 codewords)
+        two = h.tocsc()[:, col == 2]
+        pairs = {tuple(two.indices[two.indptr[i] : two.indptr[i + 1]]) for i in range(two.shape[1])}
+        assert len(pairs) >= two.shape[1] - 2
+    assert (irregular_ldpc_matrix.__wrapped__(N, 0.8, 0) != irregular_ldpc_matrix(N, 0.8)).nnz == 0
+    order = puncture_order(N, 0.8)
+    assert np.array_equal(np.sort(order), np.arange(N))
+    h = irregular_ldpc_matrix(N, 0.8).tocsc()
+    # the leading untainted set: no check has two punctured neighbours
+    head = order[: N // 20]
+    counts = np.asarray(h[:, head].sum(axis=1)).ravel()
+    assert counts.max() <= 1
 
 
-def test_decodes_at_low_qber_and_leaks_the_syndrome():
-    a, b = _keys(8 * 1024, 0.01, 2)
-    out = ldpc_reconcile(a, b, qber_estimate=0.01, frame_bits=1024, rate=0.5)
-    assert out.frame_errors == 0 and out.detected_failures == 0
-    assert np.array_equal(out.corrected_bits, a)
-    assert out.leaked_bits == 8 * 512
+def test_code_choice():
+    for q in (0.01, 0.02, 0.05):
+        rate, p0 = choose_code(q, code_bits=N)
+        d = round(0.1 * N)
+        assert rate in MOTHER_RATES and d / 2 <= p0 <= d
+    assert choose_code(0.01)[0] > choose_code(0.05)[0]
+    with pytest.raises(InputError, match="qber_estimate"):
+        choose_code(0.6)
 
 
-def test_default_rate_decodes_most_frames_at_3_percent():
-    a, b = _keys(10 * 4096, 0.03, 3)
-    out = ldpc_reconcile(a, b, qber_estimate=0.03)
-    assert out.frame_errors <= 1
-    assert out.leaked_bits == 10 * round(4096 * (1 - out.rate))
+@pytest.mark.parametrize("q", [0.01, 0.05])
+def test_blind_reconciliation_corrects_and_accounts(q):
+    k = key_bits_per_frame(N)
+    a, b = _keys(4 * k - 100, q, int(q * 1000))
+    out = ldpc_reconcile(a, b, qber_estimate=q, rng=np.random.default_rng(1), code_bits=N)
+    assert out.frame_bits == k and out.residual_errors_per_frame.size == 4
+    assert out.frame_errors == 0 and np.array_equal(out.corrected_bits, a)
+    assert out.failed_frames == ()
+    m = round(N * (1 - out.rate))
+    # leak = syndrome minus still-punctured bits: between m - d and m per frame
+    assert ((out.leaked_bits_per_frame >= m - round(0.1 * N)) &
+            (out.leaked_bits_per_frame <= m)).all()
+    assert out.round_trips == out.rounds_per_frame.max() >= 1
 
 
-def test_high_qber_reports_frame_errors():
-    a, b = _keys(4 * 1024, 0.15, 4)
-    out = ldpc_reconcile(a, b, qber_estimate=0.15, frame_bits=1024)
-    assert out.rate == 0.5
-    assert out.detected_failures >= 3 and out.frame_errors >= out.detected_failures
-    failed = ~out.decoded_per_frame
-    # failed frames keep Bob's raw bits
-    idx = np.flatnonzero(np.repeat(failed, 1024))
-    assert np.array_equal(out.corrected_bits[idx], b[idx])
-
-
-def test_shortened_last_frame():
-    a, b = _keys(2 * 1024 + 300, 0.01, 5)
-    out = ldpc_reconcile(a, b, qber_estimate=0.01, frame_bits=1024, rate=0.5)
-    assert out.residual_errors_per_frame.size == 3
-    assert np.array_equal(out.corrected_bits, a)
+def test_non_blind_failure_is_flagged_and_keeps_raw_bits():
+    a, b = _keys(2 * key_bits_per_frame(N), 0.12, 4)
+    out = ldpc_reconcile(a, b, qber_estimate=0.03, rng=np.random.default_rng(0), code_bits=N,
+                         blind=False)
+    assert out.detected_failures == 2 and out.failed_frames == (0, 1)
+    assert (out.rounds_per_frame == 1).all()
+    assert np.array_equal(out.corrected_bits, b)
 
 
 def test_bad_input():
     a, b = _keys(100, 0.01, 6)
     with pytest.raises(InputError, match="bp_method"):
-        ldpc_reconcile(a, b, qber_estimate=0.01, frame_bits=64, bp_method="x")
-    with pytest.raises(InputError, match="qber_estimate"):
-        choose_rate(0.6)
+        ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, bp_method="x")
+    with pytest.raises(InputError, match="code_bits"):
+        ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=64)
+    with pytest.raises(InputError, match="rate"):
+        irregular_ldpc_matrix(1024, 0.42)

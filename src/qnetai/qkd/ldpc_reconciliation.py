@@ -1,111 +1,103 @@
-"""Syndrome-based LDPC reconciliation (one-way, one round trip) using the ``ldpc`` package.
+"""Rate-adaptive blind LDPC syndrome reconciliation using the ``ldpc`` package's BP decoder.
 
-Alice sends the syndrome ``s_A = H x_A`` of each frame; Bob computes ``s = s_A + H x_B = H e``
-and decodes the error pattern ``e`` with belief propagation (``ldpc.BpDecoder``, product-sum by
-default) from the channel log-likelihood ratios ``log((1 - q) / q)`` of a binary symmetric
-channel with the estimated QBER ``q``. The leak is the syndrome length ``m = n (1 - R)`` per frame.
+Scheme (Elkouss, Martinez-Mateo, Martin 2011, "Information reconciliation for QKD", QIC 11,
+226, rate adaptation; Martinez-Mateo, Elkouss, Martin 2012, "Blind reconciliation", QIC 12,
+791). A mother code of length ``n`` (``code_bits``) and rate ``R0`` (irregular, BSC-optimised
+distributions of Elkouss et al. 2009, :mod:`qnetai.qkd.ldpc_codes`) carries ``k = n - d`` key
+bits per frame; the other ``d = round(modulation * n)`` positions are *punctured* (Alice fills
+them with fresh random bits that Bob does not know: channel LLR 0) or *shortened* (random bits
+whose values Alice discloses: known to Bob). With ``p`` punctured and ``s = d - p`` shortened
+bits the frame leaks ``m - p`` bits (syndrome ``m = n (1 - R0)`` minus the ``p`` bits of
+private randomness it protects), i.e. efficiency ``f = (m - p) / (k h2(q))``.
 
-Codes: seeded column-weight-3 parity-check matrices built greedily (progressive-edge-growth
-flavour): each column joins the three lowest-degree rows, random tie-break, avoiding rows that
-already share a column with each other (no 4-cycles while that is possible). The rate is chosen
-from the QBER estimate: the highest ``R`` on a 0.01 grid in ``[0.5, 0.95]`` with
-``1 - R >= design_efficiency * h2(q)`` (default margin: :func:`default_design_efficiency`).
-A frame whose decoding does not satisfy the syndrome is a detected frame error (no retry; Bob
-keeps his raw bits for it and the frame should be discarded); a frame decoded to a wrong error
-pattern with the right syndrome is an undetected error, caught later by
-:func:`qnetai.qkd.hashing.verify_keys`. A shorter last frame is handled by shortening: it is
-padded with bits both sides know (error probability ~0).
+1. From the QBER estimate ``q`` the protocol picks the mother rate and ``p0`` so that the first
+   attempt leaks ``efficiency_start * k * h2(q)`` (as far as the puncturing range allows, keeping
+   at least half of ``d`` punctured for the blind rounds).
+2. Alice sends the syndrome; Bob decodes the error pattern with product-sum BP
+   (``ldpc.BpDecoder``, ``max_iter`` iterations) and reports success when BP converges to an
+   error pattern with the right syndrome.
+3. Blind rounds: on failure Alice discloses ``step`` more punctured bits (they become shortened;
+   each disclosed bit is leaked) and Bob decodes again, until success or no punctured bit is
+   left; every round is one round trip (all frames' messages batched).
+
+A frame that still fails is flagged (``decoded_per_frame``): Bob keeps his raw bits, and the
+caller should discard it (its leak still counts). A frame decoded to a wrong pattern with the
+right syndrome is an undetected error, caught by per-frame verification
+(:mod:`qnetai.qkd.hashing`). The shorter last frame is shortened further (unused key positions
+are filled with known bits).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from qnetai._optional import require
 from qnetai.errors import InputError
 from qnetai.physics import binary_entropy
+from qnetai.qkd.ldpc_codes import MOTHER_RATES, irregular_ldpc_matrix, puncture_order
 
-MIN_RATE, MAX_RATE = 0.5, 0.95
-
-
-def default_design_efficiency(qber: float) -> float:
-    """Empirical margin ``1.5 + 0.004 / q`` (clipped to [1.5, 2.2]) for these codes at n = 4096.
-
-    Calibrated so that frame error rates stay at a few per cent or below for QBER 1-5 %:
-    regular column-weight-3 codes sit far from capacity at high rate (1.9 at 1 %, 1.7 at 2 %,
-    1.58 at 5 %).
-    """
-    return float(min(max(1.5 + 0.004 / max(qber, 1e-9), 1.5), 2.2))
+DEFAULT_CODE_BITS = 1 << 14
+_KNOWN_P = 1e-12  # error probability given to shortened bits
 
 
-def choose_rate(qber: float, *, design_efficiency: float | None = None) -> float:
-    """Highest code rate on a 0.01 grid in [0.5, 0.95] with 1 - R >= f_design * h2(qber)."""
-    if not 0.0 <= qber < 0.5:
-        raise InputError(f"qber_estimate must be in [0, 0.5) (got {qber})")
-    if design_efficiency is None:
-        design_efficiency = default_design_efficiency(qber)
-    need = design_efficiency * float(binary_entropy(qber))
-    rate = math.floor((1.0 - need) * 100 + 1e-9) / 100
-    return float(min(max(rate, MIN_RATE), MAX_RATE))
+def key_bits_per_frame(code_bits: int = DEFAULT_CODE_BITS, modulation: float = 0.1) -> int:
+    """Key bits carried by one frame: ``code_bits - round(modulation * code_bits)``."""
+    return int(code_bits - round(modulation * code_bits))
 
 
-@lru_cache(maxsize=32)
-def ldpc_matrix(n: int, rate: float, seed: int = 0) -> sp.csr_matrix:
-    """Seeded column-weight-3 parity-check matrix with ``round(n (1 - rate))`` rows.
+def choose_code(
+    qber: float,
+    *,
+    code_bits: int = DEFAULT_CODE_BITS,
+    modulation: float = 0.1,
+    efficiency_start: float = 1.05,
+) -> tuple[float, int]:
+    """Mother rate and initial punctured count for the first attempt at ``qber``.
+
+    Picks the highest mother rate whose syndrome ``m`` leaves ``p0 = m - f k h2(q)`` of at
+    least half of ``d`` (room for blind rounds), ``p0`` clipped to ``[0, d]``.
 
     Example:
-        >>> h = ldpc_matrix(256, 0.5)
-        >>> h.shape, int(h.sum(axis=0).max())
-        ((128, 256), 3)
+        >>> choose_code(0.02)
+        (0.85, 1638)
     """
-    if n < 16:
-        raise InputError(f"LDPC block length must be >= 16 (got {n})")
-    if not 0.0 < rate < 1.0:
-        raise InputError(f"rate must be in (0, 1) (got {rate})")
-    m = max(3, round(n * (1.0 - rate)))
-    rng = np.random.default_rng([seed, n, m])
-    degree = np.zeros(m, dtype=np.int64)
-    shared = np.zeros((m, m), dtype=bool)  # rows already sharing a column (4-cycle guard)
-    rows = np.empty((n, 3), dtype=np.int64)
-    for j in range(n):
-        chosen: list[int] = []
-        for _ in range(3):
-            cost = degree.astype(np.float64)
-            if chosen:
-                cost = cost + 1e6 * shared[chosen].any(axis=0)
-                cost[chosen] = np.inf
-            r = int(np.argmin(cost + 0.5 * rng.random(m)))
-            chosen.append(r)
-        rows[j] = chosen
-        degree[chosen] += 1
-        for a in chosen:
-            shared[a, chosen] = True
-    data = np.ones(3 * n, dtype=np.uint8)
-    h = sp.csr_matrix((data, (rows.reshape(-1), np.repeat(np.arange(n), 3))), shape=(m, n))
-    h.sort_indices()
-    return h
+    if not 0.0 <= qber < 0.5:
+        raise InputError(f"qber_estimate must be in [0, 0.5) (got {qber})")
+    d = round(modulation * code_bits)
+    k = code_bits - d
+    need = efficiency_start * k * float(binary_entropy(max(qber, 1e-6)))
+    for rate in sorted(MOTHER_RATES, reverse=True):
+        m = round(code_bits * (1.0 - rate))
+        if m - need >= d / 2 or rate == MOTHER_RATES[0]:
+            return rate, int(min(max(round(m - need), 0), d))
+    raise AssertionError  # pragma: no cover
 
 
 @dataclass(frozen=True)
 class LdpcOutcome:
-    """Result of :func:`ldpc_reconcile` (per-frame arrays have one entry per frame)."""
+    """Result of :func:`ldpc_reconcile` (per-frame arrays have one entry per frame).
+
+    ``frame_bits`` is the number of key bits per frame (the last frame may be shorter);
+    ``code_bits`` the mother code length; ``rounds_per_frame`` the decoding attempts.
+    """
 
     corrected_bits: NDArray[np.uint8]
     leaked_bits_per_frame: NDArray[np.int64]
     decoded_per_frame: NDArray[np.bool_]
     residual_errors_per_frame: NDArray[np.int64]
+    rounds_per_frame: NDArray[np.int64]
     rate: float
     frame_bits: int
+    code_bits: int
+    initial_punctured: int
 
     @property
     def leaked_bits(self) -> int:
-        """Total syndrome bits disclosed."""
+        """Total bits disclosed (syndromes net of punctured bits, plus revealed bits)."""
         return int(self.leaked_bits_per_frame.sum())
 
     @property
@@ -115,8 +107,18 @@ class LdpcOutcome:
 
     @property
     def detected_failures(self) -> int:
-        """Frames whose BP decoding did not reproduce the syndrome."""
+        """Frames whose BP decoding never reproduced the syndrome."""
         return int(np.count_nonzero(~self.decoded_per_frame))
+
+    @property
+    def failed_frames(self) -> tuple[int, ...]:
+        """Indices of the frames flagged as failed by the decoder."""
+        return tuple(int(i) for i in np.flatnonzero(~self.decoded_per_frame))
+
+    @property
+    def round_trips(self) -> int:
+        """Round trips with all frames batched: the largest number of attempts of a frame."""
+        return int(self.rounds_per_frame.max(initial=0))
 
 
 def ldpc_reconcile(
@@ -124,68 +126,113 @@ def ldpc_reconcile(
     bob_bits: NDArray,
     *,
     qber_estimate: float,
-    frame_bits: int = 4096,
-    rate: float | None = None,
-    design_efficiency: float | None = None,
-    max_iter: int = 100,
+    rng: np.random.Generator | None = None,
+    code_bits: int = DEFAULT_CODE_BITS,
+    modulation: float = 0.1,
+    efficiency_start: float = 1.05,
+    efficiency_step: float = 0.02,
+    blind: bool = True,
+    max_iter: int = 50,
     bp_method: str = "product_sum",
+    schedule: str = "parallel",
     code_seed: int = 0,
 ) -> LdpcOutcome:
-    """Reconcile Bob's key to Alice's with syndrome decoding, ``frame_bits`` bits per frame.
+    """Reconcile Bob's key to Alice's with rate-adaptive blind syndrome decoding.
+
+    Args:
+        alice_bits, bob_bits: the keys (1-D uint8 0/1, equal length).
+        qber_estimate: QBER used to pick the code and the decoder's channel LLRs.
+        rng: source of Alice's punctured/shortened filler bits (default: seeded from 0).
+        code_bits: mother code length ``n``; ``modulation``: fraction ``d / n`` of punctured or
+            shortened positions (key bits per frame: ``n - d``).
+        efficiency_start: target efficiency of the first attempt.
+        efficiency_step: extra leak per blind round, in units of ``k h2(q)`` (at least 1 bit).
+        blind: disclose punctured bits and retry on failure (otherwise one attempt).
+        max_iter, bp_method, schedule: BP settings (``ldpc.BpDecoder``).
+        code_seed: seed of the code construction (both sides use the same code).
 
     Example:
         >>> rng = np.random.default_rng(3)
-        >>> a = rng.integers(0, 2, 8192, dtype=np.uint8)
+        >>> a = rng.integers(0, 2, 20_000, dtype=np.uint8)
         >>> b = a ^ (rng.random(a.size) < 0.02).astype(np.uint8)
-        >>> out = ldpc_reconcile(a, b, qber_estimate=0.02)
-        >>> out.frame_errors
-        0
+        >>> out = ldpc_reconcile(a, b, qber_estimate=0.02, rng=rng)
+        >>> out.frame_errors, bool(np.array_equal(out.corrected_bits, a))
+        (0, True)
     """
     ldpc = require("ldpc", extra="qec")
     a = np.asarray(alice_bits, dtype=np.uint8)
     b = np.asarray(bob_bits, dtype=np.uint8)
     if a.shape != b.shape or a.ndim != 1:
         raise InputError("alice_bits and bob_bits must be 1-D arrays of equal length")
-    if frame_bits < 16:
-        raise InputError(f"frame_bits must be >= 16 (got {frame_bits})")
+    if code_bits < 256:
+        raise InputError(f"code_bits must be >= 256 (got {code_bits})")
+    if not 0.0 <= modulation <= 0.5:
+        raise InputError(f"modulation must be in [0, 0.5] (got {modulation})")
+    if not efficiency_step > 0:
+        raise InputError(f"efficiency_step must be > 0 (got {efficiency_step})")
     if bp_method not in ("product_sum", "minimum_sum"):
         raise InputError(f"bp_method must be 'product_sum' or 'minimum_sum' (got {bp_method!r})")
-    r = choose_rate(qber_estimate, design_efficiency=design_efficiency) if rate is None else rate
-    h = ldpc_matrix(frame_bits, round(float(r), 4), code_seed)
+    if schedule not in ("parallel", "serial"):
+        raise InputError(f"schedule must be 'parallel' or 'serial' (got {schedule!r})")
+    rng = np.random.default_rng(0) if rng is None else rng
+    rate, p0 = choose_code(qber_estimate, code_bits=code_bits, modulation=modulation,
+                           efficiency_start=efficiency_start)
+    n = int(code_bits)
+    d = round(modulation * n)
+    k = n - d
+    h = irregular_ldpc_matrix(n, rate, code_seed)
     m = h.shape[0]
-    h_int = h.astype(np.int32)
-    q = min(max(float(qber_estimate), 1e-6), 0.49)
-    decoder = ldpc.BpDecoder(h, error_rate=q, max_iter=max_iter, bp_method=bp_method)
+    order = puncture_order(n, rate, code_seed)
+    modulated = order[:d]  # first p of them punctured, the rest shortened
+    payload = np.sort(order[d:])
+    q = min(max(float(qber_estimate), 1e-5), 0.45)
+    step = max(1, math.ceil(efficiency_step * k * float(binary_entropy(q))))
+    decoder = ldpc.BpDecoder(h, error_rate=q, max_iter=max_iter, bp_method=bp_method,
+                             schedule=schedule)
+    frames = -(-a.size // k)
     corrected = b.copy()
-    frames = -(-a.size // frame_bits)
-    leaked = np.full(frames, m, dtype=np.int64)
-    decoded = np.ones(frames, dtype=bool)
+    leaked = np.zeros(frames, dtype=np.int64)
+    decoded = np.zeros(frames, dtype=bool)
+    rounds = np.zeros(frames, dtype=np.int64)
     for f in range(frames):
-        lo, hi = f * frame_bits, min((f + 1) * frame_bits, a.size)
+        lo, hi = f * k, min((f + 1) * k, a.size)
         width = hi - lo
-        xa = np.zeros(frame_bits, dtype=np.uint8)
-        xb = np.zeros(frame_bits, dtype=np.uint8)
-        xa[:width], xb[:width] = a[lo:hi], b[lo:hi]
-        if width < frame_bits:  # shortening: the padding is known to both sides
-            probs = np.full(frame_bits, 1e-9)
-            probs[:width] = q
+        err = np.zeros(n, dtype=np.uint8)
+        err[payload[:width]] = a[lo:hi] ^ b[lo:hi]
+        probs = np.full(n, _KNOWN_P)
+        probs[payload[:width]] = q
+        p = p0
+        err[modulated[:p]] = rng.integers(0, 2, p, dtype=np.uint8)  # Alice's random filler
+        probs[modulated[:p]] = 0.5
+        syndrome = np.asarray(h @ err, dtype=np.int64).astype(np.uint8) & 1
+        while True:
+            rounds[f] += 1
             decoder.update_channel_probs(probs)
-        syndrome = ((h_int @ (xa ^ xb).astype(np.int32)) & 1).astype(np.uint8)
-        err = np.asarray(decoder.decode(syndrome), dtype=np.uint8)
-        ok = bool(decoder.converge) and bool(((h_int @ err.astype(np.int32)) & 1 == syndrome).all())
-        if width < frame_bits:
-            decoder.update_channel_probs(np.full(frame_bits, q))
-        decoded[f] = ok
-        if ok:
-            corrected[lo:hi] ^= err[:width]
+            est = np.asarray(decoder.decode(syndrome), dtype=np.uint8)
+            if decoder.converge:
+                decoded[f] = True
+                corrected[lo:hi] ^= est[payload[:width]]
+                break
+            if not blind or p == 0:
+                break
+            reveal = min(step, p)
+            cols = modulated[p - reveal : p]  # disclosed: Bob now knows Alice's filler bits,
+            syndrome ^= (np.asarray(h[:, cols] @ err[cols]) & 1).astype(np.uint8)
+            err[cols] = 0  # so the error there is 0 and the syndrome loses those columns
+            probs[cols] = _KNOWN_P
+            p -= reveal
+        leaked[f] = m - p
     residual = corrected ^ a
-    starts = np.arange(0, a.size, frame_bits)
+    starts = np.arange(0, a.size, k)
     res = np.add.reduceat(residual.astype(np.int64), starts) if a.size else starts
     return LdpcOutcome(
         corrected_bits=corrected,
         leaked_bits_per_frame=leaked,
         decoded_per_frame=decoded,
         residual_errors_per_frame=np.asarray(res, dtype=np.int64),
-        rate=float(1.0 - m / frame_bits),
-        frame_bits=int(frame_bits),
+        rounds_per_frame=rounds,
+        rate=float(rate),
+        frame_bits=int(k),
+        code_bits=n,
+        initial_punctured=int(p0),
     )

@@ -82,6 +82,8 @@ class QKDRunResult:
     frame_errors: int
     verification_bits: int
     verified: bool | None
+    frames_discarded: int
+    discarded_bits: int
     final_key_length: int
     secret_key_rate_per_pulse: float
     keys_identical: bool | None
@@ -106,11 +108,38 @@ class QKDRunResult:
         return d
 
 
-def _verify(a: NDArray[np.uint8], b: NDArray[np.uint8], rng: np.random.Generator, tag_bits: int):
-    from qnetai.qkd.hashing import verify_keys
+def _verify_frames(
+    a: NDArray[np.uint8],
+    b: NDArray[np.uint8],
+    *,
+    frame_bits: int,
+    failed: tuple[int, ...],
+    rng: np.random.Generator,
+    tag_bits: int,
+) -> tuple[NDArray[np.bool_], int]:
+    """Per-frame verification: keep-mask over frames and the tag bits disclosed.
 
-    out = verify_keys(a, b, tag_bits=tag_bits, rng=rng)
-    return bool(out.equal), int(out.leaked_bits)
+    Frames flagged by the reconciliation are dropped unverified; every other frame is checked
+    with its own ``tag_bits`` Toeplitz tag (one fresh seed shared by all frames, which keeps the
+    collision probability of each frame at ``2**-tag_bits``); mismatching frames are dropped.
+    """
+    from qnetai.qkd.privacy_amplification import ToeplitzHasher
+
+    frames = -(-a.size // frame_bits) if a.size else 0
+    keep = np.ones(frames, dtype=bool)
+    keep[list(failed)] = False
+    todo = np.flatnonzero(keep)
+    if todo.size == 0:
+        return keep, 0
+    pad = frames * frame_bits - a.size
+    fa = np.concatenate([a, np.zeros(pad, np.uint8)]).reshape(frames, frame_bits)[todo]
+    fb = np.concatenate([b, np.zeros(pad, np.uint8)]).reshape(frames, frame_bits)[todo]
+    seed = rng.integers(0, 2, frame_bits + tag_bits - 1, dtype=np.uint8)
+    hasher = ToeplitzHasher(seed, n=frame_bits, out_len=tag_bits)
+    tags = hasher(np.concatenate([fa, fb]))
+    equal = (tags[: todo.size] == tags[todo.size :]).all(axis=1)
+    keep[todo[~equal]] = False
+    return keep, int(tag_bits * todo.size)
 
 
 def run_bb84(
@@ -241,6 +270,8 @@ def run_bb84(
         "block_labels": tuple(labels),
         "block_features": tuple(features),
         "verification_bits": 0,
+        "frames_discarded": 0,
+        "discarded_bits": 0,
     }
     ec = {"leaked_bits": 0, "reconciliation_efficiency": float("nan"), "round_trips": 0,
           "frame_errors": 0}
@@ -270,32 +301,42 @@ def run_bb84(
     }
     bob_corrected = np.asarray(rec.corrected_bits, dtype=np.uint8)
 
-    # -- verification --------------------------------------------------------------------
+    # -- per-frame verification; failed frames are discarded, their leak still counts ------
     t0 = time.perf_counter()
-    verified, ver_bits = _verify(alice_key, bob_corrected, rng, tag_bits)
+    frame_bits = int(getattr(rec, "frame_bits", 0) or 0) or max(alice_key.size, 1)
+    failed = tuple(getattr(rec, "failed_frames", ()))
+    keep, ver_bits = _verify_frames(alice_key, bob_corrected, frame_bits=frame_bits,
+                                    failed=failed, rng=rng, tag_bits=tag_bits)
     timing["verification"] = time.perf_counter() - t0
     base["verification_bits"] = ver_bits
-    if not verified:
-        return finish("aborted", "verification hash mismatch after error correction",
+    base["frames_discarded"] = int(np.count_nonzero(~keep))
+    mask = np.repeat(keep, frame_bits)[: alice_key.size]
+    dropped_bits = int(alice_key.size - np.count_nonzero(mask))
+    base["discarded_bits"] = dropped_bits
+    if not keep.any():
+        return finish("aborted", "verification failed for every frame after error correction",
                       verified=False)
+    alice_kept, bob_kept = alice_key[mask], bob_corrected[mask]
 
     # -- key length and privacy amplification ------------------------------------------
+    # dropping frames removes at most their size from the smooth min-entropy, so the key
+    # length computed on the whole key is reduced by every discarded bit (conservative)
     if finite_key:
         length = finite_key_length_from_counts(counts, setup, leaked_bits=rec.leaked_bits)
         base["finite_key_applied"] = True
     else:
         length = asymptotic_key_length(est, leaked_bits=rec.leaked_bits,
                                        verification_bits=ver_bits)
-    length = min(length, alice_key.size)
+    length = min(length - dropped_bits, alice_kept.size)
     if length <= 0:
         return finish("aborted", "key length non-positive after error correction",
                       verified=True)
-    from qnetai.qkd.privacy_amplification import toeplitz_hash
+    from qnetai.qkd.privacy_amplification import ToeplitzHasher
 
     t0 = time.perf_counter()
-    seed = rng.integers(0, 2, alice_key.size + length - 1, dtype=np.uint8)
-    final_a = np.asarray(toeplitz_hash(alice_key, length, seed), dtype=np.uint8)
-    final_b = np.asarray(toeplitz_hash(bob_corrected, length, seed), dtype=np.uint8)
+    seed = rng.integers(0, 2, alice_kept.size + length - 1, dtype=np.uint8)
+    hasher = ToeplitzHasher(seed, n=alice_kept.size, out_len=length)
+    final_a, final_b = hasher(np.stack([alice_kept, bob_kept]))
     timing["privacy_amplification"] = time.perf_counter() - t0
     return finish(
         "ok",

@@ -30,7 +30,7 @@ DEFAULT_FRAME_BITS = {
     "cascade": 10_000,
     "cascade-original": 10_000,
     "cascade-option7": 10_000,
-    "ldpc": 4096,
+    "ldpc": 1 << 14,  # mother code length; key bits per frame: 90 % of it
 }
 
 
@@ -53,6 +53,8 @@ class ReconciliationResult:
         frame_bits: frame length.
         residual_bit_errors: bits still differing from Alice's key.
         detected_failures: frames flagged as failed by the method (LDPC only).
+        failed_frames: indices of those flagged frames (frame ``i`` holds key bits
+            ``[i * frame_bits, (i + 1) * frame_bits)``); the caller should discard them.
     """
 
     corrected_bits: NDArray[np.uint8]
@@ -69,6 +71,7 @@ class ReconciliationResult:
     frame_bits: int = 0
     residual_bit_errors: int = 0
     detected_failures: int = 0
+    failed_frames: tuple[int, ...] = ()
 
     def to_dict(self, *, include_bits: bool = False) -> dict[str, object]:
         """Plain-dict view (the key itself only with ``include_bits=True``)."""
@@ -77,7 +80,9 @@ class ReconciliationResult:
             if fld.name == "corrected_bits" and not include_bits:
                 continue
             value = getattr(self, fld.name)
-            out[fld.name] = value.tolist() if isinstance(value, np.ndarray) else value
+            if isinstance(value, np.ndarray | tuple):
+                value = list(np.asarray(value).tolist()) if len(value) else []
+            out[fld.name] = value
         return out
 
 
@@ -99,8 +104,11 @@ def reconcile(
 
     Methods: ``"cascade"`` (Martinez-Mateo et al. 2015 option 8: 14 passes, sub-block reuse),
     ``"cascade-option7"``, ``"cascade-original"`` (Brassard-Salvail 1993, 4 passes) and
-    ``"ldpc"`` (syndrome decoding with BP, one round trip). Default frames: 10 000 bits for
-    Cascade, 4096 for LDPC.
+    ``"ldpc"`` (rate-adaptive blind syndrome decoding, :mod:`qnetai.qkd.ldpc_reconciliation`).
+    ``frame_bits``: Cascade frame length (default 10 000) or LDPC mother code length (default
+    16 384, carrying 14 746 key bits). ``failed_frames`` lists the frames the method flagged
+    (LDPC decoder failures after all blind rounds); ``result.frame_bits`` is the key bits per
+    frame.
 
     Example:
         >>> rng = np.random.default_rng(7)
@@ -123,10 +131,14 @@ def reconcile(
         raise InputError(f"frame_bits must be >= 16 (got {fb})")
     n = int(a.size)
     if method == "ldpc":
-        out = ldpc_reconcile(a, b, qber_estimate=qber_estimate, frame_bits=fb)
-        corrected, leaked, round_trips = out.corrected_bits, out.leaked_bits, 1 if n else 0
+        if fb < 256:
+            raise InputError(f"frame_bits (LDPC code length) must be >= 256 (got {fb})")
+        out = ldpc_reconcile(a, b, qber_estimate=qber_estimate, rng=rng, code_bits=fb)
+        corrected, leaked, round_trips = out.corrected_bits, out.leaked_bits, out.round_trips
         detected = out.detected_failures
+        failed = out.failed_frames
         residual_frames = out.residual_errors_per_frame
+        fb = out.frame_bits
     else:
         variant = {"cascade": "option8", "cascade-option7": "option7"}.get(method, "original")
         c = cascade_reconcile(
@@ -134,6 +146,7 @@ def reconcile(
         )
         corrected, leaked, round_trips = c.corrected_bits, c.leaked_bits, c.round_trips
         detected = 0
+        failed = ()
         residual_frames = c.residual_errors_per_frame
     q_actual = float(np.count_nonzero(a ^ b)) / n if n else 0.0
     return ReconciliationResult(
@@ -151,4 +164,5 @@ def reconcile(
         frame_bits=fb,
         residual_bit_errors=int(residual_frames.sum()),
         detected_failures=int(detected),
+        failed_frames=tuple(failed),
     )
