@@ -17,9 +17,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import ConvexHull, QhullError
 
 from qnetai.config.models import LinkSpec, NodeSpec, TopologySpec
 from qnetai.errors import InputError
@@ -264,6 +261,8 @@ def _diameter(pos: np.ndarray) -> float:
     extremes = pos[[pos[:, 0].argmin(), pos[:, 0].argmax(), pos[:, 1].argmin(), pos[:, 1].argmax()]]
     candidates = pos if len(pos) <= 4 else extremes
     if len(pos) > 4:
+        from scipy.spatial import ConvexHull, QhullError  # lazy: ~0.5 s import
+
         try:
             candidates = pos[ConvexHull(pos).vertices]
         except QhullError:  # all points on a line (or repeated)
@@ -280,6 +279,9 @@ def connect_components(positions_km: np.ndarray, edges: np.ndarray) -> np.ndarra
     """
     pos = np.asarray(positions_km, dtype=float)
     n = len(pos)
+    from scipy.sparse import coo_matrix  # lazy: keeps `import qnetai` fast
+    from scipy.sparse.csgraph import connected_components
+
     e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     adjacency = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
     count, label = connected_components(adjacency, directed=False)
