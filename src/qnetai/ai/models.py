@@ -1,0 +1,69 @@
+"""A per-action scorer policy for MaskablePPO (same weights for every action row).
+
+Observations are ``(A, F)`` feature rows, one per action. A shared MLP embeds each row; a
+linear head gives its logit, plus ``prior * row[0]`` (``row[0]`` is the action's scaled EXT),
+so an untrained policy already leans toward EXT-greedy choices and PPO learns corrections.
+The value function reads the mean embedding. Because nothing depends on ``A``, the scorer
+works for any number of requests, candidates or nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from gymnasium import spaces
+from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
+
+
+class ActionScorer(BaseFeaturesExtractor):
+    """Features ``[logits (A), pooled embedding (hidden)]`` from ``(B, A, F)`` observations."""
+
+    def __init__(self, observation_space: spaces.Box, hidden: int = 64, prior: float = 20.0
+                 ) -> None:
+        n_actions, n_features = observation_space.shape
+        super().__init__(observation_space, features_dim=n_actions + hidden)
+        self.n_actions = n_actions
+        self.embed = nn.Sequential(
+            nn.Linear(n_features, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
+        )
+        self.head = nn.Linear(hidden, 1)
+        self.prior = nn.Parameter(torch.tensor(float(prior)))
+
+    def scores(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits ``(B, A)`` and embeddings ``(B, A, hidden)`` for any ``A``."""
+        h = self.embed(obs)
+        return self.head(h).squeeze(-1) + self.prior * obs[..., 0], h
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Concatenate logits and the mean embedding."""
+        logits, h = self.scores(obs)
+        return torch.cat([logits, h.mean(dim=1)], dim=-1)
+
+
+class _Slice(nn.Module):
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., : self.n]
+
+
+class ScorerPolicy(MaskableActorCriticPolicy):
+    """MaskablePPO policy whose action logits are the :class:`ActionScorer` scores."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("features_extractor_class", ActionScorer)
+        kwargs.setdefault("net_arch", {"pi": [], "vf": [64]})
+        kwargs.setdefault("share_features_extractor", True)
+        super().__init__(*args, **kwargs)
+
+    def _build(self, lr_schedule: Any) -> None:
+        super()._build(lr_schedule)
+        self.action_net = _Slice(int(self.action_space.n))
+        self.optimizer = self.optimizer_class(
+            self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
+        )
