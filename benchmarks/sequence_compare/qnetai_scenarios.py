@@ -18,12 +18,13 @@ Same physics as ``sequence_scenarios.py`` (SeQUeNCe 1.3.1), mapped parameter by 
   ``1/T`` split evenly over X, Y, Z; on a Bell-diagonal pair this is depolarising with factor
   ``exp(-4 t / (3 T))`` per memory, ``exp(-8 t / (3 T))`` per pair. qnetai's pair factor is
   ``exp(-t / t_coh_s)``, so ``t_coh_s = 3 T / 8 = 0.75 s`` for ``T = 2 s``. Efficiency 1.
-* **Request**: SeQUeNCe reserves 10 memories at each end and 20 at each intermediate router
-  for one request; qnetai's requests reserve one memory per end and two per intermediate
-  node and keep one pair in flight, so the request is expressed as 10 parallel requests
-  (``count: 10, at_once``), each asking for more pairs than 1 s allows, at
-  ``min_fidelity`` 0.5. Swapping follows SeQUeNCe's reservation rules: nested (doubling)
-  order, ideal gates and measurements.
+* **Request**: SeQUeNCe's ``memo_size=10`` request reserves 10 memories at each end and 20
+  at each intermediate router and pools them; qnetai's request does the same with
+  ``memories: 10`` (one request, at t = 0, asking for more pairs than 1 s allows, at
+  ``min_fidelity`` 0.5; see ``qnetai.sim.pool``: up to 10 generation processes per link, a
+  router swaps the first-arrived left pair with the first-arrived right pair its level
+  rule allows, freed memories regenerate at once). Swapping follows SeQUeNCe's reservation
+  rules: nested (doubling) order, ideal gates and measurements.
 * **Classical messages**: fibre delay (2e5 km/s), no processing delay.
 
 Usage (from the repository root)::
@@ -101,7 +102,8 @@ def scenario_dict(routers: int, memories: int, raw_fidelity: float, seed: int = 
                 {
                     "source": names[0],
                     "destination": names[-1],
-                    "count": MEMO_PER_REQUEST,
+                    "count": 1,
+                    "memories": MEMO_PER_REQUEST,
                     "pairs_per_request": 1_000_000,
                     "arrival": {"process": "at_once"},
                     "min_fidelity": TARGET_FIDELITY,
@@ -122,7 +124,7 @@ def run(name: str, seed: int) -> dict:
     # warm-up: a 1 ms run loads the modules simulate() imports lazily (topology builders with
     # scipy, pyarrow/pandas for the tables), so the timing below is the simulation itself, as
     # on the SeQUeNCe side (whose timing starts after its imports and topology build)
-    warm = scenario_dict(2, 1, 0.9, seed)
+    warm = scenario_dict(2, MEMO_PER_REQUEST, 0.9, seed)
     warm["duration_s"] = 1e-3
     simulate(Scenario.model_validate(warm), seed=seed)
     routers, memories, raw = SCENARIOS[name]

@@ -171,6 +171,11 @@ class RequestSpec(StrictModel):
     arrival: ArrivalSpec = ArrivalSpec()
     min_fidelity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     timeout_s: PositiveFloat | None = Field(None, description="drop a request not served by then")
+    memories: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        1,
+        description="memory qubits reserved per node side along the path (end nodes reserve "
+        "this many, intermediate nodes twice; doubled with purification) and pooled",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> RequestSpec:
@@ -188,6 +193,9 @@ class RandomTrafficSpec(StrictModel):
     min_fidelity: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     pairs_per_request: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     timeout_s: PositiveFloat | None = None
+    memories: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        1, description="memory qubits reserved per node side along the path (see RequestSpec)"
+    )
 
 
 class TrafficSpec(StrictModel):

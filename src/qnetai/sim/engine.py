@@ -1,12 +1,13 @@
 """The network simulation engine: :class:`Simulation` and :func:`simulate`.
 
 A request arrives, the routing policy (:mod:`qnetai.control`) picks a path, the request
-reserves memory qubits along it (1 at each end node and 2 at each intermediate node; twice as
-many with purification) or waits for them, and then its elementary links generate, purify,
-swap and deliver end-to-end pairs (see :mod:`qnetai.sim.protocols` for the physics
-conventions and :mod:`qnetai.sim.linklayer` for link timing and event skipping). A request is
-served after ``pairs_per_request`` deliveries, expires at its timeout, and releases its
-memory either way.
+reserves memory qubits along it (``memories`` at each end node and ``2 * memories`` at each
+intermediate node; twice as many with purification) or waits for them, and then its
+elementary links generate, purify, swap and deliver end-to-end pairs (see
+:mod:`qnetai.sim.protocols` for the physics conventions, :mod:`qnetai.sim.pool` for requests
+with ``memories > 1``, whose stored pairs are pooled per node side, and
+:mod:`qnetai.sim.linklayer` for link timing and event skipping). A request is served after
+``pairs_per_request`` deliveries, expires at its timeout, and releases its memory either way.
 
 Memory waiting is FIFO per node: a request that cannot reserve its path waits in the queue of
 the first node lacking memory; when that node frees memory its queue is scanned in arrival
@@ -45,6 +46,7 @@ from qnetai.errors import InputError
 from qnetai.physics import scalar as bf
 from qnetai.sim.kernel import Kernel
 from qnetai.sim.linklayer import LinkModel, Uniforms, build_link_model
+from qnetai.sim.pool import PoolMixin
 from qnetai.sim.protocols import P_ARRIVAL, P_TIMEOUT, EntanglementMixin
 from qnetai.sim.result import SimulationResult
 from qnetai.sim.state import (
@@ -62,7 +64,7 @@ from qnetai.sim.state import (
 from qnetai.sim.telemetry import Telemetry, build_tables
 
 
-class Simulation(EntanglementMixin):
+class Simulation(PoolMixin, EntanglementMixin):
     """A steppable network simulation built from a scenario.
 
     ``Simulation(scenario, seed=None, policy=None)`` resolves the scenario, precomputes every
@@ -139,6 +141,12 @@ class Simulation(EntanglementMixin):
         self._pur_rounds = 0 if pur.protocol == "none" else int(pur.rounds)
         self._pur_fn = bf.dejmps if pur.protocol == "dejmps" else bf.bbpssw
         self._mem_factor = 2 if self._pur_rounds > 0 else 1
+        if self._pur_rounds:
+            flows = [(f"traffic.requests[{i}]", r) for i, r in enumerate(sc.traffic.requests)]
+            if sc.traffic.random is not None:
+                flows.append(("traffic.random", sc.traffic.random))
+            for where, flow in flows:
+                self._check_memories(flow.memories, f"{where}.memories")
         # controller
         ctl = sc.controller
         self.policy = policy or policy_from_options(ctl.routing, {"metric": ctl.path_metric})
@@ -165,6 +173,7 @@ class Simulation(EntanglementMixin):
             self._arrivals.pairs.tolist(),
             self._arrivals.min_fidelity.tolist(),
             self._arrivals.timeout_s.tolist(),
+            self._arrivals.memories.tolist(),
         )
         # kernel, telemetry
         self.kernel = Kernel()
@@ -214,8 +223,12 @@ class Simulation(EntanglementMixin):
         min_fidelity: float = 0.0,
         timeout_s: float | None = None,
         at_s: float | None = None,
+        memories: int = 1,
     ) -> int:
-        """Add a request arriving at ``at_s`` (default now); returns its request id."""
+        """Add a request arriving at ``at_s`` (default now); returns its request id.
+
+        ``memories``: memory qubits reserved per node side along the path (pooled if > 1).
+        """
         for field, name in (("source", source), ("destination", destination)):
             if name not in self.node_index:
                 raise InputError(f"{field} must be a node of the scenario (got {name!r})")
@@ -223,12 +236,16 @@ class Simulation(EntanglementMixin):
             raise InputError(f"source and destination must differ (got {source!r})")
         if pairs < 1:
             raise InputError(f"pairs must be >= 1 (got {pairs})")
+        if isinstance(memories, bool) or not isinstance(memories, int) or memories < 1:
+            raise InputError(f"memories must be an integer >= 1 (got {memories!r})")
+        if self._pur_rounds:
+            self._check_memories(memories, "memories")
         t = self.kernel.now if at_s is None else float(at_s)
         if t < self.kernel.now:
             raise InputError(f"at_s must be >= now={self.kernel.now} (got {at_s})")
         req = self._new_request(
             self.node_index[source], self.node_index[destination], t, pairs, min_fidelity,
-            math.inf if timeout_s is None else timeout_s,
+            math.inf if timeout_s is None else timeout_s, memories,
         )
         self.kernel.schedule(t, self._on_submitted, req, P_ARRIVAL)
         return req.rid
@@ -250,21 +267,30 @@ class Simulation(EntanglementMixin):
         return SimulationResult(scenario=self.scenario, summary=summary, **tables)
 
     # -- arrivals, routing, admission ---------------------------------------------------------
+    @staticmethod
+    def _check_memories(memories: int, where: str) -> None:
+        if memories > 1:
+            raise InputError(
+                f"{where}: memories > 1 is not supported with operations.purification yet "
+                f"(got {memories}; use memories: 1 or purification protocol 'none')"
+            )
+
     def _new_request(
-        self, src: int, dst: int, t: float, pairs: int, fmin: float, timeout: float
+        self, src: int, dst: int, t: float, pairs: int, fmin: float, timeout: float,
+        mem: int = 1,
     ) -> Request:
         req = Request(
             len(self.requests), src, dst, self.node_names[src], self.node_names[dst], t,
-            pairs, fmin, t + timeout,
+            pairs, fmin, t + timeout, mem,
         )
         self.requests.append(req)
         return req
 
     def _on_arrival(self, i: int) -> None:
-        t, src, dst, pairs, fmin, tmo = (col[i] for col in self._arr_cols)
+        t, src, dst, pairs, fmin, tmo, mem = (col[i] for col in self._arr_cols)
         if i + 1 < len(self._arr_cols[0]):
             self.kernel.schedule(self._arr_cols[0][i + 1], self._on_arrival, i + 1, P_ARRIVAL)
-        self._arrive(self._new_request(src, dst, t, pairs, fmin, tmo))
+        self._arrive(self._new_request(src, dst, t, pairs, fmin, tmo, mem))
 
     def _on_submitted(self, req: Request) -> None:
         self._arrive(req)
@@ -280,7 +306,9 @@ class Simulation(EntanglementMixin):
         req.route = route
         req.path_str = route.path_str
         req.hops = route.hops
-        if any(need > self.capacity[n] for n, need in zip(route.nodes, route.need, strict=True)):
+        m = req.mem
+        cap = self.capacity
+        if any(need * m > cap[n] for n, need in zip(route.nodes, route.need, strict=True)):
             req.status = UNSERVED  # can never reserve its path
             return
         if self._max_admitted is not None and self._admitted >= self._max_admitted:
@@ -339,14 +367,15 @@ class Simulation(EntanglementMixin):
         route = req.route
         assert route is not None
         free = self.free
+        m = req.mem
         for n, need in zip(route.nodes, route.need, strict=True):
-            if free[n] < need:
+            if free[n] < need * m:
                 return n
         now = self.kernel.now
         mem = self.tel.memory
         for n, need in zip(route.nodes, route.need, strict=True):
-            free[n] -= need
-            mem(n, now, need)
+            free[n] -= need * m
+            mem(n, now, need * m)
         return -1
 
     def _activate(self, req: Request) -> None:
@@ -354,6 +383,10 @@ class Simulation(EntanglementMixin):
         assert route is not None
         req.status = ACTIVE
         self._n_active += 1
+        if req.mem > 1:
+            req.last_start = self.kernel.now
+            self._pool_activate(req)
+            return
         n = route.hops
         req.L = [None] * (n + 1)
         req.R = [None] * (n + 1)
@@ -383,7 +416,11 @@ class Simulation(EntanglementMixin):
         if old == ACTIVE:
             self._n_active -= 1
             seen: set[int] = set()
-            for p in (*req.L, *req.R, *req.pump):
+            held = (
+                (*req.L, *req.R, *req.pump) if req.mem == 1
+                else [p for pool in (*req.L, *req.R) for p in pool]
+            )
+            for p in held:
                 if p is not None and p.stored and id(p) not in seen:
                     seen.add(id(p))
                     p.stored = False
@@ -392,9 +429,10 @@ class Simulation(EntanglementMixin):
             route = req.route
             assert route is not None
             mem = self.tel.memory
+            m = req.mem
             for n, need in zip(route.nodes, route.need, strict=True):
-                self.free[n] += need
-                mem(n, now, -need)
+                self.free[n] += need * m
+                mem(n, now, -need * m)
             self._wake(route.nodes)
         if old in (ACTIVE, QUEUED):
             self._admitted -= 1

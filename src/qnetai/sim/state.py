@@ -117,7 +117,11 @@ class Pair:
 
 
 class Request:
-    """An entanglement request and, while active, its per-path-node memory slots."""
+    """An entanglement request and, while active, its per-path-node memory slots.
+
+    With ``mem == 1``, ``L[k]`` / ``R[k]`` hold the one pair ending / starting at path node
+    ``k`` (or None); with ``mem > 1`` they are lists of pairs in arrival order (pools).
+    """
 
     __slots__ = (
         "L",
@@ -127,9 +131,12 @@ class Request:
         "delivered",
         "dst",
         "dst_name",
+        "fa",
+        "fb",
         "fmin",
         "hops",
         "last_start",
+        "mem",
         "pairs",
         "path_str",
         "pump",
@@ -155,6 +162,7 @@ class Request:
         pairs: int,
         fmin: float,
         deadline: float,
+        mem: int = 1,
     ) -> None:
         self.rid = rid
         self.src = src
@@ -178,3 +186,8 @@ class Request:
         self.pump: list[Pair | None] = []
         self.pump_count: list[int] = []
         self.last_start = arrival
+        # memories > 1 (see qnetai.sim.pool): L and R hold lists (pools) instead of single
+        # pairs; fa[s] / fb[s] count the free memories at the two ends of link s
+        self.mem = mem
+        self.fa: list[int] = []
+        self.fb: list[int] = []

@@ -25,6 +25,7 @@ class Arrivals:
     pairs: np.ndarray
     min_fidelity: np.ndarray
     timeout_s: np.ndarray  # inf when none
+    memories: np.ndarray  # memory qubits reserved per node side (``RequestSpec.memories``)
 
     def __len__(self) -> int:
         return int(self.time_s.shape[0])
@@ -49,10 +50,12 @@ def draw_arrivals(
 ) -> Arrivals:
     """All request arrivals with ``time <= horizon_s``."""
     cols: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("t", "src", "dst", "pairs", "fmin", "tmo")
+        k: [] for k in ("t", "src", "dst", "pairs", "fmin", "tmo", "mem")
     }
 
-    def add(t: np.ndarray, src, dst, pairs: int, fmin: float, tmo: float | None) -> None:
+    def add(
+        t: np.ndarray, src, dst, pairs: int, fmin: float, tmo: float | None, mem: int
+    ) -> None:
         n = t.shape[0]
         cols["t"].append(t)
         cols["src"].append(np.broadcast_to(np.asarray(src, dtype=np.int64), (n,)))
@@ -60,6 +63,7 @@ def draw_arrivals(
         cols["pairs"].append(np.full(n, pairs, dtype=np.int64))
         cols["fmin"].append(np.full(n, fmin))
         cols["tmo"].append(np.full(n, np.inf if tmo is None else tmo))
+        cols["mem"].append(np.full(n, mem, dtype=np.int64))
 
     for req in scenario.traffic.requests:
         t = _times(req.arrival, req.count, horizon_s, rng)
@@ -70,6 +74,7 @@ def draw_arrivals(
             req.pairs_per_request,
             req.min_fidelity,
             req.timeout_s,
+            req.memories,
         )
     rnd = scenario.traffic.random
     if rnd is not None:
@@ -89,12 +94,15 @@ def draw_arrivals(
         i = rng.integers(0, k, size=n)
         j = rng.integers(0, k - 1, size=n)
         j = j + (j >= i)  # distinct from i, uniform over the others
-        add(t, eligible[i], eligible[j], rnd.pairs_per_request, rnd.min_fidelity, rnd.timeout_s)
+        add(
+            t, eligible[i], eligible[j], rnd.pairs_per_request, rnd.min_fidelity, rnd.timeout_s,
+            rnd.memories,
+        )
 
     if not cols["t"]:
         empty = np.zeros(0)
         ei = np.zeros(0, dtype=np.int64)
-        return Arrivals(empty, ei, ei, ei, empty, empty)
+        return Arrivals(empty, ei, ei, ei, empty, empty, ei)
     t = np.concatenate(cols["t"])
     order = np.argsort(t, kind="stable")
     return Arrivals(
@@ -104,4 +112,5 @@ def draw_arrivals(
         pairs=np.concatenate(cols["pairs"])[order],
         min_fidelity=np.concatenate(cols["fmin"])[order],
         timeout_s=np.concatenate(cols["tmo"])[order],
+        memories=np.concatenate(cols["mem"])[order],
     )
