@@ -83,8 +83,8 @@ def ext(p_hops: np.ndarray, widths: np.ndarray | int, q: float) -> np.ndarray:
     ``E[min_k X_k] = sum_{i>=1} P(min_k X_k >= i)`` for independent ``X_k``.
 
     Example:
-        >>> float(np.round(ext(np.array([0.5, 0.5]), 2, 1.0), 6))
-        0.5625
+        >>> float(np.round(ext(np.array([0.5, 0.5]), 2, 1.0), 6))  # 0.75**2 + 0.25**2
+        0.625
     """
     p = np.asarray(p_hops, dtype=float)
     w = np.broadcast_to(np.asarray(widths, dtype=np.int64), p.shape)

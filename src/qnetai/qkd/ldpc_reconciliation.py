@@ -63,7 +63,7 @@ def choose_code(
 
     Example:
         >>> choose_code(0.02)
-        (0.85, 1638)
+        (0.8, 1087)
     """
     if not 0.0 <= qber < 0.5:
         raise InputError(f"qber_estimate must be in [0, 0.5) (got {qber})")
