@@ -7,7 +7,7 @@ gym = require("gymnasium", extra="ai")
     >>> import qnetai.ai  # noqa: F401
     >>> env = gym.make("qnetai/Routing-v0", nodes=30, requests=4)
     >>> obs, info = env.reset(seed=0)
-    >>> obs.shape[0] == env.action_space.n
+    >>> bool(obs.shape[0] == env.action_space.n)
     True
 """
 
@@ -22,6 +22,7 @@ ENV_IDS: dict[str, str] = {
     "qnetai/Routing-v0": "qnetai.ai.routing_env:RoutingEnv",
     "qnetai/Allocation-v0": "qnetai.ai.allocation_env:AllocationEnv",
     "qnetai/RepeaterChain-v0": "qnetai.ai.chain_env:RepeaterChainEnv",
+    "qnetai/NetworkRouting-v0": "qnetai.ai.network_env:NetworkRoutingEnv",
 }
 #: Step limits (the repeater chain truncates itself at ``max_slots``).
 _MAX_STEPS: dict[str, int | None] = {"qnetai/RepeaterChain-v0": None}

@@ -134,33 +134,80 @@ class ShortestPathPolicy:
 
 PolicyFactory = Callable[..., RoutingPolicy]
 _REGISTRY: dict[str, PolicyFactory] = {"shortest-path": ShortestPathPolicy}
+#: Names the exact solvers and metaheuristics of the slotted model have in the engine.
+EXACT_EXT_NAMES: tuple[str, ...] = ("milp", "ga", "pso", "de", "sa", "cma")
+
+
+def _ensure_builtins() -> None:
+    """Register the engine adapters of :mod:`qnetai.control.engine_policies` (lazily)."""
+    if "q-cast" in _REGISTRY:
+        return
+    from qnetai.control.engine_policies import ExtPolicy, WidestPathPolicy
+
+    def ext_factory(name: str) -> PolicyFactory:
+        def factory(metric: str = "hops", k: int = 6) -> RoutingPolicy:
+            return ExtPolicy(metric, k=k, name=name)
+
+        return factory
+
+    _REGISTRY.setdefault("widest-path", WidestPathPolicy)
+    for name in ("q-cast", *EXACT_EXT_NAMES):
+        _REGISTRY.setdefault(name, ext_factory(name))
 
 
 def register_policy(name: str, factory: PolicyFactory, *, replace: bool = False) -> None:
     """Register a policy factory under ``name`` (keyword options are passed through).
 
     The factory is called as ``factory(**options)``; it receives ``metric`` when
-    the engine builds the policy from a scenario and should accept it.
+    the engine builds the policy from a scenario and should accept it. Names starting
+    with ``rl:`` are reserved for learned policies.
     """
-    if not name:
-        raise InputError("policy name must be a non-empty string")
+    _ensure_builtins()
+    if not name or name.startswith("rl:"):
+        raise InputError(f"policy name must be non-empty and not start with 'rl:' (got {name!r})")
     if name in _REGISTRY and not replace:
         raise InputError(f"policy {name!r} is already registered (pass replace=True)")
     _REGISTRY[name] = factory
 
 
 def available_policies() -> list[str]:
-    """Names of the registered policies, sorted."""
+    """Names of the registered policies, sorted (learned ones: ``rl:NAME`` / ``rl:PATH``)."""
+    _ensure_builtins()
     return sorted(_REGISTRY)
 
 
+def _unknown(name: str) -> InputError:
+    return InputError(
+        f"controller.routing must be one of {', '.join(available_policies())}, rl:NAME "
+        f"(a shipped model) or rl:PATH (unknown policy {name!r})"
+    )
+
+
 def get_policy(name: str, **options: Any) -> RoutingPolicy:
-    """A fresh policy instance by name, e.g. ``get_policy("shortest-path", metric="length_km")``."""
+    """A fresh engine routing policy by name.
+
+    Names: ``shortest-path``, ``widest-path``, ``q-cast``, ``milp``, ``ga``, ``pso``, ``de``,
+    ``sa``, ``cma`` (:mod:`qnetai.control.engine_policies`), anything added with
+    :func:`register_policy`, and ``rl:NAME`` / ``rl:PATH`` for a learned scorer
+    (:mod:`qnetai.control.engine_rl`, needs the ``[ai]`` extra). The time-slotted model has
+    its own registry: :func:`qnetai.control.get_slot_policy`.
+
+    Example:
+        >>> get_policy("shortest-path", metric="length_km").name
+        'shortest-path'
+    """
+    if not isinstance(name, str):
+        raise _unknown(repr(name))
+    if name.startswith("rl:"):
+        if len(name) == 3:
+            raise _unknown(name)
+        from qnetai.control.engine_rl import LearnedRoutingPolicy
+
+        return LearnedRoutingPolicy(name[3:], **options)
+    _ensure_builtins()
     factory = _REGISTRY.get(name)
     if factory is None:
-        raise InputError(
-            f"controller.routing must be one of {', '.join(available_policies())} (got {name!r})"
-        )
+        raise _unknown(name)
     return factory(**options)
 
 
