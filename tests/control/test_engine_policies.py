@@ -198,3 +198,27 @@ def test_cli_run_with_unknown_policy_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "controller.routing" in err and "no-such-policy" in err and "q-cast" in err
     assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_scenario_validate_rejects_an_unknown_routing_policy(tmp_path, capsys):
+    import pytest
+
+    from qnetai.cli.main import main
+    from qnetai.config import builtin_scenario_text
+
+    text = builtin_scenario_text("metro-6g")
+    assert "routing: rl:waxman-routing" in text
+    for bad, needle in (("no-such-policy", "unknown policy 'no-such-policy'"),
+                        ("rl:no-such-model", "unknown learned policy rl:no-such-model")):
+        path = tmp_path / f"{bad.replace(':', '_')}.yaml"
+        path.write_text(text.replace("routing: rl:waxman-routing", f"routing: {bad}"))
+        with pytest.raises(SystemExit) as exc:
+            main(["scenario", "validate", str(path)])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert needle in err and "Traceback" not in err
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(text)
+    with pytest.raises(SystemExit) as exc:
+        main(["scenario", "validate", str(ok)])
+    assert exc.value.code in (0, None)

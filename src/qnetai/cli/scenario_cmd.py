@@ -52,9 +52,12 @@ def validate(
     from rich.markup import escape
 
     from qnetai.cli._common import console, print_json
+    from qnetai.control.policy import check_policy_name
     from qnetai.topology import summarise, summary_line
 
-    summary = summarise(_load(file))
+    scenario = _load(file)
+    check_policy_name(scenario.controller.routing)
+    summary = summarise(scenario)
     if json_out:
         print_json({"ok": True, "file": file, **summary})
         return

@@ -29,6 +29,7 @@ from qnetai.control.policy import (
     RoutingPolicy,
     ShortestPathPolicy,
     available_policies,
+    check_policy_name,
     get_policy,
     register_policy,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "WidestPathPolicy",
     "available_policies",
     "available_slot_policies",
+    "check_policy_name",
     "get_policy",
     "get_slot_policy",
     "register_policy",

@@ -211,6 +211,37 @@ def get_policy(name: str, **options: Any) -> RoutingPolicy:
     return factory(**options)
 
 
+def check_policy_name(name: str) -> None:
+    """Raise the ``controller.routing`` InputError of :func:`get_policy` without building it.
+
+    Learned ``rl:`` names are checked for their model files only (no torch import).
+
+    Example:
+        >>> check_policy_name("q-cast")
+    """
+    if not isinstance(name, str) or name == "rl:":
+        raise _unknown(repr(name))
+    if name.startswith("rl:"):
+        from importlib import resources
+        from pathlib import Path
+
+        folder = resources.files("qnetai") / "data" / "models"
+        ref = name[3:]
+        shipped = Path(str(folder / f"{ref}.zip"))
+        given = Path(ref if ref.endswith(".zip") else ref + ".zip")
+        if not any(p.is_file() and p.with_suffix(".json").is_file() for p in (shipped, given)):
+            names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".zip"))
+            raise InputError(
+                f"controller.routing: unknown learned policy {name} (available: "
+                f"{', '.join('rl:' + m for m in names) or 'none'}, or rl:PATH to a MODEL.zip "
+                "with MODEL.json beside it)"
+            )
+        return
+    _ensure_builtins()
+    if name not in _REGISTRY:
+        raise _unknown(name)
+
+
 def policy_from_options(name: str, options: Mapping[str, Any]) -> RoutingPolicy:
     """Build a policy, dropping options its factory does not take (e.g. ``metric``)."""
     try:
