@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from qnetai.errors import InputError
 from qnetai.qkd.decoy import e1_upper, y1_lower_vacuum_weak
@@ -29,7 +30,9 @@ __all__ = [
     "DEFAULT_QBER_THRESHOLD",
     "EstimationResult",
     "asymptotic_key_length",
+    "asymptotic_rate_from_statistics",
     "estimate_parameters",
+    "expected_statistics",
     "finite_key_length_from_counts",
 ]
 
@@ -186,3 +189,78 @@ def finite_key_length_from_counts(
         lambda_ec=leaked_bits,
     )
     return int(np.floor(float(out["key_length"])))
+
+
+def asymptotic_rate_from_statistics(
+    gains: ArrayLike, qber: ArrayLike, setup: BB84Setup, *, f_ec: float = DEFAULT_F_EC
+) -> float:
+    """Asymptotic key rate per pulse of :func:`estimate_parameters` from per-pulse statistics.
+
+    The same formula as :func:`asymptotic_key_length` (all Z classes in the raw key, vacuum
+    term, X single-photon phase error, leak ``f_ec n h(E)``, no verification tag) divided
+    by the number of pulses, with the pulses of class ``k`` sent in Z taken at their
+    expected fraction ``p_k p_z``. ``gains`` and ``qber`` are ``(3, 2)`` sifted gains and
+    error rates (intensity x basis), e.g. :func:`expected_statistics` for the analytic
+    figure or ``SiftCounts.gains``/``.qber`` for an observed one. May be negative.
+
+    Example:
+        >>> s = BB84Setup.from_distance(25.0, afterpulse_probability=0.0)
+        >>> round(asymptotic_rate_from_statistics(*expected_statistics(s), s), 6)
+        0.001333
+    """
+    g = np.asarray(gains, dtype=float)
+    e = np.asarray(qber, dtype=float)
+    mu, nu = setup.mu, setup.nu
+    y0 = g[2]
+    y1 = y1_lower_vacuum_weak(mu=mu, nu=nu, q_mu=g[0], q_nu=g[1], y0=y0)
+    e1 = e1_upper(e_q=g[1] * e[1], y0=y0, y1_lower=y1, intensity=nu)
+    phase = float(np.clip(e1[1], 0.0, 0.5))
+    intens = setup.intensities
+    w = setup.probabilities * setup.p_z  # fraction of all pulses: class k sent in Z
+    s_z0 = float(np.sum(w * np.exp(-intens)) * y0[0])
+    s_z1 = float(np.sum(w * intens * np.exp(-intens)) * y1[0])
+    key = float(np.sum(w * g[:, 0]))
+    key_qber = float(np.sum(w * g[:, 0] * e[:, 0])) / key if key > 0 else 0.0
+    val = s_z0 + s_z1 * (1.0 - _h2(phase)) - f_ec * key * _h2(key_qber)
+    return val if s_z1 > 0 else min(val, 0.0)
+
+
+def expected_statistics(
+    setup: BB84Setup, *, afterpulse: str = "background"
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Expected sifted gains and QBERs ``(3, 2)`` of ``setup`` under the analytic channel.
+
+    The model of :class:`qnetai.qkd.channel.ChannelModel` (MQZL05, additive background) with
+    the setup's overall transmittance, misalignment and background
+    ``Y0 = 1 - (1 - p_dc)^4`` of the four detectors; a detection is sifted when Bob's
+    passive splitter picks Alice's basis (``p_z`` for Z). After-pulsing:
+
+    * ``"background"`` (default, as the pulse simulator does it): a click makes its
+      detector click in the *next* gate with probability ``p_ap``, whatever that gate's
+      pulse, so after-pulses add ``p_ap c`` to the background with error 1/2, where
+      ``c = sum_k p_k Q_k / (1 - p_ap)`` is the click rate per gate (after-pulses
+      after-pulse too);
+    * ``"lim14"``: the ``(1 + p_ap)`` factor of Lim et al. 2014 (``ChannelModel``).
+
+    It matches the simulator's four-detector, squashed receiver to first order in the
+    dark-count and after-pulse probabilities when ``p_z = 1/2``.
+    """
+    from qnetai.qkd.channel import ChannelModel
+
+    if afterpulse not in ("background", "lim14"):
+        raise InputError(f"afterpulse must be 'background' or 'lim14' (got {afterpulse!r})")
+    y0 = 1.0 - (1.0 - setup.dark_count_probability) ** 4
+    eta = setup.transmittance
+    p_ap = setup.afterpulse_probability
+    if afterpulse == "background" and p_ap > 0:
+        clicks = float(np.sum(setup.probabilities * (y0 - np.expm1(-eta * setup.intensities))))
+        y0 = min(y0 + p_ap * clicks / (1.0 - p_ap), 0.5)
+        p_ap = 0.0
+    ch = ChannelModel(
+        eta_bob=setup.eta_bob, y0=y0, e_detector=setup.e_detector, afterpulse_probability=p_ap
+    )
+    q = ch.gain_at(setup.intensities, eta)
+    eq = ch.error_gain_at(setup.intensities, eta)
+    e = np.divide(eq, q, out=np.full_like(q, 0.5), where=q > 0)  # no counts: e0 = 1/2
+    sift = np.array([setup.p_z, 1.0 - setup.p_z])
+    return q[:, None] * sift[None, :], np.repeat(e[:, None], 2, axis=1)
