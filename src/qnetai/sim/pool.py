@@ -37,7 +37,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from qnetai.physics import scalar as bf
 from qnetai.sim.protocols import _CUTOFF_RTOL, P_CUTOFF, P_DEAD, P_DELIVER, P_GEN
 from qnetai.sim.state import SERVED, Pair, Request
 
@@ -56,11 +55,12 @@ class PoolMixin:
     _nested: bool
 
     # and, from EntanglementMixin / Simulation (not restated here: this mixin comes first in
-    # Simulation's bases): _finish, _delay, _decohere, _discard_parts
+    # Simulation's bases): _finish, _delay, _decohere, _discard_parts, _swap_live
     _finish: Any
     _delay: Any
     _decohere: Any
     _discard_parts: Any
+    _swap_live: Any
 
     # -- memories and generation processes ----------------------------------------------
     def _pool_activate(self, req: Request) -> None:
@@ -171,30 +171,7 @@ class PoolMixin:
             if X.dead or Y.dead:
                 Z = self._pool_merge_dead(req, X, Y, k)
             else:
-                self._decohere(req, X, now)
-                self._decohere(req, Y, now)
-                self.tel.counters["swaps"] += 1
-                if self._p_swap >= 1.0 or self.uni() < self._p_swap:
-                    Z = Pair(
-                        X.i,
-                        Y.j,
-                        bf.swap(X.state, Y.state, self._gate, self._meas),
-                        now,
-                        X.gen if X.gen < Y.gen else Y.gen,
-                        X.parts + Y.parts,
-                    )
-                    Z.known_i = max(X.known_i, now + self._delay(req, k, X.i))
-                    Z.known_j = max(Y.known_j, now + self._delay(req, k, Y.j))
-                    older, other = (X, Y) if X.gen <= Y.gen else (Y, X)
-                    token = older.cut
-                    if token is not None:  # Z inherits the cut-off event of its oldest link
-                        token[0] = Z
-                        Z.cut = token
-                    if other.cut is not None:
-                        other.cut[0] = None
-                else:
-                    self.tel.counters["swap_failures"] += 1
-                    Z = self._pool_fail(req, X, Y, k)
+                Z = self._swap_live(req, X, Y, k, self._pool_fail)
             # node k measured its two memories: free at once
             self._free_left(req, k, now)
             self._free_right(req, k, now)

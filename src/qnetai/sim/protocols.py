@@ -39,6 +39,7 @@ zero classical delay, no purification and depolarising memories):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from qnetai.physics import scalar as bf
@@ -267,30 +268,7 @@ class EntanglementMixin:
         if X.dead or Y.dead:
             Z = self._merge_dead(req, X, Y, k)
         else:
-            self._decohere(req, X, now)
-            self._decohere(req, Y, now)
-            self.tel.counters["swaps"] += 1
-            if self._p_swap >= 1.0 or self.uni() < self._p_swap:
-                Z = Pair(
-                    X.i,
-                    Y.j,
-                    bf.swap(X.state, Y.state, self._gate, self._meas),
-                    now,
-                    X.gen if X.gen < Y.gen else Y.gen,
-                    X.parts + Y.parts,
-                )
-                Z.known_i = max(X.known_i, now + self._delay(req, k, X.i))
-                Z.known_j = max(Y.known_j, now + self._delay(req, k, Y.j))
-                older, other = (X, Y) if X.gen <= Y.gen else (Y, X)
-                token = older.cut
-                if token is not None:  # Z inherits the cut-off event of its oldest link
-                    token[0] = Z
-                    Z.cut = token
-                if other.cut is not None:
-                    other.cut[0] = None
-            else:
-                self.tel.counters["swap_failures"] += 1
-                Z = self._fail(req, X, Y, k)
+            Z = self._swap_live(req, X, Y, k, self._fail)
         if Z.dead:
             self._store_dead(req, Z)  # its ends may still swap it on: they do not know yet
         else:
@@ -310,6 +288,37 @@ class EntanglementMixin:
             self._try_swap(req, Z.j)
 
     # -- failures ----------------------------------------------------------------------------
+    def _swap_live(
+        self, req: Request, X: Pair, Y: Pair, k: int,
+        fail: Callable[[Request, Pair, Pair, int], Pair],
+    ) -> Pair:
+        """Swap two live pairs at node ``k`` now: the merged pair, or ``fail(...)``'s."""
+        now = self.kernel.now
+        self._decohere(req, X, now)
+        self._decohere(req, Y, now)
+        self.tel.counters["swaps"] += 1
+        if not (self._p_swap >= 1.0 or self.uni() < self._p_swap):
+            self.tel.counters["swap_failures"] += 1
+            return fail(req, X, Y, k)
+        Z = Pair(
+            X.i,
+            Y.j,
+            bf.swap(X.state, Y.state, self._gate, self._meas),
+            now,
+            X.gen if X.gen < Y.gen else Y.gen,
+            X.parts + Y.parts,
+        )
+        Z.known_i = max(X.known_i, now + self._delay(req, k, X.i))
+        Z.known_j = max(Y.known_j, now + self._delay(req, k, Y.j))
+        older, other = (X, Y) if X.gen <= Y.gen else (Y, X)
+        token = older.cut
+        if token is not None:  # Z inherits the cut-off event of its oldest link
+            token[0] = Z
+            Z.cut = token
+        if other.cut is not None:
+            other.cut[0] = None
+        return Z
+
     def _fail(self, req: Request, X: Pair, Y: Pair, k: int) -> Pair:
         """Swap at ``k`` failed: a dead pair over both spans; its segments restart on news."""
         now = self.kernel.now
