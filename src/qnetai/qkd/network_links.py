@@ -54,17 +54,9 @@ class LinkKeyRate:
 def link_loss_db(link: Any) -> float:
     """Channel loss of a link in dB (free space at its mean loss, loss variation ignored)."""
     if link.kind == "free_space":
-        from qnetai.physics.links import free_space_transmittance
+        from qnetai.topology.channels import link_transmittance
 
-        fs = link.free_space
-        eta = float(free_space_transmittance(
-            link.length_km, tx_aperture_m=fs.tx_aperture_m, rx_aperture_m=fs.rx_aperture_m,
-            wavelength_nm=fs.wavelength_nm,
-            atmospheric_attenuation_db_per_km=fs.atmospheric_attenuation_db_per_km,
-            atmosphere_thickness_km=fs.atmosphere_thickness_km,
-            pointing_loss_db=fs.pointing_loss_db,
-        ))
-        return -10.0 * math.log10(max(eta, 1e-300))
+        return -10.0 * math.log10(max(float(link_transmittance(link)), 1e-300))
     return float(link.attenuation_db_per_km * link.length_km)
 
 

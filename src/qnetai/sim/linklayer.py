@@ -34,6 +34,7 @@ import numpy as np
 from qnetai import physics as ph
 from qnetai.config.models import LinkSpec, NodeSpec
 from qnetai.errors import InputError
+from qnetai.topology.channels import link_transmittance
 
 #: Speed of light in vacuum (km/s), used for free-space heralding round trips.
 C_VACUUM_KM_PER_S = 299_792.458
@@ -179,24 +180,9 @@ class LinkModel:
 
 
 def _transmittance(spec: LinkSpec, extra_db: np.ndarray | float = 0.0) -> np.ndarray:
+    """Transmittance of each arm (node to midpoint station), source and coupling included."""
     src = spec.source_efficiency * spec.coupling_efficiency
-    if spec.kind == "fibre":
-        eta = ph.fibre_transmittance(spec.length_km / 2.0, spec.attenuation_db_per_km)
-        eta = np.asarray(eta * 10.0 ** (-np.asarray(extra_db) / 10.0))
-        return np.clip(eta, 0.0, 1.0) * src
-    fs = spec.free_space
-    assert fs is not None
-    total = ph.free_space_transmittance(
-        spec.length_km,
-        tx_aperture_m=fs.tx_aperture_m,
-        rx_aperture_m=fs.rx_aperture_m,
-        wavelength_nm=fs.wavelength_nm,
-        atmospheric_attenuation_db_per_km=fs.atmospheric_attenuation_db_per_km,
-        atmosphere_thickness_km=fs.atmosphere_thickness_km,
-        pointing_loss_db=fs.pointing_loss_db,
-    )
-    total = np.clip(total * 10.0 ** (-np.asarray(extra_db) / 10.0), 0.0, 1.0)
-    return np.sqrt(total) * src
+    return np.sqrt(link_transmittance(spec, extra_loss_db=extra_db)) * src
 
 
 def _herald(spec: LinkSpec, extra_db: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:

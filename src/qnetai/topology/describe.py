@@ -75,24 +75,11 @@ def link_transmittance(link: LinkSpec, *, physics: Any | None = None) -> float |
 
     None when :mod:`qnetai.physics` is not installed.
     """
-    phys = physics or _physics()
-    if phys is None:
+    if (physics or _physics()) is None:
         return None
-    if link.kind == "fibre":
-        return float(phys.fibre_transmittance(link.length_km, link.attenuation_db_per_km))
-    fs = link.free_space
-    assert fs is not None  # set by LinkSpec for free-space links
-    return float(
-        phys.free_space_transmittance(
-            link.length_km,
-            tx_aperture_m=fs.tx_aperture_m,
-            rx_aperture_m=fs.rx_aperture_m,
-            wavelength_nm=fs.wavelength_nm,
-            atmospheric_attenuation_db_per_km=fs.atmospheric_attenuation_db_per_km,
-            atmosphere_thickness_km=fs.atmosphere_thickness_km,
-            pointing_loss_db=fs.pointing_loss_db,
-        )
-    )
+    from qnetai.topology.channels import link_transmittance as channel_transmittance
+
+    return float(channel_transmittance(link))
 
 
 def link_figures(link: LinkSpec, *, speed_km_per_s: float = 2.0e5) -> dict[str, float] | None:
