@@ -47,7 +47,10 @@ def test_train_routing_and_load(tmp_path):
     cfg = json.loads((tmp_path / "tiny.json").read_text())
     assert cfg["kind"] == "routing" and cfg["timesteps"] == 256
     assert (tmp_path / "tiny.zip").stat().st_size < 2_000_000
+    assert cfg["numpy_export"] == "tiny.npz"
+    assert (tmp_path / "tiny.npz").stat().st_size < 2_000_000
     pol = get_slot_policy(f"rl:{out}")
+    assert pol.model is None  # loaded from the numpy export, without torch
     net = waxman_network(30, seed=4)  # another size than in training: features generalise
     alloc = pol.allocate(net, sample_requests(net, 6, np.random.default_rng(0)))
     assert is_feasible(net, alloc) and len(alloc) > 0

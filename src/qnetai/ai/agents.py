@@ -3,7 +3,9 @@
 ``load_routing_policy("waxman-routing")`` finds a shipped model in ``qnetai/data/models``;
 any other argument is a path to ``MODEL.zip`` (or ``MODEL`` without the suffix) whose
 ``MODEL.json`` holds the configuration written by :func:`qnetai.ai.training.train`.
-Decisions are deterministic: the masked arg-max of the learned per-action scores.
+Decisions are deterministic: the masked arg-max of the learned per-action scores, computed
+in numpy (:class:`qnetai.ai.scorer.NumpyScorer`) from the ``MODEL.npz`` export when there is
+one (no torch import), else from the weights of the stable-baselines3 zip (needs torch).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from qnetai.ai.routing_env import (
     routing_reset,
     routing_step,
 )
+from qnetai.ai.scorer import NumpyScorer, load_export
 from qnetai.control.slotted import Allocation, SlottedNetwork
 from qnetai.control.slotted_policies import merge_items
 from qnetai.errors import InputError
@@ -56,50 +59,82 @@ def resolve_model(name_or_path: str) -> FsPath:
     )
 
 
-@lru_cache(maxsize=8)
-def _load(zip_path: str) -> tuple[Any, dict[str, Any]]:
+def _load_torch(zip_path: str) -> Any:
+    """The MaskablePPO model of ``zip_path`` (needs the ``[ai]`` extra: torch, sb3)."""
     require("torch", extra="ai")
     sb3c = require("sb3_contrib", extra="ai")
     require("qnetai.ai.models", extra="ai")
-    config = json.loads(FsPath(zip_path).with_suffix(".json").read_text())
     model = sb3c.MaskablePPO.load(zip_path, device="cpu")
     model.policy.set_training_mode(False)
-    return model, config
+    return model
+
+
+@lru_cache(maxsize=8)
+def _load(zip_path: str, backend: str = "auto") -> tuple[Any, NumpyScorer, dict[str, Any]]:
+    """``(torch model or None, numpy scorer, config)`` of a saved model.
+
+    ``auto`` uses the ``.npz`` export when there is a current one (no torch import) and
+    otherwise loads the zip with stable-baselines3 and copies its weights; ``torch``
+    always loads the zip; ``numpy`` requires the export (InputError otherwise).
+    """
+    if backend not in ("auto", "numpy", "torch"):
+        raise InputError(f"backend must be 'auto', 'numpy' or 'torch' (got {backend!r})")
+    config = json.loads(FsPath(zip_path).with_suffix(".json").read_text())
+    scorer = load_export(zip_path) if backend != "torch" else None
+    if scorer is not None:
+        return None, scorer, config
+    if backend == "numpy":
+        raise InputError(f"model {zip_path} has no current numpy export "
+                         f"({FsPath(zip_path).with_suffix('.npz').name})")
+    model = _load_torch(zip_path)
+    from qnetai.ai.models import numpy_scorer
+
+    return model, numpy_scorer(model), config
+
+
+def export_numpy(name_or_path: str) -> FsPath:
+    """(Re-)write ``MODEL.npz`` beside a saved model's zip (loads it with torch); its path.
+
+    Example (an older model saved before the export existed)::
+
+        export_numpy("runs/my-model.zip")
+    """
+    from qnetai.ai.models import export_scorer
+
+    zip_path = resolve_model(name_or_path)
+    return export_scorer(_load_torch(str(zip_path)), zip_path)
 
 
 class RLSlotPolicy:
     """A trained scorer acting on :mod:`qnetai.ai.routing_env` (or the allocation env).
 
+    ``model`` is the MaskablePPO model (``None`` when loaded from the numpy export);
+    ``scorer`` the :class:`~qnetai.ai.scorer.NumpyScorer` that makes the decisions (copied
+    from ``model`` when not given; pass a new policy after the model's weights change).
     ``last_steps`` holds the number of decisions of the last slot (for per-step timing).
     """
 
-    def __init__(self, model: Any, config: dict[str, Any], name: str) -> None:
+    def __init__(self, model: Any, config: dict[str, Any], name: str, *,
+                 scorer: NumpyScorer | None = None) -> None:
         self.model = model
         self.config = config
         self.name = name
         self.kind = config.get("kind", "routing")
         self.last_steps = 0
-        self._w: list[np.ndarray] | None = None
+        self._scorer = scorer
 
-    def _weights(self) -> list[np.ndarray]:
-        """The scorer's weights as numpy arrays (inference in numpy: no torch threads)."""
-        ext = self.model.policy.features_extractor
-        lin = [m for m in ext.embed if hasattr(m, "weight")] + [ext.head]
-        out = []
-        for m in lin:
-            out += [m.weight.detach().cpu().numpy().T.astype(np.float64),
-                    m.bias.detach().cpu().numpy().astype(np.float64)]
-        return [*out, np.array(float(ext.prior.detach()))]
+    @property
+    def scorer(self) -> NumpyScorer:
+        """The numpy scorer (inference in numpy: no torch, no torch threads)."""
+        if self._scorer is None:
+            from qnetai.ai.models import numpy_scorer
+
+            self._scorer = numpy_scorer(self.model)
+        return self._scorer
 
     def _scores(self, obs: np.ndarray, mask: np.ndarray) -> int:
-        if self._w is None:
-            self._w = self._weights()
-        w1, b1, w2, b2, wh, bh, prior = self._w
-        rows = np.flatnonzero(mask)
-        x = obs[rows].astype(np.float64)
-        h = np.tanh(np.tanh(x @ w1 + b1) @ w2 + b2)
-        s = (h @ wh + bh)[:, 0] + prior * x[:, 0]
-        return int(rows[int(np.argmax(s))])
+        """The masked arg-max action (see :meth:`NumpyScorer.best_action`)."""
+        return self.scorer.best_action(obs, mask)
 
     def allocate(self, net: SlottedNetwork, requests: np.ndarray, *,
                  rng: np.random.Generator | None = None) -> Allocation:
@@ -145,8 +180,13 @@ def _one_blas_thread() -> Any:
     return threadpool_limits(1)
 
 
-def load_routing_policy(name_or_path: str, **_: Any) -> RLSlotPolicy:
-    """Load ``rl:NAME`` / ``rl:PATH`` as a slot policy."""
+def load_routing_policy(name_or_path: str, *, backend: str = "auto", **_: Any
+                        ) -> RLSlotPolicy:
+    """Load ``rl:NAME`` / ``rl:PATH`` as a slot policy (``backend``: see :func:`_load`).
+
+    With a ``MODEL.npz`` export beside the zip (the shipped models have one) this imports
+    neither torch nor stable-baselines3.
+    """
     zip_path = resolve_model(name_or_path)
-    model, config = _load(str(zip_path))
-    return RLSlotPolicy(model, config, name=f"rl:{name_or_path}")
+    model, scorer, config = _load(str(zip_path), backend)
+    return RLSlotPolicy(model, config, name=f"rl:{name_or_path}", scorer=scorer)

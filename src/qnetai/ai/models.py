@@ -5,17 +5,25 @@ linear head gives its logit, plus ``prior * row[0]`` (``row[0]`` is the action's
 so an untrained policy already leans toward EXT-greedy choices and PPO learns corrections.
 The value function reads the mean embedding. Because nothing depends on ``A``, the scorer
 works for any number of requests, candidates or nodes.
+
+:func:`export_scorer` writes the scorer's weights beside a saved model as ``MODEL.npz`` for
+torch-free inference (:class:`qnetai.ai.scorer.NumpyScorer`); :func:`torch_scores` is the
+reference torch forward pass.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from gymnasium import spaces
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
+
+from qnetai.ai.scorer import NumpyScorer, export_path, file_sha256
 
 
 class ActionScorer(BaseFeaturesExtractor):
@@ -67,3 +75,27 @@ class ScorerPolicy(MaskableActorCriticPolicy):
         self.optimizer = self.optimizer_class(
             self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
         )
+
+
+def numpy_scorer(model: Any, *, source_sha256: str = "") -> NumpyScorer:
+    """The :class:`~qnetai.ai.scorer.NumpyScorer` copy of a MaskablePPO model's scorer."""
+    return NumpyScorer.from_extractor(model.policy.features_extractor,
+                                      source_sha256=source_sha256)
+
+
+def export_scorer(model: Any, zip_path: str | Path) -> Path:
+    """Write ``MODEL.npz`` (numpy weights + architecture) beside the saved ``MODEL.zip``.
+
+    The export records the zip's SHA-256, so a later, different zip ignores it.
+    """
+    scorer = numpy_scorer(model, source_sha256=file_sha256(zip_path))
+    return scorer.save(export_path(zip_path))
+
+
+def torch_scores(model: Any, obs: np.ndarray) -> np.ndarray:
+    """Reference logits ``(A,)`` of the torch scorer (float32 forward pass) for ``obs``."""
+    ext = model.policy.features_extractor
+    with torch.no_grad():
+        x = torch.as_tensor(np.clip(obs, -10.0, 10.0), dtype=torch.float32)[None]
+        logits, _ = ext.scores(x)
+    return logits[0].double().numpy()

@@ -1,7 +1,8 @@
 """Train learned slot policies (MaskablePPO with the per-action scorer) and save them.
 
-A model is saved as ``OUT.zip`` (stable-baselines3) plus ``OUT.json`` (its configuration
-and evaluation history), and loads with ``get_slot_policy("rl:OUT.zip")``.
+A model is saved as ``OUT.zip`` (stable-baselines3), ``OUT.npz`` (the scorer's weights and
+architecture for torch-free inference, :mod:`qnetai.ai.scorer`) and ``OUT.json`` (its
+configuration and evaluation history), and loads with ``get_slot_policy("rl:OUT.zip")``.
 """
 
 from __future__ import annotations
@@ -211,6 +212,9 @@ def train(
         out_path = out_path.with_suffix("")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(str(out_path.with_suffix(".zip")))
+    from qnetai.ai.models import export_scorer
+
+    config["numpy_export"] = export_scorer(model, out_path.with_suffix(".zip")).name
     out_path.with_suffix(".json").write_text(json.dumps(config, indent=2))
     config["model_path"] = str(out_path.with_suffix(".zip"))
     if progress is not None:

@@ -13,8 +13,11 @@ with the nodes' **current free memory** as the residual qubits, and the path of 
 action is taken. When no candidate has free memory now, the choice is made as if the network
 were empty (the request then queues for memory).
 
-Loading needs the ``[ai]`` extra (torch, stable-baselines3); a missing extra, an unknown name
-or a model of another kind is an :class:`~qnetai.errors.InputError` naming
+The scores are computed in numpy (:class:`qnetai.ai.scorer.NumpyScorer`) from the model's
+``MODEL.npz`` export (shipped models have one): loading then imports neither torch nor
+stable-baselines3. A model without a current export is loaded from its zip with the
+``[ai]`` extra (torch, stable-baselines3) and its weights copied. A missing extra, an
+unknown name or a model of another kind is an :class:`~qnetai.errors.InputError` naming
 ``controller.routing``.
 """
 
@@ -91,7 +94,7 @@ def slotted_view(graph: nx.Graph, *, mean_p: float = 0.6, q_swap: float = 1.0) -
     return net, names
 
 
-def _load_scorer(name_or_path: str) -> Any:
+def _load_scorer(name_or_path: str, backend: str = "auto") -> Any:
     """The :class:`~qnetai.ai.agents.RLSlotPolicy` of a routing model (InputError otherwise)."""
     from qnetai._optional import MissingExtraError
 
@@ -120,7 +123,7 @@ def _load_scorer(name_or_path: str) -> Any:
             f"{config.get('kind')!r}; train one with `qnetai train routing`)"
         )
     try:
-        return load_routing_policy(name_or_path)
+        return load_routing_policy(name_or_path, backend=backend)
     except (MissingExtraError, ImportError) as exc:
         raise InputError(
             f"controller.routing: rl:{name_or_path} needs the [ai] extra "
@@ -132,14 +135,17 @@ class LearnedRoutingPolicy:
     """A learned slot scorer acting as an engine routing policy (``rl:NAME`` / ``rl:PATH``).
 
     ``metric`` is accepted for the registry and ignored (candidates are the scorer's own:
-    :meth:`~qnetai.control.slotted.SlottedNetwork.candidate_paths`).
+    :meth:`~qnetai.control.slotted.SlottedNetwork.candidate_paths`). ``backend``: ``auto``
+    (the numpy export when there is one, else the torch zip), ``numpy`` or ``torch``
+    (see :func:`qnetai.ai.agents.load_routing_policy`); decisions are made in numpy either way.
     """
 
-    def __init__(self, model: str, metric: str = "hops", *, mean_p: float = 0.6) -> None:
+    def __init__(self, model: str, metric: str = "hops", *, mean_p: float = 0.6,
+                 backend: str = "auto") -> None:
         if not 0.0 < mean_p < 1.0:
             raise InputError(f"mean_p must be in (0, 1) (got {mean_p})")
         self.name = f"rl:{model}"
-        self.scorer = _load_scorer(model)
+        self.scorer = _load_scorer(model, backend)
         self.mean_p = mean_p
         self._gid: int | None = None
         self._net: Any = None
@@ -196,7 +202,7 @@ class LearnedRoutingPolicy:
                 return [self._names[i] for i in st.table.paths[0][0]]
         mask = mask.copy()
         mask[-1] = False
-        action = self.scorer._scores(np.clip(obs, -10.0, 10.0), mask)
+        action = self.scorer.scorer.best_action(obs, mask)
         dec = decode_action(action, params)
         assert dec is not None
         _, j, _ = dec

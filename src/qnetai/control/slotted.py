@@ -33,9 +33,25 @@ from itertools import islice, pairwise
 
 import networkx as nx
 import numpy as np
-from scipy.stats import binom
 
 from qnetai.errors import InputError
+
+
+def _binom_sf(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``scipy.stats.binom.sf(k, n, p)`` for ``k >= 0`` without importing scipy.stats (~1 s).
+
+    The same ufunc (``scipy.special``'s Boost binomial survival) that ``binom.sf`` calls,
+    with its convention ``sf = 0`` for ``k >= n``; bitwise equal to ``binom.sf``.
+    """
+    try:
+        from scipy.special._ufuncs import _binom_sf as sf
+    except ImportError:  # pragma: no cover - private scipy name moved: the public route
+        from scipy.stats import binom
+
+        return binom.sf(k, n, p)
+    k, n, p = np.broadcast_arrays(k, n, p)
+    return np.where(k >= n, 0.0, sf(k, n, p))
+
 
 Path = tuple[int, ...]
 
@@ -91,7 +107,7 @@ def ext(p_hops: np.ndarray, widths: np.ndarray | int, q: float) -> np.ndarray:
     h = p.shape[-1]
     w_top = int(w.max()) if w.size else 0
     i = np.arange(1, w_top + 1)
-    surv = binom.sf(i - 1, w[..., None], p[..., None])  # (..., h, W)
+    surv = _binom_sf(i - 1, w[..., None], p[..., None])  # (..., h, W)
     return q ** (h - 1) * surv.prod(axis=-2).sum(axis=-1)
 
 
@@ -140,8 +156,8 @@ class SlottedNetwork:
         w = np.arange(w_top + 1)
         # survival[e, w, i-1] = P(Bin(w, p_e) >= i)
         object.__setattr__(
-            self, "survival", binom.sf(i[None, None, :] - 1, w[None, :, None],
-                                       self.p_link[:, None, None])
+            self, "survival", _binom_sf(i[None, None, :] - 1, w[None, :, None],
+                                        self.p_link[:, None, None])
         )
 
     @property
