@@ -26,7 +26,7 @@ def routing_command(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds."),
     methods: str = typer.Option(
         "", "--methods", help="Comma-separated methods (default: shortest-path, widest-path, "
-        "q-cast, sa, de, milp, rl:waxman-routing); also ga, pso, cma, rl:PATH."),
+        "q-cast, sa, de, milp, rl:waxman-routing, ls); also ga, pso, cma, rl:PATH."),
     no_milp: bool = typer.Option(False, "--no-milp", help="Skip the MILP reference optimum."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
@@ -56,6 +56,10 @@ def _fmt(x: float | None, spec: str) -> str:
     return "-" if x is None else format(x, spec)
 
 
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{round(100 * x, 1) + 0.0:.1f}%"
+
+
 def _print(out: dict) -> None:
     from rich.table import Table
 
@@ -65,7 +69,7 @@ def _print(out: dict) -> None:
     table = Table(title=f"routing on {c['topology']} ({c['nodes']} nodes), {c['requests']} "
                   f"requests/slot, {c['slots']} slots x seeds {c['seeds']}")
     for col in ("method", "pairs/slot (95% CI)", "EXT/slot", "Jain", "ms/slot", "ms/step",
-                "gap to MILP"):
+                "gap to MILP", "gap to union opt."):
         table.add_column(col, justify="left" if col == "method" else "right")
     for r in out["rows"]:
         table.add_row(
@@ -73,8 +77,8 @@ def _print(out: dict) -> None:
             f"{r['throughput']:.2f} [{r['throughput_ci_low']:.2f}, {r['throughput_ci_high']:.2f}]",
             f"{r['expected_throughput']:.2f}", f"{r['fairness']:.3f}",
             f"{r['decision_time_ms']:.1f}", _fmt(r["decision_time_ms_per_step"], ".2f"),
-            _fmt(None if r["gap_to_milp"] is None else 100 * r["gap_to_milp"], ".1f") + "%"
-            if r["gap_to_milp"] is not None else "-",
+            _pct(r.get("gap_to_milp")),
+            _pct(r.get("gap_to_union_optimum")),
         )
     console.print(table)
 

@@ -4,8 +4,9 @@ A slot policy sees what a controller knows at the start of a slot (the network, 
 capacities and the requests, not the link outcomes) and returns an
 :class:`~qnetai.control.slotted.Allocation`. Policies are built by name with
 :func:`get_slot_policy` (``"shortest-path"``, ``"widest-path"``, ``"q-cast"``, ``"milp"``,
-``"ga"``, ``"pso"``, ``"de"``, ``"sa"``, ``"cma"``, and ``"rl:PATH"`` or ``"rl:NAME"`` for a
-learned policy); every allocation records its decision time.
+``"ga"``, ``"pso"``, ``"de"``, ``"sa"``, ``"cma"``, ``"ls"`` (discrete local search), and
+``"rl:PATH"`` or ``"rl:NAME"`` for a learned policy); every allocation records its decision
+time.
 
 Example:
     >>> import numpy as np
