@@ -38,7 +38,7 @@ import math
 from typing import Any
 
 from qnetai.sim.protocols import _CUTOFF_RTOL, P_CUTOFF, P_DEAD, P_DELIVER, P_GEN
-from qnetai.sim.state import SERVED, Pair, Request
+from qnetai.sim.state import Pair, Request
 
 
 class PoolMixin:
@@ -55,12 +55,13 @@ class PoolMixin:
     _nested: bool
 
     # and, from EntanglementMixin / Simulation (not restated here: this mixin comes first in
-    # Simulation's bases): _finish, _delay, _decohere, _discard_parts, _swap_live
+    # Simulation's bases): _finish, _delay, _decohere, _discard_parts, _swap_live, _hand_over
     _finish: Any
     _delay: Any
     _decohere: Any
     _discard_parts: Any
     _swap_live: Any
+    _hand_over: Any
 
     # -- memories and generation processes ----------------------------------------------
     def _pool_activate(self, req: Request) -> None:
@@ -297,21 +298,7 @@ class PoolMixin:
     def _pool_deliver(self, req: Request, Z: Pair) -> None:
         """Hand an end-to-end pair (already out of the pools) over; free its end memories."""
         now = self.kernel.now
-        Z.stored = False
-        self._decohere(req, Z, now)
-        fid = Z.state[0]
-        tel = self.tel
-        if fid >= req.fmin:
-            consumed = tel.link_consumed
-            for link in Z.parts:
-                consumed[link] += 1
-            req.delivered += 1
-            tel.delivered(req.rid, now, fid)
-        else:
-            tel.counters["pairs_below_min_fidelity"] += 1
-            self._discard_parts(Z.parts)
-        if req.delivered >= req.pairs:
-            self._finish(req, SERVED)
+        if self._hand_over(req, Z, now):
             return
         self._free_right(req, 0, now)
         self._free_left(req, req.route.hops, now)  # type: ignore[union-attr]

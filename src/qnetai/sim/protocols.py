@@ -48,6 +48,7 @@ from qnetai.sim.state import (
     SEG_BUSY,
     SEG_HELD,
     SEG_RESTART,
+    SERVED,
     Pair,
     Request,
 )
@@ -410,9 +411,19 @@ class EntanglementMixin:
 
     def _deliver(self, req: Request, Z: Pair) -> None:
         now = self.kernel.now
-        Z.stored = False
         req.R[Z.i] = None
         req.L[Z.j] = None
+        if self._hand_over(req, Z, now):
+            return
+        for s in range(req.route.hops):  # type: ignore[union-attr]
+            self._start_segment(req, s, now)
+
+    def _hand_over(self, req: Request, Z: Pair, now: float) -> bool:
+        """Give an end-to-end pair to the application (or discard it below ``min_fidelity``).
+
+        Returns True when this delivery completed the request (which is then finished).
+        """
+        Z.stored = False
         self._decohere(req, Z, now)
         fid = Z.state[0]
         tel = self.tel
@@ -426,7 +437,6 @@ class EntanglementMixin:
             tel.counters["pairs_below_min_fidelity"] += 1
             self._discard_parts(Z.parts)
         if req.delivered >= req.pairs:
-            self._finish(req, "served")
-            return
-        for s in range(req.route.hops):  # type: ignore[union-attr]
-            self._start_segment(req, s, now)
+            self._finish(req, SERVED)
+            return True
+        return False
