@@ -65,11 +65,12 @@ def test_code_choice():
         choose_code(0.6)
 
 
-@pytest.mark.parametrize("q", [0.01, 0.05])
-def test_blind_reconciliation_corrects_and_accounts(q):
+@pytest.mark.parametrize(("q", "growth"), [(0.01, 1.0), (0.05, 1.0), (0.02, 1.3)])
+def test_blind_reconciliation_corrects_and_accounts(q, growth):
     k = key_bits_per_frame(N)
     a, b = _keys(4 * k - 100, q, int(q * 1000))
-    out = ldpc_reconcile(a, b, qber_estimate=q, rng=np.random.default_rng(1), code_bits=N)
+    out = ldpc_reconcile(a, b, qber_estimate=q, rng=np.random.default_rng(1), code_bits=N,
+                         step_growth=growth)
     assert out.frame_bits == k and out.residual_errors_per_frame.size == 4
     assert out.frame_errors == 0 and np.array_equal(out.corrected_bits, a)
     assert out.failed_frames == ()
@@ -93,6 +94,12 @@ def test_bad_input():
     a, b = _keys(100, 0.01, 6)
     with pytest.raises(InputError, match="bp_method"):
         ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, bp_method="x")
+    with pytest.raises(InputError, match="ms_scaling_factor"):
+        ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, ms_scaling_factor=0.0)
+    with pytest.raises(InputError, match="step_growth"):
+        ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, step_growth=0.9)
+    with pytest.raises(InputError, match="max_iter"):
+        ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, max_iter=0)
     with pytest.raises(InputError, match="code_bits"):
         ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=64)
     with pytest.raises(InputError, match="rate"):
