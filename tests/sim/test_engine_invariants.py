@@ -7,26 +7,6 @@ from qnetai.config.models import Scenario
 from qnetai.sim import Simulation, simulate
 
 
-def busy_network(**ops):
-    return Scenario.model_validate({
-        "seed": 3,
-        "duration_s": 0.6,
-        "topology": {"builder": "waxman", "nodes": 25, "area_km": 80.0, "end_user_fraction": 0.4,
-                     "seed": 2, "node": {"name": "n", "memory_qubits": 6,
-                                         "memory": {"t_coh_s": 0.05}},
-                     "link": {"endpoints": ["a", "b"], "multiplexing": 3}},
-        "classical": {"processing_delay_s": 2e-5},
-        "operations": {"swap_success_probability": 0.8, "cutoff_s": 0.01, **ops},
-        "controller": {"max_concurrent_requests": 6, "path_metric": "length_km"},
-        "traffic": {
-            "random": {"count": 80, "rate_hz": 400.0, "pairs_per_request": 3, "timeout_s": 0.1,
-                       "min_fidelity": 0.6},
-            "requests": [{"source": "n0", "destination": "n7", "count": 5, "timeout_s": 0.1,
-                          "arrival": {"process": "periodic", "rate_hz": 50.0}}],
-        },
-    })
-
-
 @pytest.mark.parametrize(
     "ops",
     [
@@ -35,7 +15,7 @@ def busy_network(**ops):
         {"purification": {"protocol": "dejmps", "rounds": 1}},
     ],
 )
-def test_every_pair_is_accounted_for_and_memory_is_returned(ops):
+def test_every_pair_is_accounted_for_and_memory_is_returned(ops, busy_network):
     sim = Simulation(busy_network(**ops), seed=1)
     sim.run()
     r = sim.result()

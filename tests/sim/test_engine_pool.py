@@ -199,29 +199,10 @@ def _pool_invariants(sim):
             assert req.mem - held_a - req.fa[s] == req.mem - held_b - req.fb[s]
 
 
-def busy_network(memories, **ops):
-    return Scenario.model_validate({
-        "seed": 3,
-        "duration_s": 0.6,
-        "topology": {"builder": "waxman", "nodes": 25, "area_km": 80.0, "end_user_fraction": 0.4,
-                     "seed": 2, "node": {"name": "n", "memory_qubits": 8,
-                                         "memory": {"t_coh_s": 0.05}},
-                     "link": {"endpoints": ["a", "b"], "multiplexing": 3}},
-        "classical": {"processing_delay_s": 2e-5},
-        "operations": {"swap_success_probability": 0.8, "cutoff_s": 0.01, **ops},
-        "controller": {"max_concurrent_requests": 6, "path_metric": "length_km"},
-        "traffic": {
-            "random": {"count": 60, "rate_hz": 400.0, "pairs_per_request": 6, "timeout_s": 0.1,
-                       "min_fidelity": 0.6, "memories": memories},
-            "requests": [{"source": "n0", "destination": "n7", "count": 5, "timeout_s": 0.1,
-                          "memories": 3, "arrival": {"process": "periodic", "rate_hz": 50.0}}],
-        },
-    })
-
-
 @pytest.mark.parametrize("policy", ["swap_asap", "nested"])
-def test_conservation_and_memory_returned(policy):
-    sim = Simulation(busy_network(2, swapping_policy=policy), seed=1)
+def test_conservation_and_memory_returned(policy, busy_network):
+    sim = Simulation(busy_network(memory_qubits=8, requests=60, pairs=6, memories=2,
+                                  swapping_policy=policy), seed=1)
     for t in np.linspace(0.01, 0.6, 25):
         sim.run(t)
         _pool_invariants(sim)
