@@ -224,8 +224,10 @@ def test_top_level_must_be_a_mapping(tmp_path):
     assert "a scenario must be a mapping" in message and "(got list)" in message
 
 
-def test_empty_file_is_the_default_scenario(tmp_path):
-    assert load_scenario(write(tmp_path, "empty.yaml", "")) == Scenario()
+@pytest.mark.parametrize("text", ["", "# only a comment\n\n# and another\n", "---\n"])
+def test_empty_file_is_refused(tmp_path, text):
+    message = error_of(write(tmp_path, "empty.yaml", text))
+    assert "the scenario is empty" in message and "empty.yaml" in message
 
 
 def test_scenario_from_dict_raises_input_error_without_file():

@@ -200,7 +200,8 @@ def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) ->
 def run_command(
     scenario: Annotated[str, typer.Argument(help=SCENARIO_HELP)] = "metro-6g",
     out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Run folder (default: runs/<scenario>-<UTC time>-seed<K>).",
+        "--out", "-o", help="Run folder (default: runs/<scenario>-<UTC time>-seed<K>-<id>). "
+        "Nothing is written outside it; it is catalogued only with --catalogue.",
     )] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", min=0, help="Seed (default: the scenario's).")] = None,
@@ -212,7 +213,14 @@ def run_command(
         "--qkd-mode", help="QKD link model: analytic (fast) or simulate (pulse level); "
         "default: the scenario's qkd.mode.")] = None,
     overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Replace a non-empty run folder.")] = False,
+        "--overwrite", help="Replace an existing qnetai run folder (one holding its "
+        ".qnetai-run marker and only its own files; never the current directory).")] = False,
+    catalogue: Annotated[Path | None, typer.Option(
+        "--catalogue", help="Runs folder whose catalogue.duckdb records the run (default: "
+        "runs/ without --out; none with --out).")] = None,
+    allow_large: Annotated[bool, typer.Option(
+        "--allow-large", help="Run a scenario whose estimated work is above the limits "
+        "(qnetai.topology.runnable.WORK_LIMITS).")] = False,
 ) -> None:
     """Simulate a scenario and write its run folder (Parquet, summary, scenario, report).
 
@@ -223,22 +231,39 @@ def run_command(
     from datetime import UTC, datetime
 
     from qnetai.cli._common import err_console, print_json
-    from qnetai.results import CatalogueError, check_out_dir, default_run_dir, write_run
+    from qnetai.results import (
+        CatalogueError,
+        catalogue_path,
+        check_out_dir,
+        clean_stale_runs,
+        default_run_dir,
+        write_run,
+    )
     from qnetai.results.writer import jsonable
+    from qnetai.topology import check_runnable
 
     sc = _prepare_scenario(scenario, seed, duration_s, qkd_mode)
-    _check_qkd(sc)
-    out_dir = out if out is not None else default_run_dir(sc.name, sc.seed, root=Path("runs"))
-    check_out_dir(out_dir.absolute(), overwrite=overwrite)  # refuse before simulating
+    check_runnable(sc, allow_large=allow_large)  # the checks of `qnetai scenario validate`
     run_id = uuid.uuid4().hex[:16]
+    runs_root = Path("runs")
+    if out is None:
+        clean_stale_runs(runs_root)  # staging folders of killed runs
+        out_dir = default_run_dir(sc.name, sc.seed, root=runs_root, tag=run_id[:6])
+        cat_root = catalogue if catalogue is not None else runs_root
+    else:
+        out_dir, cat_root = out, catalogue
+    check_out_dir(out_dir.absolute(), overwrite=overwrite)  # refuse before simulating
+    _check_catalogue(cat_root)
     started_at = datetime.now(UTC)
     try:
         result = _simulate(sc, show_progress=not json_out)
         qkd = _key_network(sc, result)
         path = write_run(result, out_dir, overwrite=overwrite, report=not no_report,
+                         catalogue=cat_root if cat_root is not None else False,
                          started_at=started_at, run_id=run_id, qkd=qkd)
     except KeyboardInterrupt:
-        err_console.print("[bold red]interrupted:[/] no run folder written")
+        err_console.print(f"[bold red]interrupted:[/] {_interrupted(out_dir, run_id, cat_root)}",
+                          highlight=False)
         sys.exit(130)
     except CatalogueError as exc:  # the run folder is complete; only the listing missed it
         err_console.print(f"[bold yellow]warning:[/] {exc}", highlight=False)
@@ -249,6 +274,7 @@ def run_command(
             "scenario": sc.name,
             "seed": sc.seed,
             "out_dir": str(path),
+            "catalogue": str(catalogue_path(cat_root)) if cat_root is not None else None,
             "report": str(path / "report.html") if not no_report else None,
             "summary": result.summary,
             "links": _link_rows(result),
@@ -256,6 +282,34 @@ def run_command(
         }))
     else:
         _print_summary(result, path, report=not no_report, qkd=qkd)
+        if cat_root is None:
+            err_console.print(
+                f"note: not catalogued (--out without --catalogue); `qnetai runs --root "
+                f"{path.parent}` lists it, `--rescan` records it", highlight=False)
+
+
+def _check_catalogue(root: Path | None) -> None:
+    """Refuse a symlinked catalogue file before simulating (it is never written through)."""
+    from qnetai.errors import InputError
+    from qnetai.results import catalogue_path
+
+    if root is not None and catalogue_path(root).is_symlink():
+        raise InputError(f"--catalogue: {catalogue_path(root)} is a symbolic link; qnetai does "
+                         "not write through links")
+
+
+def _interrupted(out_dir: Path, run_id: str, cat_root: Path | None) -> str:
+    """What an interrupt left: the run folder is the truth, whatever the catalogue says."""
+    from qnetai.results import is_complete_run
+
+    path = out_dir.absolute()
+    if not is_complete_run(path, run_id):
+        return "no run folder written"
+    text = f"the run folder {path} was written completely"
+    if cat_root is not None:
+        text += (f", but it may be missing from the catalogue; `qnetai runs --rescan --root "
+                 f"{cat_root}` records it")
+    return text
 
 
 def runs_command(
@@ -263,30 +317,60 @@ def runs_command(
         "runs"),
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 20,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
+    rescan: Annotated[bool, typer.Option(
+        "--rescan", help="Rebuild the catalogue from the run folders under --root (setting a "
+        "corrupt catalogue aside) and remove temporary folders of killed runs.")] = False,
 ) -> None:
-    """List the catalogued runs (newest first)."""
+    """List the runs under a runs folder (newest first).
+
+    The run folders are the truth: a complete folder missing from the catalogue is listed
+    too (marked ``*``); ``--rescan`` records it.
+    """
     from rich.table import Table
 
-    from qnetai.cli._common import console, print_json
+    from qnetai.cli._common import console, err_console, print_json
     from qnetai.report import fmt
-    from qnetai.results import list_runs
+    from qnetai.results import list_runs, rescan_catalogue
 
+    report = rescan_catalogue(root) if rescan else None
     rows = list_runs(root, limit=limit)
     if json_out:
-        print_json({"root": str(root), "runs": rows})
+        doc: dict[str, Any] = {"root": str(root), "runs": rows}
+        if report is not None:
+            doc["rescan"] = report.to_dict()
+        print_json(doc)
         return
+    if report is not None:
+        _print_rescan(report, err_console)
     if not rows:
-        console.print(f"no runs catalogued under {root}")
+        console.print(f"no runs under {root}")
         return
     table = Table(title=f"runs under {root} (newest first)")
     for col in ("started (UTC)", "scenario", "seed", "pairs", "fidelity"):
         table.add_column(col, no_wrap=True)
     table.add_column("folder", overflow="fold")
     for r in rows:
+        mark = "" if r.get("catalogued", True) else " *"
         table.add_row(str(r["started_at"])[:19].replace("T", " "), str(r["scenario"]),
                       str(r["seed"]), fmt(r["pairs_delivered"]), fmt(r["mean_fidelity"]),
-                      Path(str(r["path"])).name)
+                      Path(str(r["path"])).name + mark)
+    if any(not r.get("catalogued", True) for r in rows):
+        table.caption = f"* not in the catalogue yet; `qnetai runs --rescan --root {root}` adds it"
     console.print(table)
+
+
+def _print_rescan(report: Any, out: Any) -> None:
+    """One line per thing ``--rescan`` did."""
+    out.print(f"rescanned: {report.runs} runs in {report.catalogue} (added "
+              f"{len(report.added)}, dropped {len(report.dropped)})", highlight=False)
+    if report.cleaned:
+        out.print(f"removed {len(report.cleaned)} temporary folders of killed runs",
+                  highlight=False)
+    if report.set_aside is not None:
+        out.print(f"the damaged catalogue was renamed to {report.set_aside}", highlight=False)
+    for p in report.leftovers:
+        out.print(f"left alone: {p} (a temporary folder of an older qnetai; delete it by "
+                  "hand once no qnetai run is writing)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

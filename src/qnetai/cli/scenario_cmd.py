@@ -13,18 +13,34 @@ scenario_app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+AllowLargeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-large",
+        help="Accept a scenario whose estimated work is above the limits "
+        "(qnetai.topology.runnable.WORK_LIMITS).",
+    ),
+]
 _REF_HELP = "A scenario file (.yaml/.yml/.json) or the name of a built-in scenario (e.g. metro-6g)."
 
 
-def _load(ref: str) -> Any:
-    """Load a scenario file or built-in and check its references; errors name the file."""
+def _load(ref: str, *, allow_large: bool = False, runnable: bool = False) -> Any:
+    """Load a scenario file or built-in and check it; errors name the file.
+
+    ``runnable``: every check ``qnetai run`` makes (:func:`qnetai.topology.check_runnable`);
+    otherwise the topology's size (before building it) and the references.
+    """
     from qnetai.config import load_scenario
     from qnetai.errors import InputError
-    from qnetai.topology import resolve
+    from qnetai.topology import check_runnable, check_topology_size, resolve
 
     scenario = load_scenario(ref)
     try:
-        resolve(scenario)
+        if runnable:
+            check_runnable(scenario, allow_large=allow_large)
+        else:
+            check_topology_size(scenario, allow_large=allow_large)
+            resolve(scenario)
     except InputError as exc:
         raise InputError(f"{ref}: {exc}") from None
     return scenario
@@ -47,16 +63,18 @@ def _fmt(value: Any, digits: int = 4) -> str:
 def validate(
     file: Annotated[str, typer.Argument(help=_REF_HELP)],
     json_out: JsonOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
-    """Check a scenario file (fields, ranges, node references) and print a one-line summary."""
+    """Check a scenario as `qnetai run` would (fields, references, policy, qkd, work estimate).
+
+    Prints a one-line summary; a scenario that validates runs.
+    """
     from rich.markup import escape
 
     from qnetai.cli._common import console, print_json
-    from qnetai.control.policy import check_policy_name
     from qnetai.topology import summarise, summary_line
 
-    scenario = _load(file)
-    check_policy_name(scenario.controller.routing)
+    scenario = _load(file, allow_large=allow_large, runnable=True)
     summary = summarise(scenario)
     if json_out:
         print_json({"ok": True, "file": file, **summary})
@@ -187,12 +205,13 @@ def show(
     ] = False,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Rows per table (0: all).")] = 40,
     json_out: JsonOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Show a scenario: nodes, links (with derived transmittance and rates) and traffic."""
     from qnetai.cli._common import print_json
     from qnetai.topology import describe_scenario
 
-    info = describe_scenario(_load(ref), resolved=resolved)
+    info = describe_scenario(_load(ref, allow_large=allow_large), resolved=resolved)
     if json_out:
         print_json(info)
         return

@@ -14,12 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from qnetai.config.limits import MAX_SHOWN_CHARS, short_repr
 from qnetai.errors import InputError
 
 #: ``loc -> "line 3, column 5"`` (or None when the place is unknown).
 Locator = Callable[[tuple[int | str, ...]], str | None]
 
-_MAX_SHOWN = 60  # longest value echoed back in "(got ...)"
+_MAX_SHOWN = MAX_SHOWN_CHARS  # longest value echoed back in "(got ...)"
 _MAX_LINES = 25  # problems listed before "... and N more"
 
 
@@ -74,15 +75,18 @@ def model_at(root: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel]
 
 
 def _shown(value: Any) -> str | None:
-    """A short echo of a scalar value; None for mappings/long values (nothing useful to echo)."""
+    """A short echo of a value (None for mappings: nothing useful to echo).
+
+    Built by :func:`~qnetai.config.limits.short_repr` from a bounded sample of the value, so
+    a huge (or alias-expanded) list costs no more than a short one.
+    """
     if isinstance(value, dict):
         return None
-    text = repr(value) if isinstance(value, str) else str(value)
-    if isinstance(value, list | tuple):
-        text = str(list(value))
-    if len(text) > _MAX_SHOWN:
-        return None
-    return text
+    if isinstance(value, str):
+        return short_repr(value, max_chars=_MAX_SHOWN)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length():,} bits"
+    return short_repr(value, max_chars=_MAX_SHOWN)
 
 
 def _message(error: dict[str, Any], root: type[BaseModel], loc: tuple[int | str, ...]) -> str:

@@ -20,6 +20,13 @@ import yaml
 from pydantic import ValidationError
 
 from qnetai.config.errors import Locator, input_error_from_validation
+from qnetai.config.limits import (
+    MAX_INPUT_BYTES,
+    check_data_depth,
+    check_text_size,
+    check_yaml_shape,
+    read_scenario_bytes,
+)
 from qnetai.config.models import Scenario
 from qnetai.errors import InputError
 
@@ -82,13 +89,22 @@ def _yaml_locator(text: str) -> Locator | None:
 
 
 def _parse(text: str, *, source: str, as_json: bool) -> Any:
+    """Parse bounded text (see :mod:`qnetai.config.limits`); every problem is an InputError."""
+    check_text_size(text, source=source)
     if as_json:
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{source}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise InputError(f"{source}: JSON nested too deeply to parse") from None
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            raise InputError(f"{source}: JSON value error: {exc}") from None
+        check_data_depth(data, source=source)
+        return data
+    check_yaml_shape(text, source=source, loader=_SafeLoader)  # depth, aliases: before building
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except InputError as exc:
@@ -100,6 +116,10 @@ def _parse(text: str, *, source: str, as_json: bool) -> Any:
         raise InputError(f"{source}{where}: YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: YAML syntax error: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: YAML nested too deeply to parse") from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{source}: YAML value error: {exc}") from None
 
 
 def _validate(
@@ -131,10 +151,19 @@ def scenario_from_dict(data: dict[str, Any], *, source: str | None = None) -> Sc
 
 
 def scenario_from_text(text: str, *, fmt: str = "yaml", source: str = "<text>") -> Scenario:
-    """Parse YAML (``fmt="yaml"``) or JSON text into a validated :class:`Scenario`."""
+    """Parse YAML (``fmt="yaml"``) or JSON text into a validated :class:`Scenario`.
+
+    Text larger, deeper or with more YAML aliases than :mod:`qnetai.config.limits` allows is
+    refused, and so is an empty document (no text, or comments only).
+    """
     if fmt not in ("yaml", "json"):
         raise InputError(f"fmt must be 'yaml' or 'json' (got {fmt!r})")
     data = _parse(text, source=source, as_json=fmt == "json")
+    if data is None:
+        raise InputError(
+            f"{source}: the scenario is empty (no fields; see `qnetai scenario export` for an "
+            "example to start from)"
+        )
     locator = (lambda: _yaml_locator(text)) if fmt == "yaml" else None
     return _validate(data, source=source, locator=locator)
 
@@ -145,7 +174,9 @@ def load_scenario(path: str | Path) -> Scenario:
     If ``path`` does not exist but is the name of a built-in scenario (``metro-6g``, see
     :data:`qnetai.config.BUILTIN_SCENARIOS`), that scenario is returned. Every problem
     (missing file, syntax, validation) raises :class:`InputError` naming the file, the
-    field path and, for YAML, the line.
+    field path and, for YAML, the line. Only regular files of at most
+    :data:`~qnetai.config.limits.MAX_INPUT_BYTES` bytes are read (see
+    :mod:`qnetai.config.limits`); an empty file is refused.
     """
     p = Path(path)
     if not p.exists():
@@ -155,11 +186,10 @@ def load_scenario(path: str | Path) -> Scenario:
             return builtin_scenario(str(path))
         names = ", ".join(BUILTIN_SCENARIOS)
         raise InputError(f"{path}: no such file (built-in scenarios: {names})")
-    if p.is_dir():
-        raise InputError(f"{path}: is a directory, not a scenario file")
+    raw = read_scenario_bytes(p, max_bytes=MAX_INPUT_BYTES)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot read scenario file ({exc})") from None
     fmt = "json" if p.suffix.lower() in JSON_SUFFIXES else "yaml"
     return scenario_from_text(text, fmt=fmt, source=str(path))

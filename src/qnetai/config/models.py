@@ -21,6 +21,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: Seeds are stored as signed 64-bit integers (numpy, Parquet, DuckDB BIGINT): [0, 2**63).
+MAX_SEED = 2**63
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0)]
@@ -223,7 +226,7 @@ class TopologySpec(StrictModel):
     area_km: PositiveFloat = Field(100.0, description="waxman: side of the square area")
     waxman_alpha: PositiveFloat = 0.4
     waxman_beta: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
-    seed: Annotated[int, Field(ge=0)] | None = Field(
+    seed: Annotated[int, Field(ge=0, lt=MAX_SEED)] | None = Field(
         None, description="builder seed (default: the scenario seed)"
     )
     end_user_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
@@ -377,7 +380,7 @@ class Scenario(StrictModel):
 
     name: str = "scenario"
     description: str = ""
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, lt=MAX_SEED, description="random seed in [0, 2**63)")
     duration_s: PositiveFloat = 1.0
     topology: TopologySpec | None = None
     nodes: list[NodeSpec] = []

@@ -1,4 +1,4 @@
-"""Topologies: builders (line, ring, star, grid, Waxman), resolution and graphs.
+"""Topologies: builders (line, ring, star, grid, Waxman), resolution, graphs, run checks.
 
 Example:
     >>> from qnetai.config import builtin_scenario
@@ -27,13 +27,25 @@ from qnetai.topology.describe import (
     summary_line,
 )
 from qnetai.topology.resolve import resolve, to_graph
+from qnetai.topology.runnable import (
+    WORK_LIMITS,
+    check_runnable,
+    check_topology_size,
+    estimate_topology,
+    estimate_work,
+)
 
 __all__ = [
+    "WORK_LIMITS",
     "Built",
     "assemble",
     "build",
+    "check_runnable",
+    "check_topology_size",
     "connect_components",
     "describe_scenario",
+    "estimate_topology",
+    "estimate_work",
     "grid",
     "line",
     "link_figures",
