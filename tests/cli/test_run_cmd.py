@@ -36,8 +36,7 @@ def fake_engine(monkeypatch):
         for f in (0.25, 0.5, 1.0):
             if progress is not None:
                 progress(f)
-        r = synthetic_result(nodes=3, deliveries=12, seed=seed or 0,
-                             duration_s=scenario.duration_s)
+        r = synthetic_result(nodes=3, deliveries=12, seed=seed or 0, duration_s=scenario.duration_s)
         return dataclasses.replace(r, scenario=scenario)
 
     monkeypatch.setattr(qnetai.sim, "simulate", simulate)
@@ -61,7 +60,20 @@ def run(argv, capsys):
 
 def test_json_output(tmp_path, tiny, fake_engine, capsys):
     out_dir = tmp_path / "runs" / "a"
-    code, out, _ = run(["run", str(tiny), "--out", str(out_dir), "--seed", "9", "--json"], capsys)
+    code, out, _ = run(
+        [
+            "run",
+            str(tiny),
+            "--out",
+            str(out_dir),
+            "--seed",
+            "9",
+            "--json",
+            "--catalogue",
+            str(tmp_path / "runs"),
+        ],
+        capsys,
+    )
     assert code == 0
     doc = json.loads(out)  # exactly one JSON document, no progress bar or tables
     assert {"summary", "links", "out_dir", "run_id", "report", "scenario", "seed"} <= set(doc)
@@ -85,11 +97,20 @@ def test_json_output(tmp_path, tiny, fake_engine, capsys):
 
 def test_human_output_and_duration(tmp_path, tiny, fake_engine, capsys):
     out_dir = tmp_path / "b"
-    code, out, _ = run(["run", str(tiny), "-o", str(out_dir), "--duration-s", "0.2",
-                        "--no-report"], capsys)
+    code, out, _ = run(
+        ["run", str(tiny), "-o", str(out_dir), "--duration-s", "0.2", "--no-report"], capsys
+    )
     assert code == 0
-    for text in ("requests served", "pairs per second", "fidelity p05 / p50 / p95",
-                 "latency mean / p95", "memory utilisation", "n0-n1", "rate Hz", "run folder"):
+    for text in (
+        "requests served",
+        "pairs per second",
+        "fidelity p05 / p50 / p95",
+        "latency mean / p95",
+        "memory utilisation",
+        "n0-n1",
+        "rate Hz",
+        "run folder",
+    ):
         assert text in out
     assert fake_engine[0][0].duration_s == 0.2
     assert not (out_dir / "report.html").exists()
@@ -103,7 +124,12 @@ def test_default_run_dir(tmp_path, tiny, fake_engine, capsys, monkeypatch):
     code, out, _ = run(["run", str(tiny), "--json", "--no-report"], capsys)
     assert code == 0
     path = json.loads(out)["out_dir"]
-    assert re.fullmatch(re.escape(str(tmp_path / "runs")) + r"/tiny-\d{8}T\d{6}Z-seed4", path)
+    doc = json.loads(out)
+    assert re.fullmatch(
+        re.escape(str(tmp_path / "runs")) + r"/tiny-\d{8}T\d{6}Z-seed4-[0-9a-f]{6}", path
+    )
+    assert path.endswith(doc["run_id"][:6])
+    assert doc["catalogue"] == str(tmp_path / "runs" / "catalogue.duckdb")
     assert (tmp_path / "runs" / "catalogue.duckdb").is_file()
 
 
@@ -141,10 +167,19 @@ def test_non_empty_out_dir_refused_then_overwritten(tmp_path, tiny, fake_engine,
     code, _, err = run(["run", str(tiny), "--out", str(out_dir), "--json"], capsys)
     assert code == 2 and "--overwrite" in err
     assert not fake_engine and (out_dir / "old.txt").exists()
-    code, _, _ = run(["run", str(tiny), "--out", str(out_dir), "--json", "--overwrite",
-                      "--no-report"], capsys)
-    assert code == 0 and not (out_dir / "old.txt").exists()
-    assert (out_dir / "summary.json").is_file()
+    code, _, err = run(
+        ["run", str(tiny), "--out", str(out_dir), "--json", "--overwrite", "--no-report"], capsys
+    )
+    assert code == 2 and "only a qnetai run folder" in err and "marker" in err
+    assert (out_dir / "old.txt").read_text() == "x" and not fake_engine
+    (out_dir / "old.txt").unlink()
+    code, _, _ = run(["run", str(tiny), "--out", str(out_dir), "--json", "--no-report"], capsys)
+    assert code == 0 and (out_dir / "summary.json").is_file()
+    code, out, _ = run(
+        ["run", str(tiny), "--out", str(out_dir), "--json", "--overwrite", "--no-report"], capsys
+    )
+    assert code == 0
+    assert json.loads((out_dir / ".qnetai-run").read_text())["run_id"] == json.loads(out)["run_id"]
 
 
 def test_interrupt_leaves_nothing(tmp_path, tiny, capsys, monkeypatch):
@@ -157,8 +192,7 @@ def test_interrupt_leaves_nothing(tmp_path, tiny, capsys, monkeypatch):
     assert not (tmp_path / "runs").exists() or list((tmp_path / "runs").iterdir()) == []
 
 
-def test_interrupt_while_writing_leaves_nothing(tmp_path, tiny, fake_engine, capsys,
-                                                monkeypatch):
+def test_interrupt_while_writing_leaves_nothing(tmp_path, tiny, fake_engine, capsys, monkeypatch):
     import qnetai.results.writer as writer
 
     def boom(path, write):

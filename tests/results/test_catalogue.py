@@ -7,10 +7,16 @@ from qnetai.results import catalogue_path, list_runs, record_run
 
 def _row(i, **kw):
     row = {
-        "run_id": f"id{i}", "scenario": "s", "seed": i,
-        "started_at": datetime(2025, 1, 1, 0, 0, i, tzinfo=UTC), "wall_time_s": 0.5,
-        "simulated_s": 1.0, "requests_served": 3, "pairs_delivered": np.int64(4),
-        "mean_fidelity": float("nan"), "path": f"/x/run{i}",
+        "run_id": f"id{i}",
+        "scenario": "s",
+        "seed": i,
+        "started_at": datetime(2025, 1, 1, 0, 0, i, tzinfo=UTC),
+        "wall_time_s": 0.5,
+        "simulated_s": 1.0,
+        "requests_served": 3,
+        "pairs_delivered": np.int64(4),
+        "mean_fidelity": float("nan"),
+        "path": f"/x/run{i}",
     }
     row.update(kw)
     return row

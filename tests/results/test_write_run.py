@@ -1,6 +1,7 @@
 import json
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -20,14 +21,22 @@ def result():
 
 
 def _leftovers(parent):
-    return [p.name for p in parent.iterdir() if p.name.startswith((".qnetai-tmp-", ".qnetai-old-"))]
+    """Temporary folders in ``parent`` or in any folder inside it."""
+    found = []
+    for p in [parent, *(c for c in parent.iterdir() if c.is_dir())]:
+        found += [
+            q.name for q in p.iterdir() if q.name.startswith((".qnetai-tmp-", ".qnetai-old-"))
+        ]
+    return found
 
 
 def _rows(table):
     """Row dicts with NaN made comparable (NaN != NaN)."""
     nan = "<nan>"
-    return [{k: nan if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
-            for r in table.to_pylist()]
+    return [
+        {k: nan if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+        for r in table.to_pylist()
+    ]
 
 
 def _same(a, b):
@@ -40,8 +49,12 @@ def test_parquet_round_trip_and_files(tmp_path, result):
     out = write_run(result, tmp_path / "runs" / "r1", report=False)
     assert out == (tmp_path / "runs" / "r1").absolute()
     names = {p.name for p in out.iterdir()}
-    assert names == {f"{t}.parquet" for t in TABLE_NAMES} | {"summary.json", "scenario.yaml",
-                                                            "run.json"}
+    assert names == {f"{t}.parquet" for t in TABLE_NAMES} | {
+        "summary.json",
+        "scenario.yaml",
+        "run.json",
+        ".qnetai-run",
+    }
     view = read_run(out)
     for name in TABLE_NAMES:
         table = getattr(view, name)
@@ -53,7 +66,8 @@ def test_parquet_round_trip_and_files(tmp_path, result):
     assert set(view.summary) == set(result.summary)
     assert all(_same(result.summary[k], view.summary[k]) for k in result.summary)
     assert view.meta["scenario"] == "synthetic" and view.meta["rows"]["deliveries"] == 40
-    assert set(view.meta["files"]) == names
+    assert set(view.meta["files"]) == names - {".qnetai-run"}
+    assert json.loads((out / ".qnetai-run").read_text())["run_id"] == view.meta["run_id"]
     assert not _leftovers(out.parent)
 
 
@@ -68,8 +82,9 @@ def test_nan_summary_is_strict_json(tmp_path):
 
 def test_catalogue_row_after_run(tmp_path, result):
     started = datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC)
-    out = write_run(result, tmp_path / "runs" / "r1", report=False, started_at=started,
-                    run_id="abc123")
+    out = write_run(
+        result, tmp_path / "runs" / "r1", report=False, started_at=started, run_id="abc123"
+    )
     assert (tmp_path / "runs" / "catalogue.duckdb").is_file()
     rows = list_runs(tmp_path / "runs")
     assert len(rows) == 1
@@ -94,8 +109,11 @@ def test_refuses_non_empty_dir_unless_overwrite(tmp_path, result):
         write_run(result, target, report=False)
     assert (target / "keep.txt").read_text() == "old"
     assert not (tmp_path / "runs" / "catalogue.duckdb").exists()
+    with pytest.raises(InputError, match="only a qnetai run folder"):  # keep.txt is not ours
+        write_run(result, target, report=False, overwrite=True, run_id="one")
+    assert (target / "keep.txt").read_text() == "old"
+    (target / "keep.txt").unlink()
     write_run(result, target, report=False, overwrite=True, run_id="one")
-    assert not (target / "keep.txt").exists()
     assert (target / "summary.json").is_file()
     write_run(result, target, report=False, overwrite=True, run_id="two")
     rows = list_runs(tmp_path / "runs")
@@ -158,7 +176,8 @@ def test_failed_swap_restores_old_run(tmp_path, result, monkeypatch):
     real_rename = atomic.os.rename
 
     def rename(src, dst):
-        if str(src).startswith(str(target.parent / ".qnetai-tmp-")):
+        src = Path(src)  # a new file moving from the staging folder into place
+        if src.parent.name.startswith(".qnetai-tmp-") and src.name == "summary.json":
             raise OSError("rename failed")
         return real_rename(src, dst)
 
@@ -179,10 +198,11 @@ def test_report_written(tmp_path, result):
 
 def test_default_run_dir(tmp_path):
     now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-    p = default_run_dir("metro 6g/x", 7, root=tmp_path / "runs", now=now)
-    assert p == tmp_path / "runs" / "metro-6g-x-20250102T030405Z-seed7"
+    p = default_run_dir("metro 6g/x", 7, root=tmp_path / "runs", now=now, tag="ab12cd")
+    assert p == tmp_path / "runs" / "metro-6g-x-20250102T030405Z-seed7-ab12cd"
     p.mkdir(parents=True)
-    assert default_run_dir("metro 6g/x", 7, root=tmp_path / "runs", now=now).name.endswith("-2")
+    again = default_run_dir("metro 6g/x", 7, root=tmp_path / "runs", now=now, tag="ab12cd")
+    assert again.name.endswith("-ab12cd-2")
 
 
 def test_read_run_rejects_other_folders(tmp_path):

@@ -274,7 +274,8 @@ def run_command(
             "scenario": sc.name,
             "seed": sc.seed,
             "out_dir": str(path),
-            "catalogue": str(catalogue_path(cat_root)) if cat_root is not None else None,
+            "catalogue": (str(catalogue_path(cat_root).absolute()) if cat_root is not None
+                          else None),
             "report": str(path / "report.html") if not no_report else None,
             "summary": result.summary,
             "links": _link_rows(result),

@@ -1,8 +1,13 @@
-"""A small DuckDB catalogue of runs: ``catalogue.duckdb`` next to the run folders.
+"""A small DuckDB catalogue of runs: ``catalogue.duckdb`` in a runs folder.
 
 One row per run: run_id, scenario, seed, started_at, wall_time_s, simulated_s,
-requests_served, pairs_delivered, mean_fidelity, path. :func:`record_run` is
-called by :func:`qnetai.results.write_run` after the run folder is in place.
+requests_served, pairs_delivered, mean_fidelity, path. The run folders are the
+source of truth; the catalogue is an index of them that
+:func:`qnetai.results.rescan_catalogue` rebuilds (``qnetai runs --rescan``).
+Seeds are BIGINT: scenarios accept seeds in [0, 2**63) only
+(:data:`qnetai.config.models.MAX_SEED`). The catalogue file is never opened
+through a symlink; a file that is not a DuckDB database is reported as such
+(:class:`CatalogueFileError`), not retried as if locked.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from qnetai.errors import InputError
 
 CATALOGUE_NAME = "catalogue.duckdb"
 
@@ -35,23 +42,70 @@ _CREATE = "CREATE TABLE IF NOT EXISTS runs ({})".format(
 )
 
 
+class CatalogueFileError(InputError):
+    """The catalogue file cannot be used: not a DuckDB database, a symlink, or locked."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 def catalogue_path(root: str | Path) -> Path:
     """The catalogue file of a runs folder (``root/catalogue.duckdb``)."""
     return Path(root) / CATALOGUE_NAME
 
 
+def _rescan_hint(path: Path) -> str:
+    return f"rebuild it from the run folders with `qnetai runs --rescan --root {path.parent}`"
+
+
+def _refuse_symlinks(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        if p.is_symlink():
+            raise CatalogueFileError(
+                f"catalogue: {p} is a symbolic link; qnetai does not write "
+                "through links (remove it, then rescan)",
+                path,
+            )
+
+
 def _connect(path: Path, *, read_only: bool = False, timeout_s: float = 10.0) -> Any:
-    """Open the DuckDB file, retrying while another process holds the lock."""
+    """Open the DuckDB file, retrying while another process holds its lock."""
     import duckdb
 
+    _refuse_symlinks(path)
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException:
+        except duckdb.Error as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                raise CatalogueFileError(
+                    f"catalogue: {path} is not a readable DuckDB database ({text}); "
+                    + _rescan_hint(path),
+                    path,
+                ) from exc
             if time.monotonic() > deadline:
-                raise
+                raise CatalogueFileError(
+                    f"catalogue: {path} stayed locked by another process for {timeout_s:g} s "
+                    f"({text})",
+                    path,
+                ) from exc
             time.sleep(0.05)
+
+
+def _query(path: Path, con: Any, sql: str, params: list[Any] | None = None) -> Any:
+    """Run ``sql``; a DuckDB error here means a damaged file (reported with the rescan hint)."""
+    import duckdb
+
+    try:
+        return con.execute(sql, params or [])
+    except duckdb.Error as exc:
+        raise CatalogueFileError(
+            f"catalogue: {path} could not be read ({exc}); " + _rescan_hint(path),
+            path,
+        ) from exc
 
 
 def _clean(value: Any) -> Any:
@@ -62,6 +116,52 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def catalogue_row(meta: Mapping[str, Any], summary: Mapping[str, Any], path: Path) -> dict:
+    """The catalogue row of a run from its ``run.json`` (``meta``) and ``summary.json``."""
+    return {
+        "run_id": meta.get("run_id"),
+        "scenario": meta.get("scenario"),
+        "seed": meta.get("seed"),
+        "started_at": meta.get("started_at"),
+        **{
+            k: summary.get(k)
+            for k in (
+                "wall_time_s",
+                "simulated_s",
+                "requests_served",
+                "pairs_delivered",
+                "mean_fidelity",
+            )
+        },
+        "path": str(path),
+    }
+
+
+def _values(row: Mapping[str, Any]) -> list[Any]:
+    values = {name: _clean(row.get(name)) for name in COLUMN_NAMES}
+    started = values["started_at"]
+    if isinstance(started, str):
+        started = datetime.fromisoformat(started)
+    if isinstance(started, datetime) and started.tzinfo is not None:
+        started = started.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
+    values["started_at"] = started
+    return [values[name] for name in COLUMN_NAMES]
+
+
+def _prepare(path: Path, con: Any) -> None:
+    """Create the runs table if missing."""
+    _query(path, con, _CREATE)
+
+
+def _insert(path: Path, con: Any, row: Mapping[str, Any]) -> None:
+    values = _values(row)
+    _query(path, con, "DELETE FROM runs WHERE path = ? OR run_id = ?", [values[-1], values[0]])
+    placeholders = ", ".join("?" for _ in COLUMN_NAMES)
+    _query(
+        path, con, f"INSERT INTO runs ({', '.join(COLUMN_NAMES)}) VALUES ({placeholders})", values
+    )
+
+
 def record_run(root: str | Path, row: Mapping[str, Any]) -> Path:
     """Insert (or replace, same ``path`` or ``run_id``) one run row; returns the catalogue path.
 
@@ -70,53 +170,52 @@ def record_run(root: str | Path, row: Mapping[str, Any]) -> Path:
     """
     path = catalogue_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    values = {name: _clean(row.get(name)) for name in COLUMN_NAMES}
-    started = values["started_at"]
-    if isinstance(started, str):
-        started = datetime.fromisoformat(started)
-    if isinstance(started, datetime) and started.tzinfo is not None:
-        started = started.astimezone(UTC).replace(tzinfo=None)  # stored as naive UTC
-    values["started_at"] = started
     con = _connect(path)
     try:
-        con.execute(_CREATE)
-        con.execute("BEGIN TRANSACTION")
-        con.execute(
-            "DELETE FROM runs WHERE path = ? OR run_id = ?", [values["path"], values["run_id"]]
-        )
-        placeholders = ", ".join("?" for _ in COLUMN_NAMES)
-        con.execute(
-            f"INSERT INTO runs ({', '.join(COLUMN_NAMES)}) VALUES ({placeholders})",
-            [values[name] for name in COLUMN_NAMES],
-        )
-        con.execute("COMMIT")
+        _prepare(path, con)
+        _query(path, con, "BEGIN TRANSACTION")
+        _insert(path, con, row)
+        _query(path, con, "COMMIT")
     finally:
         con.close()
     return path
 
 
-def list_runs(root: str | Path = "runs", *, limit: int | None = None) -> list[dict[str, Any]]:
-    """The catalogued runs under ``root``, newest first (empty if there is no catalogue).
+def replace_rows(root: str | Path, rows: list[Mapping[str, Any]]) -> Path:
+    """Make ``rows`` the whole content of the catalogue of ``root`` (one transaction)."""
+    path = catalogue_path(root)
+    con = _connect(path)
+    try:
+        _prepare(path, con)
+        _query(path, con, "BEGIN TRANSACTION")
+        _query(path, con, "DELETE FROM runs")
+        for row in rows:
+            _insert(path, con, row)
+        _query(path, con, "COMMIT")
+    finally:
+        con.close()
+    return path
 
-    ``started_at`` comes back as an ISO-8601 string in UTC.
 
-    Example:
-        >>> list_runs("runs")  # doctest: +SKIP
-        [{'run_id': '...', 'scenario': 'metro-6g', 'seed': 0, ...}]
+def catalogue_rows(root: str | Path) -> list[dict[str, Any]]:
+    """Every row of the catalogue of ``root`` (empty without one); ``started_at`` as ISO text.
+
+    Raises :class:`CatalogueFileError` if the file is not a readable DuckDB database.
     """
     path = catalogue_path(root)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return []
     con = _connect(path, read_only=True)
     try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables")
-                  .fetchall()}
+        tables = {
+            r[0]
+            for r in _query(
+                path, con, "SELECT table_name FROM information_schema.tables"
+            ).fetchall()
+        }
         if "runs" not in tables:
             return []
-        sql = f"SELECT {', '.join(COLUMN_NAMES)} FROM runs ORDER BY started_at DESC, run_id"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        rows = con.execute(sql).fetchall()
+        rows = _query(path, con, f"SELECT {', '.join(COLUMN_NAMES)} FROM runs").fetchall()
     finally:
         con.close()
     out = []

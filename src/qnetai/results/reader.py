@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qnetai.errors import InputError
+from qnetai.results._atomic import read_marker
+from qnetai.results._staging import MARKER_FILE, stagings
 from qnetai.results.writer import (
     QKD_SUMMARY_FILE,
     RUN_FILE,
@@ -62,6 +64,11 @@ def read_run(path: str | Path) -> RunView:
     path = Path(path)
     if not (path / SUMMARY_FILE).is_file():
         raise InputError(f"run: {path} is not a qnetai run folder (no {SUMMARY_FILE})")
+    if read_marker(path) is None and stagings(path):
+        raise InputError(
+            f"run: {path} is an incomplete run folder (being written, or "
+            f"interrupted: no {MARKER_FILE})"
+        )
     summary = json.loads((path / SUMMARY_FILE).read_text())
     meta_file = path / RUN_FILE
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
@@ -74,5 +81,12 @@ def read_run(path: str | Path) -> RunView:
     }
     qkd_file = path / QKD_SUMMARY_FILE
     qkd_summary = json.loads(qkd_file.read_text()) if qkd_file.is_file() else None
-    return RunView(path=path, summary=summary, meta=meta, scenario=scenario, extra_tables=extra,
-                   qkd_summary=qkd_summary, **tables)
+    return RunView(
+        path=path,
+        summary=summary,
+        meta=meta,
+        scenario=scenario,
+        extra_tables=extra,
+        qkd_summary=qkd_summary,
+        **tables,
+    )

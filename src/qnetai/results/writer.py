@@ -4,7 +4,8 @@ A run folder holds one Parquet file per table (``requests.parquet``,
 ``deliveries.parquet``, ``links.parquet``, ``nodes.parquet``,
 ``timeseries.parquet``), ``summary.json``, ``run.json`` (the run's identity and
 file list), the resolved scenario as ``scenario.yaml`` and, unless disabled,
-``report.html``. With a key-network result (``qkd=``, from
+``report.html``, and the marker ``.qnetai-run`` (the run id; written last, so a folder
+holding it is complete). With a key-network result (``qkd=``, from
 :func:`qnetai.qkd.network.simulate_key_network`) it also holds ``qkd_<table>.parquet``
 for each of its tables (``qkd_link_key_rates``, ``qkd_pool_levels``, ``qkd_relay``,
 ``qkd_entanglement_qkd``) and ``qkd_summary.json``.
@@ -25,12 +26,17 @@ import pyarrow.parquet as pq
 
 from qnetai import __version__
 from qnetai.errors import QnetaiError
-from qnetai.results._atomic import atomic_directory, check_out_dir, write_bytes, write_file
-from qnetai.results.catalogue import CATALOGUE_NAME, record_run
+from qnetai.results._atomic import (
+    RUN_FILE,
+    atomic_directory,
+    check_out_dir,
+    write_bytes,
+    write_file,
+)
+from qnetai.results.catalogue import catalogue_path, catalogue_row, record_run
 from qnetai.sim.result import TABLE_NAMES
 
 SUMMARY_FILE = "summary.json"
-RUN_FILE = "run.json"
 SCENARIO_FILE = "scenario.yaml"
 REPORT_FILE = "report.html"
 QKD_SUMMARY_FILE = "qkd_summary.json"
@@ -106,19 +112,29 @@ def qkd_tables(qkd: Any) -> dict[str, Any]:
 
 
 def default_run_dir(
-    scenario_name: str, seed: int, *, root: str | Path = "runs", now: datetime | None = None
+    scenario_name: str,
+    seed: int,
+    *,
+    root: str | Path = "runs",
+    now: datetime | None = None,
+    tag: str | None = None,
 ) -> Path:
-    """``root/<scenario-name>-<UTC timestamp>-seed<K>``; a ``-2``, ``-3``... suffix avoids clashes.
+    """``root/<scenario-name>-<UTC timestamp>-seed<K>-<tag>``, unique even within one second.
+
+    ``tag`` (default: 6 random hex digits; the CLI passes the start of the run id) keeps
+    runs started in the same second apart; a ``-2``, ``-3``... suffix avoids any clash left.
 
     Example:
-        >>> default_run_dir("metro-6g", 3, now=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC))
-        PosixPath('runs/metro-6g-20250102T030405Z-seed3')
+        >>> default_run_dir("metro-6g", 3, now=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+        ...                 tag="a1b2c3")
+        PosixPath('runs/metro-6g-20250102T030405Z-seed3-a1b2c3')
     """
     now = now or datetime.now(UTC)
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = Path(root) / f"{_slug(scenario_name)}-{stamp}-seed{int(seed)}"
+    tag = _slug(tag) if tag else uuid.uuid4().hex[:6]
+    base = Path(root) / f"{_slug(scenario_name)}-{stamp}-seed{int(seed)}-{tag}"
     path, k = base, 1
-    while path.exists():
+    while path.exists() or path.is_symlink():
         k += 1
         path = base.with_name(f"{base.name}-{k}")
     return path
@@ -130,21 +146,26 @@ def write_run(
     *,
     overwrite: bool = False,
     report: bool = True,
-    catalogue: bool = True,
+    catalogue: bool | str | Path | None = True,
     started_at: datetime | None = None,
     run_id: str | None = None,
     qkd: Any = None,
 ) -> Path:
     """Write ``result`` (a :class:`qnetai.sim.SimulationResult`) to ``out_dir``; returns its path.
 
-    Everything is written into a temporary sibling folder, fsynced, then renamed
-    into place, so an error or interrupt leaves neither a partial folder nor a
-    catalogue row. ``qkd`` (a :class:`qnetai.qkd.network.KeyNetworkResult`) adds the
-    key-network tables, its summary and the report's QKD section. A non-empty ``out_dir``
-    raises :class:`qnetai.errors.InputError` unless ``overwrite``, which replaces it.
-    With ``catalogue`` a row goes into ``out_dir/../catalogue.duckdb`` once the folder is
-    in place; if that fails, :class:`CatalogueError` (carrying ``path``) is raised and the
-    folder stays.
+    Nothing is written outside ``out_dir`` except the catalogue row. The files are staged
+    inside ``out_dir``, fsynced and moved into place, the marker ``.qnetai-run`` (holding
+    the run id) last, so an error or interrupt leaves neither a partial run nor a
+    catalogue row (see :mod:`qnetai.results._atomic`). ``qkd`` (a
+    :class:`qnetai.qkd.network.KeyNetworkResult`) adds the key-network tables, its summary
+    and the report's QKD section. A non-empty ``out_dir`` raises
+    :class:`qnetai.errors.InputError` unless ``overwrite`` and it is a complete run folder
+    holding only its own files, which is then replaced.
+
+    ``catalogue`` names the runs folder whose ``catalogue.duckdb`` records the run;
+    ``True`` means ``out_dir``'s parent, ``False``/``None`` no catalogue. If recording
+    fails, :class:`CatalogueError` (carrying ``path``) is raised and the folder stays;
+    ``qnetai runs --rescan`` adds it later.
 
     Example:
         >>> from qnetai.sim import simulate
@@ -164,11 +185,12 @@ def write_run(
     if report:
         from qnetai.report import render_html
 
-        html = render_html(result if qkd is None else ResultWithExtras(result, extras,
-                                                                       qkd_summary))
+        html = render_html(result if qkd is None else ResultWithExtras(result, extras, qkd_summary))
 
     files: list[str] = []
-    with atomic_directory(out_dir, overwrite=overwrite) as tmp:
+    marker = _json_bytes({"run_id": run_id, "qnetai_version": __version__})
+    meta: dict[str, Any] = {}
+    with atomic_directory(out_dir, overwrite=overwrite, marker=marker) as tmp:
         rows: dict[str, int] = {}
         for name in TABLE_NAMES:
             table = getattr(result, name)
@@ -199,32 +221,26 @@ def write_run(
         }
         write_bytes(tmp / RUN_FILE, _json_bytes(meta))
 
-    if catalogue:
-        _record(out_dir, run_id, scenario, summary, started_at)
+    root = _catalogue_root(out_dir, catalogue)
+    if root is not None:
+        _record(root, out_dir, meta, summary)
     return out_dir
 
 
-def _record(
-    out_dir: Path, run_id: str, scenario: Any, summary: dict[str, Any], started_at: datetime
-) -> None:
+def _catalogue_root(out_dir: Path, catalogue: bool | str | Path | None) -> Path | None:
+    if catalogue is None or catalogue is False:
+        return None
+    if catalogue is True:
+        return out_dir.parent
+    return Path(catalogue)
+
+
+def _record(root: Path, out_dir: Path, meta: dict[str, Any], summary: dict[str, Any]) -> None:
     try:
-        record_run(
-            out_dir.parent,
-            {
-                "run_id": run_id,
-                "scenario": scenario.name,
-                "seed": scenario.seed,
-                "started_at": started_at,
-                "wall_time_s": summary.get("wall_time_s"),
-                "simulated_s": summary.get("simulated_s"),
-                "requests_served": summary.get("requests_served"),
-                "pairs_delivered": summary.get("pairs_delivered"),
-                "mean_fidelity": summary.get("mean_fidelity"),
-                "path": str(out_dir),
-            },
-        )
+        record_run(root, catalogue_row(meta, summary, out_dir))
     except Exception as exc:
         raise CatalogueError(
-            f"run written to {out_dir}, but the catalogue {out_dir.parent / CATALOGUE_NAME} "
-            f"could not be updated ({exc})", out_dir,
+            f"run written to {out_dir}, but the catalogue {catalogue_path(root)} could not be "
+            f"updated ({exc}); `qnetai runs --rescan --root {root}` adds it later",
+            out_dir,
         ) from exc
