@@ -1,16 +1,156 @@
-"""Helpers shared by the CLI commands: JSON output, errors, consoles."""
+"""Helpers shared by the CLI commands: JSON output, errors, progress, consoles."""
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any
+import os
+import sys
+import time
+from types import TracebackType
+from typing import Any, NoReturn
 
 import numpy as np
+import typer
 from rich.console import Console
+from rich.text import Text
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+#: Seconds between plain progress lines when stderr is not a terminal (env override for tests).
+PROGRESS_INTERVAL_ENV = "QNETAI_PROGRESS_INTERVAL_S"
+_DEFAULT_PROGRESS_INTERVAL_S = 5.0
+
+
+def print_error(message: object, *, label: str = "error") -> None:
+    """Print ``label: message`` on stderr; the message is shown verbatim (no rich markup)."""
+    text = Text(f"{label}:", style="bold red")
+    text.append(f" {message}")
+    err_console.print(text, highlight=False)
+
+
+def exit_input_error(exc: BaseException) -> NoReturn:
+    """Print a user error (verbatim) and exit with status 2."""
+    print_error(exc)
+    raise typer.Exit(2)
+
+
+def exit_interrupted(done: str) -> NoReturn:
+    """After Ctrl-C: print ``interrupted`` with what was ``done`` and exit with status 130."""
+    print_error(done, label="interrupted")
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
+#: Largest count ``parse_count`` accepts.
+MAX_COUNT = 10**13
+
+
+def parse_count(text: str, name: str = "pulses") -> int:
+    """Parse a positive integer given as ``100000``, ``1e8``, ``2.5e6`` or ``2_000``.
+
+    Raises :class:`qnetai.errors.InputError` naming ``name`` when it is not a whole number in
+    ``[1, 1e13]``.
+    """
+    from qnetai.errors import InputError
+
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise InputError(
+            f"{name} must be a positive integer such as 1000000 or 1e8 (got {text!r})"
+        ) from None
+    if not math.isfinite(value) or value < 1 or value != math.floor(value) or value > MAX_COUNT:
+        raise InputError(f"{name} must be a whole number in [1, 1e13] (got {text!r})")
+    return int(value)
+
+
+def _progress_interval_s() -> float:
+    raw = os.environ.get(PROGRESS_INTERVAL_ENV)
+    try:
+        value = float(raw) if raw is not None else _DEFAULT_PROGRESS_INTERVAL_S
+    except ValueError:
+        return _DEFAULT_PROGRESS_INTERVAL_S
+    return value if math.isfinite(value) and value >= 0 else _DEFAULT_PROGRESS_INTERVAL_S
+
+
+class ProgressReporter:
+    """Progress of long work on stderr: a rich bar on a terminal, else periodic plain lines.
+
+    Use as a context manager and pass :meth:`update` (``done, total``) as the library's progress
+    callback. When stderr is not a terminal (piped, logged) one line is printed at most every
+    ``interval_s`` (default 5 s, ``QNETAI_PROGRESS_INTERVAL_S`` overrides), so short runs print
+    nothing. ``done`` and ``total`` keep the last figures, for an interruption message.
+    """
+
+    def __init__(self, description: str, unit: str, *, interval_s: float | None = None) -> None:
+        self.description = description
+        self.unit = unit
+        self.interval_s = _progress_interval_s() if interval_s is None else interval_s
+        self.done = 0
+        self.total = 0
+        self._bar: Any = None
+        self._task: Any = None
+        self._t0 = self._last = 0.0
+
+    def __enter__(self) -> ProgressReporter:
+        self._t0 = self._last = time.monotonic()
+        if err_console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(self.unit),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self.description, total=None)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(exc_type, exc, tb)
+            self._bar = None
+
+    def update(self, done: int, total: int) -> None:
+        """Record that ``done`` of ``total`` units are finished."""
+        self.done, self.total = int(done), int(total)
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done, total=self.total)
+            return
+        now = time.monotonic()
+        if now - self._last >= self.interval_s and 0 < self.done:
+            self._last = now
+            pct = 100.0 * self.done / self.total if self.total else 100.0
+            print(
+                f"{self.description}: {self.done:,} of {self.total:,} {self.unit} "
+                f"({pct:.1f}%), {now - self._t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def summary(self) -> str:
+        """``"<done> of <total> <unit>"`` for an interruption message."""
+        return f"{self.done:,} of {self.total:,} {self.unit} done"
 
 
 def _default(obj: Any) -> Any:

@@ -8,7 +8,7 @@ import typer
 
 from qnetai import __version__
 from qnetai.cli import _registry
-from qnetai.cli._common import err_console
+from qnetai.cli._common import print_error
 from qnetai.errors import InputError
 
 app = typer.Typer(
@@ -30,7 +30,10 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", help="Print the version and exit.", callback=_version_callback,
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_version_callback,
         is_eager=True,
     ),
 ) -> None:
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except InputError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)  # verbatim: the message may quote user text with "[" or ":"
         sys.exit(2)
 
 

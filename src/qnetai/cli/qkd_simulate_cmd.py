@@ -10,24 +10,9 @@ import math
 
 import typer
 
+from qnetai.cli._common import parse_count
+
 __all__ = ["parse_count", "register", "simulate_command"]
-
-
-def parse_count(text: str, name: str = "pulses") -> int:
-    """Parse a positive integer given as ``100000``, ``1e8`` or ``2.5e6``.
-
-    Raises :class:`qnetai.errors.InputError` when it is not a positive whole number.
-    """
-    from qnetai.errors import InputError
-
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError:
-        raise InputError(f"{name} must be a positive integer such as 1000000 or 1e8 "
-                         f"(got {text!r})") from None
-    if not math.isfinite(value) or value < 1 or value != math.floor(value) or value > 1e13:
-        raise InputError(f"{name} must be a whole number in [1, 1e13] (got {text!r})")
-    return int(value)
 
 
 def simulate_command(

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from qnetai.sim.chain_fast import geometric_rounds
+from qnetai.sim.chain_fast import chunk_samples, geometric_rounds
 
-#: Chains simulated together in one batch.
+#: Chains simulated together in one batch (fewer, a power of two, beyond 16 segments).
 EVENT_BATCH = 1 << 15
+_EVENT_ELEMENTS = 16 * EVENT_BATCH
 _NEVER = np.int64(1) << np.int64(62)
 
 
@@ -47,8 +48,9 @@ def sample_events(
     """
     rounds = np.empty(samples, dtype=np.int64)
     log_w = np.empty(samples)
-    for lo in range(0, samples, EVENT_BATCH):
-        hi = min(samples, lo + EVENT_BATCH)
+    step = chunk_samples(n, EVENT_BATCH, _EVENT_ELEMENTS)
+    for lo in range(0, samples, step):
+        hi = min(samples, lo + step)
         _run_batch(n, p, log_w0, c, p_swap, cut_rounds, rng, rounds[lo:hi], log_w[lo:hi])
     return rounds, log_w
 

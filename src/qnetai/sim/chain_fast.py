@@ -14,6 +14,24 @@ import numpy as np
 
 #: Samples drawn per chunk (bounds the memory to ~8 * N * chunk bytes per array).
 FAST_CHUNK = 1 << 17
+#: Segments x samples per chunk at most: chains longer than 16 segments use smaller chunks
+#: (a power of two, so a divisor of ``FAST_CHUNK``), keeping each array under ~16 MB.
+_FAST_ELEMENTS = 16 * FAST_CHUNK
+
+
+def chunk_samples(n: int, base: int, elements: int) -> int:
+    """Samples per chunk for ``n`` segments: ``base`` halved until ``n * chunk <= elements``.
+
+    Depends only on ``n`` (never on the machine), so seeded runs repeat everywhere.
+
+    Example:
+        >>> chunk_samples(8, 1 << 17, 1 << 21), chunk_samples(100, 1 << 17, 1 << 21)
+        (131072, 16384)
+    """
+    chunk = base
+    while chunk > 1 and n * chunk > elements:
+        chunk //= 2
+    return chunk
 
 
 def geometric_rounds(rng: np.random.Generator, p: float, size: tuple[int, ...] | int) -> np.ndarray:
@@ -45,8 +63,9 @@ def sample_fast(
     rounds = np.empty(samples)
     werner = np.empty(samples)
     w0_n = w0**n
-    for lo in range(0, samples, FAST_CHUNK):
-        hi = min(samples, lo + FAST_CHUNK)
+    step = chunk_samples(n, FAST_CHUNK, _FAST_ELEMENTS)
+    for lo in range(0, samples, step):
+        hi = min(samples, lo + step)
         k = geometric_rounds(rng, p, (n, hi - lo))
         t = rounds[lo:hi]
         np.max(k, axis=0, out=t)

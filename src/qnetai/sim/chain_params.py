@@ -12,6 +12,11 @@ from qnetai.errors import InputError
 _ROUND_RTOL = 1e-9
 #: A cut-off longer than this many rounds can never act (and keeps int64 arithmetic safe).
 _MAX_ROUNDS = 2**58
+#: Smallest ``p_gen`` of the chain Monte Carlo: rounds (~1 / p_gen each) are counted in 64-bit
+#: integers and times in float64 without overflow.
+MIN_P_GEN = 1e-12
+#: Longest attempt round [s] (11.6 days); keeps every delivery time finite.
+MAX_ATTEMPT_S = 1e6
 
 
 def check_int(name: str, value: object, *, minimum: int, maximum: int | None = None) -> int:
@@ -57,6 +62,13 @@ def check_fidelity(name: str, value: object) -> float:
     if not 0.25 <= v <= 1.0:
         raise InputError(f"{name} must be in [0.25, 1] (got {v:g})")
     return v
+
+
+def check_range(name: str, value: float, lo: float, hi: float, why: str) -> float:
+    """``value`` (already a number) if ``lo <= value <= hi``, else an :class:`InputError`."""
+    if not lo <= value <= hi:
+        raise InputError(f"{name} must be in [{lo:g}, {hi:g}] ({why}) (got {value:g})")
+    return value
 
 
 def cutoff_rounds(cutoff_s: float, attempt_s: float) -> int:
