@@ -111,7 +111,6 @@ def test_evaluation_summary_fields() -> None:
 
 @pytest.fixture(scope="module")
 def shipped():
-    pytest.importorskip("sb3_contrib")
     from qnetai.ai.chain_training import load_chain_model
 
     return load_chain_model("n3-short")
@@ -126,21 +125,66 @@ def test_shipped_model_loads_and_runs(shipped) -> None:
     assert np.median(res.decision_s) < 0.010  # decision under 10 ms per step
 
 
-def test_fast_greedy_equals_predict(shipped) -> None:
+def _torch_chain_model(actor, cfg):
+    """A MaskablePPO ``MlpPolicy`` whose actor holds ``actor``'s weights (the reference)."""
+    pytest.importorskip("torch")
+    sb3c = pytest.importorskip("sb3_contrib")
+    import torch
+
+    model = sb3c.MaskablePPO(
+        "MlpPolicy",
+        RepeaterChainEnv(cfg),
+        seed=0,
+        device="cpu",
+        policy_kwargs={"net_arch": [w.shape[1] for w in actor.weights]},
+    )
+    linears = [m for m in model.policy.mlp_extractor.policy_net if hasattr(m, "weight")]
+    with torch.no_grad():
+        for lin, w, b in zip(linears, actor.weights, actor.biases, strict=True):
+            lin.weight.copy_(torch.as_tensor(w.T))
+            lin.bias.copy_(torch.as_tensor(b))
+        model.policy.action_net.weight.copy_(torch.as_tensor(actor.out_weight.T))
+        model.policy.action_net.bias.copy_(torch.as_tensor(actor.out_bias))
+    model.policy.set_training_mode(False)
+    return model
+
+
+def test_numpy_actor_equals_the_torch_policy(shipped) -> None:
+    """Greedy decisions and logits of the numpy actor equal MaskablePPO's on many states."""
     policy, cfg = shipped
+    model = _torch_chain_model(policy.actor, cfg)
+    from qnetai.ai.chain_actor import NumpyChainActor
+
+    assert np.array_equal(NumpyChainActor.from_sb3(model).out_weight, policy.actor.out_weight)
+    import torch
+
     env = RepeaterChainEnv(cfg)
+    rng = np.random.default_rng(0)
+    splits = np.cumsum(env.action_space.nvec)[:-1]
     obs, info = env.reset(seed=5)
-    for _ in range(60):
-        a = policy.act(env.state, obs, info["action_mask"])
-        b, _ = policy.model.predict(obs, action_masks=info["action_mask"], deterministic=True)
+    for t in range(1500):
+        mask = info["action_mask"]
+        a = policy.act(env.state, obs, mask)
+        b, _ = model.predict(obs, action_masks=mask, deterministic=True)
         np.testing.assert_array_equal(a, b)
+        if t % 3 == 0:  # random observations and masks as well
+            o = rng.random(obs.shape).astype(np.float32)
+            m = rng.random(mask.shape) < 0.5
+            m[np.concatenate([[0], splits])] = True
+            ref, _ = model.predict(o, action_masks=m, deterministic=True)
+            np.testing.assert_array_equal(policy.actor.act(o, m), ref)
+            with torch.no_grad():
+                latent, _ = model.policy.mlp_extractor(torch.as_tensor(o[None]))
+                logits = model.policy.action_net(latent)[0].double().numpy()
+            np.testing.assert_allclose(policy.logits(o), logits, rtol=1e-5, atol=1e-5)
+        if rng.random() < 0.2:  # leave the learned trajectory now and then
+            a = np.array([rng.choice(np.flatnonzero(x)) for x in np.split(mask, splits)])
         obs, _, term, trunc, info = env.step(a)
         if term or trunc:
-            obs, info = env.reset()
+            obs, info = env.reset(seed=int(rng.integers(1 << 30)))
 
 
 def test_load_unknown_model() -> None:
-    pytest.importorskip("sb3_contrib")
     from qnetai.ai.chain_training import load_chain_model
 
     with pytest.raises(InputError, match="shipped chain model"):

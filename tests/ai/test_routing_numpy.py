@@ -1,39 +1,62 @@
-"""Torch-free inference of the routing scorer: the numpy export matches the torch policy."""
+"""Torch-free inference of the routing scorer: the numpy forward pass matches the torch policy.
+
+The reference is a torch ``ScorerPolicy`` (MaskablePPO) holding the shipped weights, built
+here from ``waxman-routing.npz`` (no zip is ever loaded).
+"""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from qnetai.ai.agents import load_routing_policy, resolve_model
+from qnetai.ai.agents import load_routing_policy, load_scorer, resolve_model, save_scorer
 from qnetai.ai.routing_env import RoutingParams, routing_observe, routing_reset, routing_step
-from qnetai.ai.scorer import NumpyScorer, export_path, file_sha256, load_export
+from qnetai.ai.scorer import NumpyScorer
+from qnetai.control import model_files
 from qnetai.control.slotted import sample_requests, scenario_network, waxman_network
 
-pytest.importorskip("torch")
-pytest.importorskip("sb3_contrib")
 
+def torch_model_with(scorer: NumpyScorer, requests: int = 10):
+    """A MaskablePPO ``ScorerPolicy`` model whose scorer holds ``scorer``'s weights."""
+    pytest.importorskip("torch")
+    sb3c = pytest.importorskip("sb3_contrib")
+    import torch
 
-@pytest.fixture(scope="module")
-def torch_model():
-    """The shipped model loaded with stable-baselines3 (the reference)."""
-    from qnetai.ai.agents import _load_torch
+    from qnetai.ai.models import ScorerPolicy
+    from qnetai.ai.routing_env import RoutingEnv
 
-    return _load_torch(str(resolve_model("waxman-routing")))
+    env = RoutingEnv("waxman", 20, requests, (0,), k=6, w_max=8, max_paths=4)
+    model = sb3c.MaskablePPO(
+        ScorerPolicy, env, n_steps=64, batch_size=64, seed=0, device="cpu", verbose=0
+    )
+    ext = model.policy.features_extractor
+    linears = [m for m in ext.embed if hasattr(m, "weight")]
+    with torch.no_grad():
+        for lin, w, b in zip(linears, scorer.weights, scorer.biases, strict=True):
+            lin.weight.copy_(torch.as_tensor(np.asarray(w).T))
+            lin.bias.copy_(torch.as_tensor(b))
+        ext.head.weight.copy_(torch.as_tensor(np.asarray(scorer.head_weight).T))
+        ext.head.bias.copy_(torch.as_tensor(scorer.head_bias))
+        ext.prior.copy_(torch.tensor(scorer.prior))
+    model.policy.set_training_mode(False)
+    return model
 
 
 @pytest.fixture(scope="module")
 def scorer():
-    s = load_export(resolve_model("waxman-routing"))
-    assert s is not None, "the shipped model has a current numpy export"
+    s, _ = load_scorer("waxman-routing")
     return s
+
+
+@pytest.fixture(scope="module")
+def torch_model(scorer):
+    """The shipped weights in the torch policy (the reference)."""
+    return torch_model_with(scorer)
 
 
 def _torch_best(model, obs, mask):
@@ -44,14 +67,26 @@ def _torch_best(model, obs, mask):
     return int(np.argmax(np.where(mask, logits, -np.inf)))
 
 
-def test_shipped_export_is_small_current_and_matches_the_zip(scorer):
-    zip_path = resolve_model("waxman-routing")
-    npz = export_path(zip_path)
-    assert npz.name == "waxman-routing.npz" and npz.stat().st_size < 2_000_000
-    assert scorer.source_sha256 == file_sha256(zip_path)
+def test_shipped_model_is_two_small_inert_files(scorer):
+    files = resolve_model("waxman-routing")
+    assert files.npz_path.name == "waxman-routing.npz"
+    assert files.npz_path.stat().st_size < 2_000_000
+    assert not files.npz_path.with_suffix(".zip").exists()
     assert scorer.activations == ("tanh", "tanh") and scorer.n_features == 13
-    cfg = json.loads(zip_path.with_suffix(".json").read_text())
-    assert cfg["kind"] == "routing"
+    cfg = json.loads(files.json_path.read_text())
+    assert cfg["format"] == model_files.FORMAT and cfg["kind"] == "routing"
+    assert cfg["architecture"]["type"] == "action-scorer"
+    with np.load(files.npz_path, allow_pickle=False) as data:
+        assert all(data[k].dtype == np.float32 for k in data.files)
+
+
+def test_torch_model_built_from_the_npz_holds_its_weights(torch_model, scorer):
+    from qnetai.ai.models import numpy_scorer
+
+    copy = numpy_scorer(torch_model)
+    for a, b in zip(copy.weights, scorer.weights, strict=True):
+        assert np.array_equal(a, b)
+    assert copy.prior == pytest.approx(scorer.prior)
 
 
 def test_numpy_scores_equal_torch_scores_on_random_observations(torch_model, scorer):
@@ -118,8 +153,9 @@ def test_engine_decisions_equal_with_torch_scores(torch_model):
 
     num = get_policy("rl:waxman-routing", metric="length_km")
     ref = get_policy("rl:waxman-routing", metric="length_km")
-    ref.scorer._scorer = SimpleNamespace(
-        best_action=lambda obs, mask: _torch_best(torch_model, obs, mask))
+    ref.scorer.scorer = SimpleNamespace(
+        best_action=lambda obs, mask: _torch_best(torch_model, obs, mask)
+    )
     rng = np.random.default_rng(5)
     n_checked = 0
     for name in ("metro-6g", "waxman-100"):
@@ -129,37 +165,34 @@ def test_engine_decisions_equal_with_torch_scores(torch_model):
         for _ in range(30):
             s, d = rng.choice(names, size=2, replace=False).tolist()
             free = {v: int(rng.integers(0, 12)) for v in names}
-            state = SimpleNamespace(free_memory=free.__getitem__, queued_requests=0, now=0.0,
-                                    scenario=sim.scenario)
+            state = SimpleNamespace(
+                free_memory=free.__getitem__, queued_requests=0, now=0.0, scenario=sim.scenario
+            )
             for st in (sim, state):
-                assert num.choose_path(sim.graph, s, d, state=st) == \
-                    ref.choose_path(sim.graph, s, d, state=st)
+                assert num.choose_path(sim.graph, s, d, state=st) == ref.choose_path(
+                    sim.graph, s, d, state=st
+                )
                 n_checked += 1
     assert n_checked == 120
 
 
-def test_torch_backend_and_numpy_backend_agree_and_stale_exports_are_ignored(tmp_path):
-    src = resolve_model("waxman-routing")
-    pol_np = load_routing_policy("waxman-routing")
-    pol_t = load_routing_policy("waxman-routing", backend="torch")
-    assert pol_np.model is None and pol_t.model is not None
-    for a, b in zip(pol_np.scorer.weights, pol_t.scorer.weights, strict=True):
+def test_save_and_load_round_trip_keeps_every_decision(tmp_path, scorer):
+    meta = {
+        k: v
+        for k, v in json.loads(resolve_model("waxman-routing").json_path.read_text()).items()
+        if k not in ("format", "architecture")
+    }
+    npz = save_scorer(scorer, meta, tmp_path / "copy")
+    assert npz == tmp_path / "copy.npz" and (tmp_path / "copy.json").is_file()
+    pol = load_routing_policy(str(tmp_path / "copy"))
+    ref = load_routing_policy("waxman-routing")
+    for a, b in zip(pol.scorer.weights, ref.scorer.weights, strict=True):
         assert np.array_equal(a, b)
     net = waxman_network(30, seed=4)
     reqs = sample_requests(net, 6, np.random.default_rng(0))
-    assert pol_np.allocate(net, reqs).paths == pol_t.allocate(net, reqs).paths
-    # a copy whose export was made from another zip: the export is ignored (torch fallback)
-    for suffix in (".zip", ".json"):
-        shutil.copy(src.with_suffix(suffix), tmp_path / f"m{suffix}")
-    stale = NumpyScorer.load(export_path(src))
-    replace(stale, source_sha256="0" * 64).save(tmp_path / "m.npz")
-    assert load_export(tmp_path / "m.zip") is None
-    pol = load_routing_policy(str(tmp_path / "m"))
-    assert pol.model is not None
-    from qnetai.errors import InputError
-
-    with pytest.raises(InputError, match="no current numpy export"):
-        load_routing_policy(str(tmp_path / "m.zip"), backend="numpy")
+    assert pol.allocate(net, reqs).paths == ref.allocate(net, reqs).paths
+    assert load_routing_policy(str(tmp_path / "copy.npz")).config["k"] == 6
+    assert load_routing_policy(str(tmp_path / "copy.json")).config["k"] == 6
 
 
 def test_loading_an_rl_policy_does_not_import_torch():
@@ -179,8 +212,9 @@ def test_loading_an_rl_policy_does_not_import_torch():
         "       if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=False)
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert res.returncode == 0, res.stderr
 
 

@@ -15,7 +15,8 @@ the controller knows) and return a ``MultiDiscrete`` action of :mod:`qnetai.ai.c
 Without a cut-off, old pairs fill the memories (a segment holding ``memories`` pairs stops
 generating), so with short coherence every baseline also comes with its own searched cut-off.
 
-A learned policy (:class:`MaskablePolicy`) wraps a trained sb3-contrib ``MaskablePPO``.
+A learned policy (:class:`MaskablePolicy`) runs the actor of a trained sb3-contrib
+``MaskablePPO`` in numpy (:mod:`qnetai.ai.chain_actor`).
 :func:`evaluate_policy` plays episodes on given seeds and returns delivery statistics.
 """
 
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qnetai.ai.chain_actor import NumpyChainActor
 from qnetai.ai.chain_env import (
     AGE,
     HI,
@@ -195,32 +197,26 @@ class PurifySwapPolicy:
 
 
 class MaskablePolicy:
-    """A trained sb3-contrib ``MaskablePPO`` acting greedily under the action mask.
+    """A trained chain policy acting greedily under the action mask (numpy, no torch).
 
-    ``act`` equals ``model.predict(obs, action_masks=mask, deterministic=True)`` (the argmax of
-    the masked logits of every action dimension) but reads the logits directly, which avoids
-    building one torch distribution per dimension (~20x faster).
+    ``actor`` is the :class:`~qnetai.ai.chain_actor.NumpyChainActor` of a MaskablePPO
+    ``MlpPolicy`` (loaded from a model file by :func:`qnetai.ai.chain_training.load_chain_model`
+    or copied from a model in training); ``act`` equals the model's
+    ``predict(obs, action_masks=mask, deterministic=True)``: the arg-max of the masked logits
+    of every action dimension.
     """
 
-    def __init__(self, model: Any, name: str = "maskable-ppo") -> None:
-        self.model = model
+    def __init__(self, actor: NumpyChainActor, name: str = "maskable-ppo") -> None:
+        self.actor = actor
         self.name = name
-        self._splits = np.cumsum(np.asarray(model.action_space.nvec).reshape(-1))[:-1]
 
     def logits(self, obs: np.ndarray) -> np.ndarray:
         """Unmasked action logits (flat, ``sum(nvec)``) of the policy network."""
-        import torch
-
-        policy = self.model.policy
-        with torch.no_grad():
-            x = torch.as_tensor(np.asarray(obs, dtype=np.float32)[None])
-            latent_pi, _ = policy.mlp_extractor(policy.extract_features(x))
-            return policy.action_net(latent_pi)[0].numpy()
+        return self.actor.logits(obs)
 
     def act(self, state: ChainState, obs: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The model's most likely valid choice in every action dimension."""
-        masked = np.where(np.asarray(mask, dtype=bool), self.logits(obs), -np.inf)
-        return np.array([int(np.argmax(p)) for p in np.split(masked, self._splits)])
+        return self.actor.act(obs, mask)
 
 
 def make_baseline(

@@ -1,8 +1,11 @@
 """Train, save, load and benchmark repeater-chain policies (MaskablePPO against the baselines).
 
-A model is a pair of files ``chain-<name>.zip`` (sb3-contrib ``MaskablePPO``) and
-``chain-<name>.json`` (environment config, training settings, measured figures). Shipped models
-live in ``qnetai/data/models``; :func:`load_chain_model` finds them by name.
+A model is a pair of inert files (:mod:`qnetai.control.model_files`, kind ``chain``):
+``chain-<name>.npz`` (the weights of the MaskablePPO actor) and ``chain-<name>.json`` (its
+architecture, environment config, training settings, measured figures). Training uses
+sb3-contrib; loading reads only these two files and runs the actor in numpy
+(:class:`~qnetai.ai.chain_actor.NumpyChainActor`), without torch. Shipped models live in
+``qnetai/data/models``; :func:`load_chain_model` finds them by name.
 
 Example:
     >>> policy, cfg = load_chain_model("n3-short")  # doctest: +SKIP
@@ -11,15 +14,14 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from qnetai._optional import require
-from qnetai.ai.chain_env import ChainEnvConfig, RepeaterChainEnv
+from qnetai.ai.chain_actor import NumpyChainActor
+from qnetai.ai.chain_env import ChainEnvConfig, RepeaterChainEnv, action_nvec, observation_size
 from qnetai.ai.chain_policies import (
     ChainPolicy,
     MaskablePolicy,
@@ -27,6 +29,7 @@ from qnetai.ai.chain_policies import (
     make_baseline,
     search_cutoff,
 )
+from qnetai.control import model_files
 from qnetai.errors import InputError
 
 __all__ = [
@@ -58,9 +61,8 @@ _PPO_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _model_paths(name: str) -> tuple[Path, Path]:
-    stem = name if name.startswith("chain-") else f"chain-{name}"
-    return Path(stem + ".zip"), Path(stem + ".json")
+def _stem(name: str) -> str:
+    return name if name.startswith("chain-") else f"chain-{name}"
 
 
 def train_chain(
@@ -76,13 +78,20 @@ def train_chain(
     eval_episodes: int = 300,
     progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
-    """Train MaskablePPO on ``config`` (CPU) and write ``chain-<name>.zip`` and ``.json``.
+    """Train MaskablePPO on ``config`` (CPU) and write ``chain-<name>.npz`` and ``.json``.
 
-    Returns the metadata written to the json (config, settings, wall time, a greedy evaluation
-    on seeds of its own). ``progress(fraction_done)`` is called now and then.
+    ``name`` must be a plain name (no path separators, no ``..``): the files are written in
+    ``out_dir`` and nowhere else. Returns the metadata written to the json (config, settings,
+    wall time, a greedy evaluation of the saved actor on seeds of its own).
+    ``progress(fraction_done)`` is called now and then.
     """
+    model_files.check_model_name(name, field="name")
     if timesteps < 1:
         raise InputError(f"timesteps must be >= 1 (got {timesteps})")
+    if seed < 0:
+        raise InputError(f"seed must be >= 0 (got {seed})")
+    if not net_arch or any(int(h) < 1 for h in net_arch):
+        raise InputError(f"net_arch must be a non-empty list of widths >= 1 (got {net_arch})")
     cfg = config or DEFAULT_CHAIN_CONFIG
     torch = require("torch", extra="ai")
     sb3c = require("sb3_contrib", extra="ai")
@@ -118,11 +127,8 @@ def train_chain(
     finally:
         torch.distributions.Distribution.set_default_validate_args(validate)
     wall = time.perf_counter() - t0
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    zip_name, json_name = _model_paths(name)
-    model.save(out / zip_name)
-    learned = MaskablePolicy(model, name=f"maskable-ppo:{name}")
+    actor = NumpyChainActor.from_sb3(model)
+    learned = MaskablePolicy(actor, name=f"maskable-ppo:{name}")
     summary = evaluate_policy(cfg, learned, episodes=eval_episodes, seed=seed + 1).summary()
     meta = {
         "name": name,
@@ -138,38 +144,60 @@ def train_chain(
         "evaluation": summary,
         "versions": {"sb3_contrib": sb3c.__version__, "torch": torch.__version__},
     }
-    (out / json_name).write_text(json.dumps(meta, indent=2) + "\n")
-    meta["paths"] = [str(out / zip_name), str(out / json_name)]
+    arch, arrays = actor.to_arrays()
+    files = model_files.write_model(
+        Path(out_dir) / _stem(name), kind="chain", architecture=arch, arrays=arrays, meta=meta
+    )
+    meta["paths"] = [str(files.npz_path), str(files.json_path)]
     return meta
 
 
 def load_chain_model(name_or_path: str | Path) -> tuple[MaskablePolicy, ChainEnvConfig]:
     """Load a model by shipped name (``"n3-short"`` or ``"chain-n3-short"``) or by path.
 
-    Returns the greedy masked policy and the environment config it was trained on.
+    A path names ``MODEL.npz`` / ``MODEL.json`` (or ``MODEL``); only those two inert files
+    are read (a stable-baselines3 zip is refused). Returns the greedy masked policy (numpy)
+    and the environment config it was trained on; InputError for anything malformed.
     """
-    sb3c = require("sb3_contrib", extra="ai")
-    p = Path(name_or_path)
-    if p.suffix in (".zip", ".json") and p.with_suffix(".zip").exists():
-        zip_path, json_path = p.with_suffix(".zip"), p.with_suffix(".json")
-    else:
-        zip_name, json_name = _model_paths(str(name_or_path))
-        base = resources.files("qnetai").joinpath(MODEL_DIR)
-        zip_path, json_path = Path(str(base / zip_name.name)), Path(str(base / json_name.name))
-        if not zip_path.exists():
-            shipped = sorted(
-                q.name[len("chain-") : -len(".zip")]
-                for q in base.iterdir()
-                if q.name.startswith("chain-") and q.name.endswith(".zip")
-            )
-            raise InputError(
-                f"model must be a shipped chain model ({', '.join(shipped) or 'none'}) "
-                f"or a path to a .zip (got {str(name_or_path)!r})"
-            )
-    meta = json.loads(json_path.read_text())
-    cfg = ChainEnvConfig.from_dict(meta["config"])
-    model = sb3c.MaskablePPO.load(str(zip_path), device="cpu")
-    return MaskablePolicy(model, name=f"maskable-ppo:{meta.get('name', p.stem)}"), cfg
+    ref = str(name_or_path)
+    if Path(ref).suffix == ".zip":
+        model_files.resolve_model(ref, field="model")  # raises: zips are refused
+    files = None
+    for cand in dict.fromkeys((ref, _stem(ref))) if ref.strip() else ():
+        try:
+            files = model_files.resolve_model(cand, field="model")
+            break
+        except InputError:
+            continue
+    if files is None:
+        shipped = [n.removeprefix("chain-") for n in model_files.shipped_models(("chain",))]
+        raise InputError(
+            f"model must be a shipped chain model ({', '.join(shipped) or 'none'}) or a path "
+            f"to MODEL.npz with MODEL.json beside it (got {ref!r})"
+        )
+    meta, arrays = model_files.load_model(files, kinds=("chain",))
+    where = files.json_path
+    if not isinstance(meta.get("config"), dict):
+        raise InputError(f"{where}: config must be an object of chain environment parameters")
+    try:
+        cfg = ChainEnvConfig.from_dict(meta["config"])
+    except (InputError, TypeError, ValueError) as exc:
+        raise InputError(f"{where}: config: {exc}") from exc
+    arch = meta["architecture"]
+    if arch["n_obs"] != observation_size(cfg):
+        raise InputError(
+            f"{where}: architecture.n_obs must be {observation_size(cfg)} for its "
+            f"config (got {arch['n_obs']})"
+        )
+    if arch["action_nvec"] != [int(x) for x in action_nvec(cfg)]:
+        raise InputError(
+            f"{where}: architecture.action_nvec must be "
+            f"{[int(x) for x in action_nvec(cfg)]} for its config "
+            f"(got {arch['action_nvec']})"
+        )
+    actor = NumpyChainActor.from_arrays(arch, arrays)
+    label = meta.get("name") if isinstance(meta.get("name"), str) else files.json_path.stem
+    return MaskablePolicy(actor, name=f"maskable-ppo:{label}"), cfg
 
 
 def bench_chain_policies(

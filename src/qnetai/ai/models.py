@@ -6,14 +6,13 @@ so an untrained policy already leans toward EXT-greedy choices and PPO learns co
 The value function reads the mean embedding. Because nothing depends on ``A``, the scorer
 works for any number of requests, candidates or nodes.
 
-:func:`export_scorer` writes the scorer's weights beside a saved model as ``MODEL.npz`` for
-torch-free inference (:class:`qnetai.ai.scorer.NumpyScorer`); :func:`torch_scores` is the
-reference torch forward pass.
+:func:`numpy_scorer` copies the scorer's weights into a
+:class:`qnetai.ai.scorer.NumpyScorer` (what is saved, as ``MODEL.npz`` + ``MODEL.json``, and
+what acts); :func:`torch_scores` is the reference torch forward pass.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,14 +22,15 @@ from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-from qnetai.ai.scorer import NumpyScorer, export_path, file_sha256
+from qnetai.ai.scorer import NumpyScorer
 
 
 class ActionScorer(BaseFeaturesExtractor):
     """Features ``[logits (A), pooled embedding (hidden)]`` from ``(B, A, F)`` observations."""
 
-    def __init__(self, observation_space: spaces.Box, hidden: int = 64, prior: float = 20.0
-                 ) -> None:
+    def __init__(
+        self, observation_space: spaces.Box, hidden: int = 64, prior: float = 20.0
+    ) -> None:
         n_actions, n_features = observation_space.shape
         super().__init__(observation_space, features_dim=n_actions + hidden)
         self.n_actions = n_actions
@@ -77,19 +77,9 @@ class ScorerPolicy(MaskableActorCriticPolicy):
         )
 
 
-def numpy_scorer(model: Any, *, source_sha256: str = "") -> NumpyScorer:
+def numpy_scorer(model: Any) -> NumpyScorer:
     """The :class:`~qnetai.ai.scorer.NumpyScorer` copy of a MaskablePPO model's scorer."""
-    return NumpyScorer.from_extractor(model.policy.features_extractor,
-                                      source_sha256=source_sha256)
-
-
-def export_scorer(model: Any, zip_path: str | Path) -> Path:
-    """Write ``MODEL.npz`` (numpy weights + architecture) beside the saved ``MODEL.zip``.
-
-    The export records the zip's SHA-256, so a later, different zip ignores it.
-    """
-    scorer = numpy_scorer(model, source_sha256=file_sha256(zip_path))
-    return scorer.save(export_path(zip_path))
+    return NumpyScorer.from_extractor(model.policy.features_extractor)
 
 
 def torch_scores(model: Any, obs: np.ndarray) -> np.ndarray:

@@ -1,16 +1,16 @@
 """Torch-free inference of the per-action scorer (:class:`qnetai.ai.models.ActionScorer`).
 
-A trained routing model ``MODEL.zip`` (stable-baselines3) has its scorer exported beside it
-as ``MODEL.npz``: the weights of the shared row MLP, of the linear head and the EXT prior,
-plus the architecture (activation of each layer, the prior's feature column, the
-observation clip). :class:`NumpyScorer` runs the same forward pass in numpy (float64 on the
-float32 weights), so loading and acting need neither torch nor stable-baselines3::
+A trained routing or allocation model is stored as inert data
+(:mod:`qnetai.control.model_files`): ``MODEL.npz`` holds the weights of the shared row MLP,
+of the linear head and the EXT prior, ``MODEL.json`` the architecture (``action-scorer``:
+width and activation of each layer, the prior's feature column, the observation clip).
+:class:`NumpyScorer` runs the forward pass in numpy (float64 on the float32 weights), so
+loading and acting need neither torch nor stable-baselines3::
 
     logit(row) = head(act_L(... act_1(row @ W_1 + b_1) ...)) + prior * row[prior_feature]
 
 Decisions are the masked arg-max of the logits, ties to the lowest action index (as
-``torch.argmax`` / MaskablePPO's deterministic ``predict``). The export also stores the
-SHA-256 of the ``.zip`` it was made from, so a stale export is detected and ignored.
+``torch.argmax`` / MaskablePPO's deterministic ``predict``).
 
 Example:
     >>> import numpy as np
@@ -23,28 +23,19 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qnetai.errors import InputError
 
-#: Format tag of the ``.npz`` export.
-FORMAT = "qnetai-action-scorer/1"
-_ACTIVATIONS = {
+#: The numpy function of each activation of :data:`qnetai.control.model_files.ACTIVATIONS`.
+ACTIVATION_FUNCTIONS = {
     "tanh": np.tanh,
     "relu": lambda x: np.maximum(x, 0.0),
     "identity": lambda x: x,
 }
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,7 +56,6 @@ class NumpyScorer:
     prior: float
     prior_feature: int = 0
     obs_clip: float = 10.0
-    source_sha256: str = ""
     _w: list[np.ndarray] = field(init=False, repr=False)
     _b: list[np.ndarray] = field(init=False, repr=False)
     _f: list[Any] = field(init=False, repr=False)
@@ -75,15 +65,18 @@ class NumpyScorer:
     def __post_init__(self) -> None:
         n = len(self.weights)
         if not (n == len(self.biases) == len(self.activations)) or n == 0:
-            raise InputError(f"scorer needs matching weights, biases and activations (got "
-                             f"{n}, {len(self.biases)}, {len(self.activations)})")
+            raise InputError(
+                f"scorer needs matching weights, biases and activations (got "
+                f"{n}, {len(self.biases)}, {len(self.activations)})"
+            )
         for a in self.activations:
-            if a not in _ACTIVATIONS:
-                raise InputError(f"scorer activation must be one of {sorted(_ACTIVATIONS)} "
-                                 f"(got {a!r})")
+            if a not in ACTIVATION_FUNCTIONS:
+                raise InputError(
+                    f"scorer activation must be one of {sorted(ACTIVATION_FUNCTIONS)} (got {a!r})"
+                )
         object.__setattr__(self, "_w", [np.asarray(w, dtype=np.float64) for w in self.weights])
         object.__setattr__(self, "_b", [np.asarray(b, dtype=np.float64) for b in self.biases])
-        object.__setattr__(self, "_f", [_ACTIVATIONS[a] for a in self.activations])
+        object.__setattr__(self, "_f", [ACTIVATION_FUNCTIONS[a] for a in self.activations])
         object.__setattr__(self, "_wh", np.asarray(self.head_weight, np.float64).reshape(-1, 1))
         object.__setattr__(self, "_bh", np.asarray(self.head_bias, np.float64).reshape(1))
 
@@ -110,57 +103,43 @@ class NumpyScorer:
             raise InputError("action mask allows no action")
         return int(rows[int(np.argmax(self.scores(np.asarray(obs)[rows])))])
 
-    # ------------------------------------------------------------------ export / import
+    # ------------------------------------------------------------------ model files
 
-    def save(self, path: str | Path) -> Path:
-        """Write the ``.npz`` export (weights as float32) and return its path."""
-        path = Path(path)
+    def to_arrays(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(architecture, arrays)`` for :func:`qnetai.control.model_files.write_model`."""
         arch = {
-            "format": FORMAT,
+            "type": "action-scorer",
+            "n_features": self.n_features,
+            "hidden": [int(np.shape(w)[1]) for w in self.weights],
             "activations": list(self.activations),
             "prior_feature": int(self.prior_feature),
             "obs_clip": float(self.obs_clip),
-            "source_sha256": self.source_sha256,
-            "n_features": self.n_features,
-            "hidden": [int(np.shape(w)[1]) for w in self.weights],
         }
-        arrays: dict[str, Any] = {"arch": np.array(json.dumps(arch))}
+        arrays: dict[str, np.ndarray] = {}
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            arrays[f"w{i}"] = np.asarray(w, dtype=np.float32)
-            arrays[f"b{i}"] = np.asarray(b, dtype=np.float32)
-        arrays["head_w"] = np.asarray(self.head_weight, dtype=np.float32)
-        arrays["head_b"] = np.asarray(self.head_bias, dtype=np.float32)
-        arrays["prior"] = np.asarray(self.prior, dtype=np.float32)
-        with path.open("wb") as fh:
-            np.savez(fh, **arrays)
-        return path
+            arrays[f"w{i}"], arrays[f"b{i}"] = np.asarray(w), np.asarray(b)
+        arrays["head_w"] = np.asarray(self.head_weight).reshape(-1, 1)
+        arrays["head_b"] = np.asarray(self.head_bias).reshape(1)
+        arrays["prior"] = np.asarray(self.prior)
+        return arch, arrays
 
     @classmethod
-    def load(cls, path: str | Path) -> NumpyScorer:
-        """Read an export written by :meth:`save` (InputError if it is not one)."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arch = json.loads(str(data["arch"]))
-                if arch.get("format") != FORMAT:
-                    raise InputError(f"{path}: not a {FORMAT} export "
-                                     f"(format {arch.get('format')!r})")
-                n = len(arch["activations"])
-                return cls(
-                    weights=tuple(data[f"w{i}"] for i in range(n)),
-                    biases=tuple(data[f"b{i}"] for i in range(n)),
-                    activations=tuple(arch["activations"]),
-                    head_weight=data["head_w"],
-                    head_bias=data["head_b"],
-                    prior=float(data["prior"]),
-                    prior_feature=int(arch["prior_feature"]),
-                    obs_clip=float(arch["obs_clip"]),
-                    source_sha256=str(arch.get("source_sha256", "")),
-                )
-        except (OSError, KeyError, ValueError) as exc:
-            raise InputError(f"{path}: unreadable scorer export ({exc})") from exc
+    def from_arrays(cls, arch: dict[str, Any], arrays: dict[str, np.ndarray]) -> NumpyScorer:
+        """The scorer of a validated ``action-scorer`` architecture and its arrays."""
+        n = len(arch["hidden"])
+        return cls(
+            weights=tuple(arrays[f"w{i}"] for i in range(n)),
+            biases=tuple(arrays[f"b{i}"] for i in range(n)),
+            activations=tuple(arch["activations"]),
+            head_weight=arrays["head_w"],
+            head_bias=arrays["head_b"],
+            prior=float(arrays["prior"]),
+            prior_feature=int(arch["prior_feature"]),
+            obs_clip=float(arch["obs_clip"]),
+        )
 
     @classmethod
-    def from_extractor(cls, extractor: Any, *, source_sha256: str = "") -> NumpyScorer:
+    def from_extractor(cls, extractor: Any) -> NumpyScorer:
         """The numpy copy of a torch :class:`~qnetai.ai.models.ActionScorer`.
 
         Reads ``extractor.embed`` (Linear layers, each optionally followed by an
@@ -179,31 +158,13 @@ class NumpyScorer:
                 raise InputError(f"scorer layer {type(m).__name__} has no numpy export")
         head = extractor.head
         return cls(
-            weights=tuple(weights), biases=tuple(biases), activations=tuple(acts),
+            weights=tuple(weights),
+            biases=tuple(biases),
+            activations=tuple(acts),
             head_weight=head.weight.detach().cpu().numpy().T.copy(),
             head_bias=head.bias.detach().cpu().numpy().copy(),
             prior=float(extractor.prior.detach().cpu()),
-            source_sha256=source_sha256,
         )
 
 
-def export_path(zip_path: str | Path) -> Path:
-    """The ``.npz`` export beside ``MODEL.zip``."""
-    return Path(zip_path).with_suffix(".npz")
-
-
-def load_export(zip_path: str | Path) -> NumpyScorer | None:
-    """The numpy scorer exported beside ``zip_path``, or ``None``.
-
-    ``None`` when there is no ``.npz`` or it was made from another ``.zip`` (stale).
-    """
-    npz = export_path(zip_path)
-    if not npz.is_file():
-        return None
-    scorer = NumpyScorer.load(npz)
-    if scorer.source_sha256 and scorer.source_sha256 != file_sha256(zip_path):
-        return None
-    return scorer
-
-
-__all__ = ["FORMAT", "NumpyScorer", "export_path", "file_sha256", "load_export"]
+__all__ = ["ACTIVATION_FUNCTIONS", "NumpyScorer"]

@@ -1,14 +1,14 @@
 """Train learned slot policies (MaskablePPO with the per-action scorer) and save them.
 
-A model is saved as ``OUT.zip`` (stable-baselines3), ``OUT.npz`` (the scorer's weights and
-architecture for torch-free inference, :mod:`qnetai.ai.scorer`) and ``OUT.json`` (its
-configuration and evaluation history), and loads with ``get_slot_policy("rl:OUT.zip")``.
+Training uses stable-baselines3; the model is saved as inert data only
+(:mod:`qnetai.control.model_files`): ``OUT.npz`` (the scorer's weights) and ``OUT.json``
+(architecture, configuration, evaluation history). It loads, without torch, with
+``get_slot_policy("rl:OUT")``.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path as FsPath
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from qnetai._optional import require
+from qnetai.control.model_files import check_model_name
 from qnetai.errors import InputError
 
 Progress = Callable[[int, int, dict[str, Any]], None]
@@ -35,8 +36,9 @@ def _evaluate(policy: Any, nets: list[Any], requests: int, slots: int, seed: int
     return total / slots
 
 
-def expert_dataset(nets: list[Any], requests: int, slots: int, params: Any, seed: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def expert_dataset(
+    nets: list[Any], requests: int, slots: int, params: Any, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observations, masks and expert actions from MILP-optimal slots (routing env).
 
     The MILP optimum over the env's candidate set is replayed in order of decreasing EXT
@@ -53,8 +55,10 @@ def expert_dataset(nets: list[Any], requests: int, slots: int, params: Any, seed
         reqs = sample_requests(net, requests, rng)
         state = routing_reset(net, reqs, params)
         got = solve_milp(net, reqs, k=params.k, time_limit_s=5.0).allocation
-        order = np.argsort([-net.path_ext(p)[w] for p, w in
-                            zip(got.paths, got.widths.tolist(), strict=True)], kind="stable")
+        order = np.argsort(
+            [-net.path_ext(p)[w] for p, w in zip(got.paths, got.widths.tolist(), strict=True)],
+            kind="stable",
+        )
         actions = []
         for idx in order.tolist():
             i, path, w = int(got.request[idx]), got.paths[idx], int(got.widths[idx])
@@ -75,8 +79,14 @@ def expert_dataset(nets: list[Any], requests: int, slots: int, params: Any, seed
     return np.array(obs_l), np.array(mask_l), np.array(act_l)
 
 
-def behaviour_clone(model: Any, data: tuple[np.ndarray, np.ndarray, np.ndarray], *,
-                    epochs: int = 30, lr: float = 3e-3, seed: int = 0) -> float:
+def behaviour_clone(
+    model: Any,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray],
+    *,
+    epochs: int = 30,
+    lr: float = 3e-3,
+    seed: int = 0,
+) -> float:
     """Fit the scorer's masked logits to the expert actions; returns the final accuracy."""
     import torch
 
@@ -128,18 +138,24 @@ def train(
     same slots). For ``routing``, ``imitation_slots`` MILP-solved slots first pre-train the
     scorer by behaviour cloning (:func:`behaviour_clone`); PPO then fine-tunes it, and the
     better of the two on the validation slots is saved (``selected`` in the json). Returns
-    the dict also written to ``OUT.json``.
+    the dict also written to ``OUT.json`` (with ``model_path``, the ``OUT.npz`` written).
     """
     if kind not in ("routing", "allocation"):
         raise InputError(f"kind must be 'routing' or 'allocation' (got {kind!r})")
     if timesteps < 1:
         raise InputError(f"timesteps must be >= 1 (got {timesteps})")
+    if seed < 0:
+        raise InputError(f"seed must be >= 0 (got {seed})")
+    out_path = FsPath(out)
+    if out_path.suffix in (".zip", ".npz", ".json"):
+        out_path = out_path.with_suffix("")
+    check_model_name(out_path.name, field="out (its file name)")
     torch = require("torch", extra="ai")
     sb3c = require("sb3_contrib", extra="ai")
     callbacks = require("stable_baselines3.common.callbacks", extra="ai")
-    from qnetai.ai.agents import RLSlotPolicy
+    from qnetai.ai.agents import RLSlotPolicy, save_scorer
     from qnetai.ai.allocation_env import AllocationEnv
-    from qnetai.ai.models import ScorerPolicy
+    from qnetai.ai.models import ScorerPolicy, numpy_scorer
     from qnetai.ai.routing_env import RoutingEnv, make_network
     from qnetai.control.qcast import QCastPolicy
 
@@ -154,15 +170,33 @@ def train(
         env._nets = nets
     n_steps = int(min(512, max(64, timesteps)))
     model = sb3c.MaskablePPO(
-        ScorerPolicy, env, n_steps=n_steps, batch_size=min(64, n_steps), n_epochs=4,
-        learning_rate=1e-4, gamma=1.0, gae_lambda=0.95, ent_coef=0.001, seed=seed,
-        device="cpu", verbose=0,
+        ScorerPolicy,
+        env,
+        n_steps=n_steps,
+        batch_size=min(64, n_steps),
+        n_epochs=4,
+        learning_rate=1e-4,
+        gamma=1.0,
+        gae_lambda=0.95,
+        ent_coef=0.001,
+        seed=seed,
+        device="cpu",
+        verbose=0,
     )
     config: dict[str, Any] = {
-        "kind": kind, "topology": topology, "nodes": nodes, "requests": requests,
-        "timesteps": timesteps, "seed": seed, "topology_seeds": list(seeds), "k": k,
-        "w_max": w_max, "max_paths": max_paths, "algorithm": "MaskablePPO",
-        "policy": "qnetai.ai.models.ScorerPolicy", "history": [],
+        "kind": kind,
+        "topology": topology,
+        "nodes": nodes,
+        "requests": requests,
+        "timesteps": timesteps,
+        "seed": seed,
+        "topology_seeds": list(seeds),
+        "k": k,
+        "w_max": w_max,
+        "max_paths": max_paths,
+        "algorithm": "MaskablePPO",
+        "policy": "qnetai.ai.models.ScorerPolicy",
+        "history": [],
     }
     eval_nets = [make_network(topology, nodes, s + 1000) for s in range(2)] + nets[:1]
     q_cast = _evaluate(QCastPolicy(), eval_nets, requests, eval_slots, seed + 99)
@@ -171,10 +205,18 @@ def train(
     state = {"next_eval": eval_every}
     if kind == "routing" and imitation_slots > 0:
         data = expert_dataset(nets, requests, imitation_slots, env.params, seed + 7)
-        config["imitation"] = {"slots": imitation_slots, "samples": len(data[2]),
-                               "accuracy": behaviour_clone(model, data, seed=seed)}
-        config["imitation"]["eval"] = _evaluate(RLSlotPolicy(model, config, "rl:bc"),
-                                                eval_nets, requests, eval_slots, seed + 99)
+        config["imitation"] = {
+            "slots": imitation_slots,
+            "samples": len(data[2]),
+            "accuracy": behaviour_clone(model, data, seed=seed),
+        }
+        config["imitation"]["eval"] = _evaluate(
+            RLSlotPolicy(numpy_scorer(model), config, "rl:bc"),
+            eval_nets,
+            requests,
+            eval_slots,
+            seed + 99,
+        )
         bc_weights = copy.deepcopy(model.policy.state_dict())
         if progress is not None:
             progress(0, timesteps, {"eval": config["imitation"]["eval"], "q_cast": q_cast})
@@ -188,7 +230,7 @@ def train(
             info: dict[str, Any] = {"q_cast": q_cast}
             if eval_every and done >= state["next_eval"]:
                 state["next_eval"] += eval_every
-                pol = RLSlotPolicy(self.model, config, "rl:training")
+                pol = RLSlotPolicy(numpy_scorer(self.model), config, "rl:training")
                 score = _evaluate(pol, eval_nets, requests, eval_slots, seed + 99)
                 info["eval"] = score
                 config["history"].append({"timesteps": done, "eval": score})
@@ -196,8 +238,13 @@ def train(
                 progress(min(done, timesteps), timesteps, info)
 
     model.learn(total_timesteps=timesteps, callback=_Cb())
-    final = _evaluate(RLSlotPolicy(model, config, "rl:final"), eval_nets, requests, eval_slots,
-                      seed + 99)
+    final = _evaluate(
+        RLSlotPolicy(numpy_scorer(model), config, "rl:final"),
+        eval_nets,
+        requests,
+        eval_slots,
+        seed + 99,
+    )
     config["ppo_eval"] = final
     config["selected"] = "ppo"
     if kind == "routing" and imitation_slots > 0 and config["imitation"]["eval"] > final:
@@ -207,16 +254,9 @@ def train(
         config["selected"] = "imitation"
     config["final_eval"] = final
     config["train_time_s"] = time.perf_counter() - t_start
-    out_path = FsPath(out)
-    if out_path.suffix == ".zip":
-        out_path = out_path.with_suffix("")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(str(out_path.with_suffix(".zip")))
-    from qnetai.ai.models import export_scorer
-
-    config["numpy_export"] = export_scorer(model, out_path.with_suffix(".zip")).name
-    out_path.with_suffix(".json").write_text(json.dumps(config, indent=2))
-    config["model_path"] = str(out_path.with_suffix(".zip"))
+    config["versions"] = {"sb3_contrib": sb3c.__version__, "torch": torch.__version__}
+    npz = save_scorer(numpy_scorer(model), config, out_path)
+    config["model_path"] = str(npz)
     if progress is not None:
         progress(timesteps, timesteps, {"eval": final, "q_cast": q_cast})
     return config

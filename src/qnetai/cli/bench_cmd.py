@@ -7,26 +7,34 @@ import typer
 bench_app = typer.Typer(help="Benchmarks of the control plane.", no_args_is_help=True)
 
 
-def _ints(text: str, name: str) -> list[int]:
+def _ints(text: str, name: str, *, minimum: int | None = None) -> list[int]:
     from qnetai.errors import InputError
 
     try:
-        return [int(x) for x in text.split(",") if x.strip()]
+        values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError as exc:
         raise InputError(f"{name} must be comma-separated integers (got {text!r})") from exc
+    if minimum is not None and any(v < minimum for v in values):
+        raise InputError(f"{name} must be integers >= {minimum} (got {text!r})")
+    return values
 
 
 @bench_app.command("routing")
 def routing_command(
-    topology: str = typer.Option("waxman", "--topology", help="waxman or a built-in scenario "
-                                 "name (metro-6g)."),
+    topology: str = typer.Option(
+        "waxman", "--topology", help="waxman or a built-in scenario name (metro-6g)."
+    ),
     nodes: int = typer.Option(50, "--nodes", min=3, max=2000, help="Waxman nodes."),
     requests: int = typer.Option(10, "--requests", min=1, max=200, help="Requests per slot."),
     slots: int = typer.Option(200, "--slots", min=1, help="Slots per seed."),
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds."),
     methods: str = typer.Option(
-        "", "--methods", help="Comma-separated methods (default: shortest-path, widest-path, "
-        "q-cast, sa, de, milp, rl:waxman-routing, ls); also ga, pso, cma, rl:PATH."),
+        "",
+        "--methods",
+        help="Comma-separated methods (default: shortest-path, widest-path, "
+        "q-cast, sa, de, milp, rl:waxman-routing, ls); also ga, pso, cma, rl:PATH (a routing "
+        "model's MODEL.npz with MODEL.json beside it).",
+    ),
     no_milp: bool = typer.Option(False, "--no-milp", help="Skip the MILP reference optimum."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
@@ -34,8 +42,15 @@ def routing_command(
     from qnetai.control.slotted_bench import DEFAULT_METHODS, run_benchmark
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()] or list(DEFAULT_METHODS)
-    kwargs = dict(topology=topology, nodes=nodes, requests=requests, slots=slots,
-                  seeds=_ints(seeds, "seeds"), methods=chosen, milp_reference=not no_milp)
+    kwargs = dict(
+        topology=topology,
+        nodes=nodes,
+        requests=requests,
+        slots=slots,
+        seeds=_ints(seeds, "--seeds", minimum=0),
+        methods=chosen,
+        milp_reference=not no_milp,
+    )
     if as_json:
         from qnetai.cli._common import print_json
 
@@ -45,8 +60,14 @@ def routing_command(
 
     from qnetai.cli._common import console
 
-    with Progress(TextColumn("slots"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("slots"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("bench", total=slots * len(kwargs["seeds"]))
         out = run_benchmark(**kwargs, progress=lambda d, t: bar.update(task, completed=d))
     _print(out)
@@ -66,17 +87,29 @@ def _print(out: dict) -> None:
     from qnetai.cli._common import console
 
     c = out["config"]
-    table = Table(title=f"routing on {c['topology']} ({c['nodes']} nodes), {c['requests']} "
-                  f"requests/slot, {c['slots']} slots x seeds {c['seeds']}")
-    for col in ("method", "pairs/slot (95% CI)", "EXT/slot", "Jain", "ms/slot", "ms/step",
-                "gap to MILP", "gap to union opt."):
+    table = Table(
+        title=f"routing on {c['topology']} ({c['nodes']} nodes), {c['requests']} "
+        f"requests/slot, {c['slots']} slots x seeds {c['seeds']}"
+    )
+    for col in (
+        "method",
+        "pairs/slot (95% CI)",
+        "EXT/slot",
+        "Jain",
+        "ms/slot",
+        "ms/step",
+        "gap to MILP",
+        "gap to union opt.",
+    ):
         table.add_column(col, justify="left" if col == "method" else "right")
     for r in out["rows"]:
         table.add_row(
             r["method"],
             f"{r['throughput']:.2f} [{r['throughput_ci_low']:.2f}, {r['throughput_ci_high']:.2f}]",
-            f"{r['expected_throughput']:.2f}", f"{r['fairness']:.3f}",
-            f"{r['decision_time_ms']:.1f}", _fmt(r["decision_time_ms_per_step"], ".2f"),
+            f"{r['expected_throughput']:.2f}",
+            f"{r['fairness']:.3f}",
+            f"{r['decision_time_ms']:.1f}",
+            _fmt(r["decision_time_ms_per_step"], ".2f"),
             _pct(r.get("gap_to_milp")),
             _pct(r.get("gap_to_union_optimum")),
         )
@@ -86,17 +119,26 @@ def _print(out: dict) -> None:
 @bench_app.command("chain")
 def chain_command(
     episodes: int = typer.Option(1000, "--episodes", min=10, help="Episodes per policy."),
-    seed: int = typer.Option(2024, "--seed", help="First episode seed (cut-offs: seed + 1)."),
-    model: str = typer.Option("n3-short", "--model", help="Learned model name or path."),
+    seed: int = typer.Option(
+        2024, "--seed", min=0, help="First episode seed (cut-offs: seed + 1)."
+    ),
+    model: str = typer.Option(
+        "n3-short",
+        "--model",
+        help="Learned chain model: a shipped name or a path to MODEL.npz "
+        "(with MODEL.json beside it).",
+    ),
     cutoff_episodes: int = typer.Option(
-        300, "--cutoff-episodes", min=10, help="Episodes per candidate in the cut-off search."),
+        300, "--cutoff-episodes", min=10, help="Episodes per candidate in the cut-off search."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Repeater-chain policies (swap-asap, cut-offs, nested, purify, learned) on equal seeds."""
     from qnetai.ai.chain_training import bench_chain_policies
 
-    rows = bench_chain_policies(model=model, episodes=episodes, seed=seed,
-                                cutoff_episodes=cutoff_episodes)
+    rows = bench_chain_policies(
+        model=model, episodes=episodes, seed=seed, cutoff_episodes=cutoff_episodes
+    )
     if as_json:
         from qnetai.cli._common import print_json
 

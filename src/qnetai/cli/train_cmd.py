@@ -1,6 +1,12 @@
-"""``qnetai train routing|allocation|chain``: train a learned policy and save it (zip + json)."""
+"""``qnetai train routing|allocation|chain``: train a learned policy, save it (npz + json).
+
+The saved files are inert data (weights and a JSON description, :mod:`qnetai.control.model_files`)
+and are written only inside the folder the user names.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
@@ -12,18 +18,31 @@ def train_command(
     requests: int = typer.Option(10, "--requests", min=1, max=200, help="Requests per slot."),
     timesteps: int = typer.Option(20_000, "--timesteps", min=1, help="PPO environment steps."),
     imitation_slots: int = typer.Option(
-        32, "--imitation-slots", min=0,
-        help="MILP-solved slots for behaviour-cloning pre-training (routing; 0 = none)."),
+        32,
+        "--imitation-slots",
+        min=0,
+        help="MILP-solved slots for behaviour-cloning pre-training (routing; 0 = none).",
+    ),
     eval_every: int = typer.Option(2048, "--eval-every", min=0, help="Evaluate every N steps."),
-    seed: int = typer.Option(0, "--seed", help="Seed (also the first topology seed)."),
-    out: str = typer.Option(..., "--out", help="Output path: writes OUT.zip and OUT.json."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed (also the first topology seed)."),
+    out: str = typer.Option(..., "--out", help="Output path: writes OUT.npz and OUT.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the saved configuration as JSON."),
 ) -> None:
-    """Train with MaskablePPO (after optional imitation of the MILP); load with rl:OUT.zip."""
+    """Train with MaskablePPO (after optional imitation of the MILP); load with rl:OUT."""
     from qnetai.ai.training import train
+    from qnetai.control.model_files import check_model_name
 
-    kwargs = dict(topology=topology, nodes=nodes, requests=requests, timesteps=timesteps,
-                  seed=seed, out=out, eval_every=eval_every, imitation_slots=imitation_slots)
+    check_model_name(Path(out).name, field="--out (its file name)")
+    kwargs = dict(
+        topology=topology,
+        nodes=nodes,
+        requests=requests,
+        timesteps=timesteps,
+        seed=seed,
+        out=out,
+        eval_every=eval_every,
+        imitation_slots=imitation_slots,
+    )
     if as_json:
         from qnetai.cli._common import print_json
 
@@ -33,9 +52,13 @@ def train_command(
 
     from qnetai.cli._common import console
 
-    with Progress(TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} steps"), TimeRemainingColumn(),
-                  console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
         task = bar.add_task("training", total=timesteps)
 
         def progress(done: int, total: int, info: dict) -> None:
@@ -45,20 +68,29 @@ def train_command(
             bar.update(task, completed=done, description=desc)
 
         cfg = train(kind, **kwargs, progress=progress)
-    console.print(f"saved {cfg['model_path']} (final eval {cfg['final_eval']:.2f} expected "
-                  f"pairs/slot, q-cast {cfg['q_cast_eval']:.2f}); use --methods rl:{out}")
+    console.print(
+        f"saved {cfg['model_path']} (final eval {cfg['final_eval']:.2f} expected "
+        f"pairs/slot, q-cast {cfg['q_cast_eval']:.2f}); use --methods rl:{out}"
+    )
 
 
 def train_chain_command(
     timesteps: int = typer.Option(150_000, "--timesteps", min=1, help="PPO environment steps."),
-    seed: int = typer.Option(0, "--seed", help="Training seed."),
-    name: str = typer.Option("custom", "--name", help="Model name: writes chain-NAME.zip/.json."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Training seed."),
+    name: str = typer.Option(
+        "custom",
+        "--name",
+        help="Model name (letters, digits, '.', '_', '-'): writes "
+        "chain-NAME.npz and chain-NAME.json in --out.",
+    ),
     out: str = typer.Option(".", "--out", help="Output folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the saved metadata as JSON."),
 ) -> None:
     """Train MaskablePPO on qnetai/RepeaterChain-v0 (the shipped model's chain settings)."""
     from qnetai.ai.chain_training import train_chain
+    from qnetai.control.model_files import check_model_name
 
+    check_model_name(name, field="--name")
     if as_json:
         from qnetai.cli._common import print_json
 
@@ -68,11 +100,17 @@ def train_chain_command(
 
     from qnetai.cli._common import console
 
-    with Progress(TextColumn("training chain policy"), BarColumn(), TimeRemainingColumn(),
-                  console=console) as bar:
+    with Progress(
+        TextColumn("training chain policy"), BarColumn(), TimeRemainingColumn(), console=console
+    ) as bar:
         task = bar.add_task("train", total=1.0)
-        meta = train_chain(name=name, timesteps=timesteps, seed=seed, out_dir=out,
-                           progress=lambda f: bar.update(task, completed=f))
+        meta = train_chain(
+            name=name,
+            timesteps=timesteps,
+            seed=seed,
+            out_dir=out,
+            progress=lambda f: bar.update(task, completed=f),
+        )
     console.print(f"saved {', '.join(meta['paths'])}")
 
 
@@ -102,6 +140,8 @@ def _without_kind(fn: object) -> object:
 
     hints = typing.get_type_hints(fn)
     sig = inspect.signature(fn)  # type: ignore[arg-type]
-    return sig.replace(parameters=[
-        p.replace(annotation=hints[p.name]) for p in sig.parameters.values() if p.name != "kind"
-    ])
+    return sig.replace(
+        parameters=[
+            p.replace(annotation=hints[p.name]) for p in sig.parameters.values() if p.name != "kind"
+        ]
+    )

@@ -14,11 +14,10 @@ action is taken. When no candidate has free memory now, the choice is made as if
 were empty (the request then queues for memory).
 
 The scores are computed in numpy (:class:`qnetai.ai.scorer.NumpyScorer`) from the model's
-``MODEL.npz`` export (shipped models have one): loading then imports neither torch nor
-stable-baselines3. A model without a current export is loaded from its zip with the
-``[ai]`` extra (torch, stable-baselines3) and its weights copied. A missing extra, an
-unknown name or a model of another kind is an :class:`~qnetai.errors.InputError` naming
-``controller.routing``.
+inert files ``MODEL.npz`` (weights) and ``MODEL.json`` (architecture, settings); loading
+imports neither torch nor stable-baselines3 and unpickles nothing. A missing extra, an
+unknown name, a malformed file or a model of another kind is an
+:class:`~qnetai.errors.InputError` naming ``controller.routing``.
 """
 
 from __future__ import annotations
@@ -94,58 +93,38 @@ def slotted_view(graph: nx.Graph, *, mean_p: float = 0.6, q_swap: float = 1.0) -
     return net, names
 
 
-def _load_scorer(name_or_path: str, backend: str = "auto") -> Any:
+def _load_scorer(name_or_path: str) -> Any:
     """The :class:`~qnetai.ai.agents.RLSlotPolicy` of a routing model (InputError otherwise)."""
     from qnetai._optional import MissingExtraError
+    from qnetai.control.policy import learned_routing_model
 
+    learned_routing_model(name_or_path)
     try:
-        from qnetai.ai.agents import load_routing_policy, resolve_model, shipped_models
+        from qnetai.ai.agents import load_routing_policy
     except (MissingExtraError, ImportError) as exc:
         raise InputError(
             f"controller.routing: rl:{name_or_path} needs the [ai] extra "
             f"(pip install 'qnetai[ai]'): {exc}"
         ) from exc
     try:
-        zip_path = resolve_model(name_or_path)
+        return load_routing_policy(name_or_path)
     except InputError as exc:
-        raise InputError(
-            f"controller.routing: unknown learned policy rl:{name_or_path} (available: "
-            f"{', '.join('rl:' + m for m in shipped_models()) or 'none'}, or rl:PATH to a "
-            "MODEL.zip with MODEL.json beside it)"
-        ) from exc
-    import json
-
-    config = json.loads(zip_path.with_suffix(".json").read_text())
-    if config.get("kind", "routing") != "routing" or not {"k", "w_max", "max_paths"} <= set(
-            config):
-        raise InputError(
-            f"controller.routing: rl:{name_or_path} is not a routing scorer (kind "
-            f"{config.get('kind')!r}; train one with `qnetai train routing`)"
-        )
-    try:
-        return load_routing_policy(name_or_path, backend=backend)
-    except (MissingExtraError, ImportError) as exc:
-        raise InputError(
-            f"controller.routing: rl:{name_or_path} needs the [ai] extra "
-            f"(pip install 'qnetai[ai]'): {exc}"
-        ) from exc
+        raise InputError(f"controller.routing: {exc}") from exc
 
 
 class LearnedRoutingPolicy:
     """A learned slot scorer acting as an engine routing policy (``rl:NAME`` / ``rl:PATH``).
 
     ``metric`` is accepted for the registry and ignored (candidates are the scorer's own:
-    :meth:`~qnetai.control.slotted.SlottedNetwork.candidate_paths`). ``backend``: ``auto``
-    (the numpy export when there is one, else the torch zip), ``numpy`` or ``torch``
-    (see :func:`qnetai.ai.agents.load_routing_policy`); decisions are made in numpy either way.
+    :meth:`~qnetai.control.slotted.SlottedNetwork.candidate_paths`). The model is read
+    from its inert files and scored in numpy (:func:`qnetai.ai.agents.load_routing_policy`).
     """
 
-    def __init__(self, model: str, metric: str = "hops", *, mean_p: float = 0.6,
-                 backend: str = "auto") -> None:
+    def __init__(self, model: str, metric: str = "hops", *, mean_p: float = 0.6) -> None:
         if not 0.0 < mean_p < 1.0:
             raise InputError(f"mean_p must be in (0, 1) (got {mean_p})")
         self.name = f"rl:{model}"
-        self.scorer = _load_scorer(model, backend)
+        self.scorer = _load_scorer(model)
         self.mean_p = mean_p
         self._gid: int | None = None
         self._net: Any = None
@@ -155,24 +134,26 @@ class LearnedRoutingPolicy:
         c = self.scorer.config
         from qnetai.ai.routing_env import RoutingParams
 
-        self.params = RoutingParams(k=int(c["k"]), w_max=int(c["w_max"]), r_max=1,
-                                    max_paths=int(c["max_paths"]))
+        self.params = RoutingParams(
+            k=int(c["k"]), w_max=int(c["w_max"]), r_max=1, max_paths=int(c["max_paths"])
+        )
 
     def _bind(self, graph: nx.Graph, state: Any) -> None:
         if self._gid != id(graph):
             self._gid = id(graph)
             self._net, self._names = slotted_view(
-                graph, mean_p=self.mean_p, q_swap=swap_probability(graph, state))
+                graph, mean_p=self.mean_p, q_swap=swap_probability(graph, state)
+            )
             self._index = {n: i for i, n in enumerate(self._names)}
             self._states = {}
 
-    def candidates(self, graph: nx.Graph, source: str, destination: str,
-                   state: Any = None) -> list[list[str]]:
+    def candidates(
+        self, graph: nx.Graph, source: str, destination: str, state: Any = None
+    ) -> list[list[str]]:
         """The scorer's candidate paths for a request (node names)."""
         self._bind(graph, state)
         s, d = self._index[source], self._index[destination]
-        return [[self._names[i] for i in p]
-                for p in self._net.candidate_paths(s, d, self.params.k)]
+        return [[self._names[i] for i in p] for p in self._net.candidate_paths(s, d, self.params.k)]
 
     def choose_path(
         self, graph: nx.Graph, source: str, destination: str, *, state: Any = None
@@ -209,12 +190,16 @@ class LearnedRoutingPolicy:
         return [self._names[i] for i in st.table.paths[0][j]]
 
 
-def path_is_valid(graph: nx.Graph, path: list[str] | None, source: str, destination: str
-                  ) -> bool:
+def path_is_valid(graph: nx.Graph, path: list[str] | None, source: str, destination: str) -> bool:
     """Whether ``path`` is a simple path of ``graph`` from ``source`` to ``destination``."""
-    return (path is not None and len(path) >= 2 and path[0] == source
-            and path[-1] == destination and len(set(path)) == len(path)
-            and all(graph.has_edge(a, b) for a, b in pairwise(path)))
+    return (
+        path is not None
+        and len(path) >= 2
+        and path[0] == source
+        and path[-1] == destination
+        and len(set(path)) == len(path)
+        and all(graph.has_edge(a, b) for a, b in pairwise(path))
+    )
 
 
 __all__ = ["LearnedRoutingPolicy", "path_is_valid", "slotted_view"]

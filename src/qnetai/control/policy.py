@@ -214,7 +214,8 @@ def get_policy(name: str, **options: Any) -> RoutingPolicy:
 def check_policy_name(name: str) -> None:
     """Raise the ``controller.routing`` InputError of :func:`get_policy` without building it.
 
-    Learned ``rl:`` names are checked for their model files only (no torch import).
+    Learned ``rl:`` names are checked by reading and validating their model files
+    (:func:`learned_routing_model`; no torch import).
 
     Example:
         >>> check_policy_name("q-cast")
@@ -222,24 +223,44 @@ def check_policy_name(name: str) -> None:
     if not isinstance(name, str) or name == "rl:":
         raise _unknown(repr(name))
     if name.startswith("rl:"):
-        from importlib import resources
-        from pathlib import Path
-
-        folder = resources.files("qnetai") / "data" / "models"
-        ref = name[3:]
-        shipped = Path(str(folder / f"{ref}.zip"))
-        given = Path(ref if ref.endswith(".zip") else ref + ".zip")
-        if not any(p.is_file() and p.with_suffix(".json").is_file() for p in (shipped, given)):
-            names = sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".zip"))
-            raise InputError(
-                f"controller.routing: unknown learned policy {name} (available: "
-                f"{', '.join('rl:' + m for m in names) or 'none'}, or rl:PATH to a MODEL.zip "
-                "with MODEL.json beside it)"
-            )
+        learned_routing_model(name[3:])
         return
     _ensure_builtins()
     if name not in _REGISTRY:
         raise _unknown(name)
+
+
+def learned_routing_model(ref: str) -> Any:
+    """The validated :class:`~qnetai.control.model_files.ModelFiles` of ``rl:REF``.
+
+    ``REF`` is a shipped name or a path to ``MODEL.npz`` / ``MODEL.json``; the model must be
+    a ``routing`` scorer (its JSON ``kind``). Reads numpy and JSON only (nothing is
+    unpickled or imported); every failure is an InputError naming ``controller.routing``.
+    """
+    from qnetai.control import model_files
+
+    try:
+        files = model_files.resolve_model(ref, field=f"controller.routing: rl:{ref}")
+    except InputError as exc:
+        if ref.endswith(".zip"):
+            raise
+        names = model_files.shipped_models(("routing",))
+        raise InputError(
+            f"controller.routing: unknown learned policy rl:{ref} (available: "
+            f"{', '.join('rl:' + m for m in names) or 'none'}, or rl:PATH to a MODEL.npz "
+            "with MODEL.json beside it)"
+        ) from exc
+    try:
+        kind = model_files.read_kind(files)
+        if kind != "routing":
+            raise InputError(
+                f"rl:{ref} is not a routing scorer (kind {kind!r}; train one "
+                "with `qnetai train routing`)"
+            )
+        model_files.load_model(files, kinds=("routing",))
+    except InputError as exc:
+        raise InputError(f"controller.routing: {exc}") from exc
+    return files
 
 
 def policy_from_options(name: str, options: Mapping[str, Any]) -> RoutingPolicy:
