@@ -12,8 +12,6 @@ from qnetai.qkd.ldpc_codes import (
 )
 from qnetai.qkd.ldpc_reconciliation import choose_code, key_bits_per_frame, ldpc_reconcile
 
-pytest.importorskip("ldpc")
-
 N = 2048
 
 
@@ -65,12 +63,18 @@ def test_code_choice():
         choose_code(0.6)
 
 
-@pytest.mark.parametrize(("q", "growth"), [(0.01, 1.0), (0.05, 1.0), (0.02, 1.3)])
-def test_blind_reconciliation_corrects_and_accounts(q, growth):
+@pytest.mark.parametrize(
+    ("q", "growth", "decoder"),
+    [(0.01, 1.0, "layered"), (0.05, 1.0, "layered"), (0.02, 1.3, "layered"),
+     (0.02, 1.0, "ldpc")],
+)
+def test_blind_reconciliation_corrects_and_accounts(q, growth, decoder):
+    if decoder == "ldpc":
+        pytest.importorskip("ldpc")
     k = key_bits_per_frame(N)
     a, b = _keys(4 * k - 100, q, int(q * 1000))
     out = ldpc_reconcile(a, b, qber_estimate=q, rng=np.random.default_rng(1), code_bits=N,
-                         step_growth=growth)
+                         step_growth=growth, decoder=decoder)
     assert out.frame_bits == k and out.residual_errors_per_frame.size == 4
     assert out.frame_errors == 0 and np.array_equal(out.corrected_bits, a)
     assert out.failed_frames == ()
@@ -81,10 +85,13 @@ def test_blind_reconciliation_corrects_and_accounts(q, growth):
     assert out.round_trips == out.rounds_per_frame.max() >= 1
 
 
-def test_non_blind_failure_is_flagged_and_keeps_raw_bits():
+@pytest.mark.parametrize("decoder", ["layered", "ldpc"])
+def test_non_blind_failure_is_flagged_and_keeps_raw_bits(decoder):
+    if decoder == "ldpc":
+        pytest.importorskip("ldpc")
     a, b = _keys(2 * key_bits_per_frame(N), 0.12, 4)
     out = ldpc_reconcile(a, b, qber_estimate=0.03, rng=np.random.default_rng(0), code_bits=N,
-                         blind=False)
+                         blind=False, decoder=decoder)
     assert out.detected_failures == 2 and out.failed_frames == (0, 1)
     assert (out.rounds_per_frame == 1).all()
     assert np.array_equal(out.corrected_bits, b)
@@ -100,7 +107,38 @@ def test_bad_input():
         ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, step_growth=0.9)
     with pytest.raises(InputError, match="max_iter"):
         ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, max_iter=0)
+    with pytest.raises(InputError, match="decoder"):
+        ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, decoder="x")
+    with pytest.raises(InputError, match="patience"):
+        ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=N, patience=-1)
     with pytest.raises(InputError, match="code_bits"):
         ldpc_reconcile(a, b, qber_estimate=0.01, code_bits=64)
     with pytest.raises(InputError, match="rate"):
         irregular_ldpc_matrix(1024, 0.42)
+
+
+def test_phi_table_matches_exact_function():
+    from qnetai.qkd._ldpc_numba import PHI_TABLE, _phi
+
+    x = np.concatenate([np.geomspace(1e-9, 0.03, 200), np.linspace(0.03, 40.0, 5000)])
+    exact = -np.log(np.tanh(x / 2))
+    approx = np.array([_phi(v, PHI_TABLE) for v in x])
+    assert np.abs(approx - exact).max() < 5e-5
+
+
+def test_layered_decoder_warm_start_after_disclosure():
+    """A frame the decoder cannot finish converges once half the bits are revealed to it."""
+    from qnetai.qkd._ldpc_numba import PHI_TABLE, layered_decode, unsatisfied_checks
+
+    h = irregular_ldpc_matrix(N, 0.8)
+    rng = np.random.default_rng(5)
+    err = (rng.random(N) < 0.05).astype(np.uint8)  # far beyond this code's threshold
+    syn = (np.asarray(h @ err) & 1).astype(np.uint8)
+    llr = np.full(N, np.log(0.95 / 0.05))
+    r, post = np.zeros(h.nnz), llr.copy()
+    assert layered_decode(h.indptr, h.indices, syn, r, post, 30, PHI_TABLE, 4) == -1
+    shown = rng.permutation(N)[: N // 2]
+    post[shown] += np.where(err[shown] == 1, -27.6, 27.6)  # warm start: only these change
+    assert layered_decode(h.indptr, h.indices, syn, r, post, 50, PHI_TABLE, 0) > 0
+    assert np.array_equal((post < 0).astype(np.uint8), err)
+    assert unsatisfied_checks(h.indptr, h.indices, syn, post) == 0

@@ -1,4 +1,4 @@
-"""Rate-adaptive blind LDPC syndrome reconciliation using the ``ldpc`` package's BP decoder.
+"""Rate-adaptive blind LDPC syndrome reconciliation with a compiled layered BP decoder.
 
 Scheme (Elkouss, Martinez-Mateo, Martin 2011, "Information reconciliation for QKD", QIC 11,
 226, rate adaptation; Martinez-Mateo, Elkouss, Martin 2012, "Blind reconciliation", QIC 12,
@@ -13,13 +13,16 @@ private randomness it protects), i.e. efficiency ``f = (m - p) / (k h2(q))``.
 1. From the QBER estimate ``q`` the protocol picks the mother rate and ``p0`` so that the first
    attempt leaks ``efficiency_start * k * h2(q)`` (as far as the puncturing range allows, keeping
    at least half of ``d`` punctured for the blind rounds).
-2. Alice sends the syndrome; Bob decodes the error pattern with product-sum BP
-   (``ldpc.BpDecoder``, ``max_iter`` iterations) and reports success when BP converges to an
-   error pattern with the right syndrome.
+2. Alice sends the syndrome; Bob decodes the error pattern with layered (row-serial)
+   sum-product BP (:mod:`qnetai.qkd._ldpc_numba`, compiled with numba, float64 messages, ``phi``
+   from a fine table) and reports success when the hard decision has the right syndrome.
 3. Blind rounds: on failure Alice discloses ``step`` more punctured bits (they become shortened;
    each disclosed bit is leaked; the step is multiplied by ``step_growth`` after each round)
-   and Bob decodes again, until success or no punctured bit is left; every round is one round
-   trip (all frames' messages batched).
+   and Bob resumes decoding from the previous round's messages (warm start: only the disclosed
+   bits' channel LLRs change), until success or no punctured bit is left; every round is one
+   round trip (all frames' messages batched). A round stops after ``max_iter`` iterations or
+   once the number of unsatisfied checks has not improved for ``patience`` iterations.
+   ``decoder="ldpc"`` keeps the former decoder (``ldpc.BpDecoder``, every round from scratch).
 
 A frame that still fails is flagged (``decoded_per_frame``): Bob keeps his raw bits, and the
 caller should discard it (its leak still counts). A frame decoded to a wrong pattern with the
@@ -27,21 +30,15 @@ right syndrome is an undetected error, caught by per-frame verification
 (:mod:`qnetai.qkd.hashing`). The shorter last frame is shortened further (unused key positions
 are filled with known bits).
 
-Defaults (measured on 6 frames of 14,746 key bits at QBER 1/2/5 %, ``n = 2**14``, 2-core
-shared machine): product-sum BP, parallel schedule, ``max_iter = 50``, first attempt at
-``efficiency_start = 1.10``, fixed blind step ``0.02`` (``step_growth = 1``). A BP iteration
-takes ~7-10 ms, so a frame costs ~0.45 s per round and the throughput is set by the number of
-rounds. Successful decodes converge late (median ~45 of 50 iterations): 30 iterations per round
-raised f by ~0.05, 100 lowered it by only ~0.01 at twice the time. Scaled min-sum
-(``bp_method="minimum_sum"``, ``ms_scaling_factor`` 0.5-0.9) is ~4x faster per iteration but
-much worse here (f ~1.4-1.8 at 1 %; with 0.75, 4/6 frames failing at 2 % and 6/6 at 5 %):
-the check degrees (up to 50) and punctured bits hurt min-sum. The ``ldpc`` serial schedule
-is ~10x slower per iteration.
-Starting at 1.10 instead of 1.05 skips rounds that (almost) never succeed: f 1.21/1.18/1.12
-vs 1.21/1.19/1.11 with 7.8/9.5/1.8 instead of 10.3/12.2/3.8 rounds per frame (throughput
-3.9/3.3/12.2 vs 2.6/2.5/5.4 kbit/s); 1.13 raised f at 5 % to 1.14. ``step_growth = 1.15``
-(each failed round reveals 15 % more than the last) cuts rounds to 6.0/6.3/1.8 (~4.5 kbit/s
-at 1-2 %) at f +0.01-0.02: an option when speed matters more than leak.
+Defaults (measured with ``benchmarks/bench_ldpc_blind.py``, figures in benchmarks/README.md):
+a ``2**16``-bit mother code, first attempt at ``efficiency_start = 1.10``, fixed blind step
+``0.02``, ``max_iter = 50`` with ``patience = 4``. The layered decoder costs ~8-12 ns per edge
+and iteration (3-5 ms per iteration on the ``2**16`` codes, vs ~9 ms on ``2**14`` for
+``ldpc``'s flooding product-sum) and needs about half the iterations; warm starts make a blind
+round cost a few iterations instead of a full decode. The ``2**16`` codes give lower f than
+``2**14`` (1.17 / 1.13 / 1.10 vs 1.19 / 1.14 / 1.11 at QBER 1 / 2 / 5 %). Scaled min-sum was
+much worse on these codes (check degrees up to 50, punctured bits), so it is not offered for the
+layered decoder.
 """
 
 from __future__ import annotations
@@ -57,8 +54,10 @@ from qnetai.errors import InputError
 from qnetai.physics import binary_entropy
 from qnetai.qkd.ldpc_codes import MOTHER_RATES, irregular_ldpc_matrix, puncture_order
 
-DEFAULT_CODE_BITS = 1 << 14
+DEFAULT_CODE_BITS = 1 << 16
 _KNOWN_P = 1e-12  # error probability given to shortened bits
+_KNOWN_LLR = math.log((1.0 - _KNOWN_P) / _KNOWN_P)
+DEFAULT_PATIENCE = 4
 DEFAULT_EFFICIENCY_START = 1.10  # first-attempt target; see "Defaults" in the module docstring
 
 
@@ -80,7 +79,7 @@ def choose_code(
     least half of ``d`` (room for blind rounds), ``p0`` clipped to ``[0, d]``.
 
     Example:
-        >>> choose_code(0.02)
+        >>> choose_code(0.02, code_bits=1 << 14)
         (0.8, 983)
     """
     if not 0.0 <= qber < 0.5:
@@ -156,6 +155,8 @@ def ldpc_reconcile(
     ms_scaling_factor: float = 0.75,
     schedule: str = "parallel",
     code_seed: int = 0,
+    decoder: str = "layered",
+    patience: int = DEFAULT_PATIENCE,
 ) -> LdpcOutcome:
     """Reconcile Bob's key to Alice's with rate-adaptive blind syndrome decoding.
 
@@ -169,19 +170,25 @@ def ldpc_reconcile(
         efficiency_step: extra leak per blind round, in units of ``k h2(q)`` (at least 1 bit).
         step_growth: factor applied to the step after every failed blind round (``1``: fixed).
         blind: disclose punctured bits and retry on failure (otherwise one attempt).
-        max_iter, bp_method, ms_scaling_factor, schedule: BP settings (``ldpc.BpDecoder``;
-            ``ms_scaling_factor`` only matters for ``"minimum_sum"``).
+        max_iter: BP iterations per round at most.
+        bp_method, ms_scaling_factor, schedule: ``decoder="ldpc"`` only (``ldpc.BpDecoder``
+            settings; ``ms_scaling_factor`` only matters for ``"minimum_sum"``).
         code_seed: seed of the code construction (both sides use the same code).
+        decoder: ``"layered"`` (default: compiled layered sum-product decoder, each blind
+            round resumes from the previous round's messages) or ``"ldpc"`` (the ``ldpc``
+            package's ``BpDecoder``, every round from scratch; ``bp_method``,
+            ``ms_scaling_factor`` and ``schedule`` apply to it only).
+        patience: layered decoder only: a round gives up once the number of unsatisfied
+            checks has not reached a new minimum for this many iterations (0: never).
 
     Example:
         >>> rng = np.random.default_rng(3)
         >>> a = rng.integers(0, 2, 20_000, dtype=np.uint8)
         >>> b = a ^ (rng.random(a.size) < 0.02).astype(np.uint8)
-        >>> out = ldpc_reconcile(a, b, qber_estimate=0.02, rng=rng)
+        >>> out = ldpc_reconcile(a, b, qber_estimate=0.02, rng=rng, code_bits=1 << 13)
         >>> out.frame_errors, bool(np.array_equal(out.corrected_bits, a))
         (0, True)
     """
-    ldpc = require("ldpc", extra="qec")
     a = np.asarray(alice_bits, dtype=np.uint8)
     b = np.asarray(bob_bits, dtype=np.uint8)
     if a.shape != b.shape or a.ndim != 1:
@@ -202,6 +209,10 @@ def ldpc_reconcile(
         raise InputError(f"max_iter must be >= 1 (got {max_iter})")
     if schedule not in ("parallel", "serial"):
         raise InputError(f"schedule must be 'parallel' or 'serial' (got {schedule!r})")
+    if decoder not in ("layered", "ldpc"):
+        raise InputError(f"decoder must be 'layered' or 'ldpc' (got {decoder!r})")
+    if patience < 0:
+        raise InputError(f"patience must be >= 0 (got {patience})")
     rng = np.random.default_rng(0) if rng is None else rng
     rate, p0 = choose_code(qber_estimate, code_bits=code_bits, modulation=modulation,
                            efficiency_start=efficiency_start)
@@ -215,42 +226,30 @@ def ldpc_reconcile(
     payload = np.sort(order[d:])
     q = min(max(float(qber_estimate), 1e-5), 0.45)
     step = max(1, math.ceil(efficiency_step * k * float(binary_entropy(q))))
-    decoder = ldpc.BpDecoder(h, error_rate=q, max_iter=max_iter, bp_method=bp_method,
-                             ms_scaling_factor=ms_scaling_factor, schedule=schedule)
     frames = -(-a.size // k)
     corrected = b.copy()
     leaked = np.zeros(frames, dtype=np.int64)
     decoded = np.zeros(frames, dtype=bool)
     rounds = np.zeros(frames, dtype=np.int64)
+    if decoder == "layered":
+        run_frame = _layered_frame(h, q, max_iter, patience)
+    else:
+        run_frame = _ldpc_package_frame(h, q, max_iter, bp_method, ms_scaling_factor, schedule)
     for f in range(frames):
         lo, hi = f * k, min((f + 1) * k, a.size)
         width = hi - lo
         err = np.zeros(n, dtype=np.uint8)
         err[payload[:width]] = a[lo:hi] ^ b[lo:hi]
-        probs = np.full(n, _KNOWN_P)
-        probs[payload[:width]] = q
-        p = p0
-        frame_step = float(step)
-        err[modulated[:p]] = rng.integers(0, 2, p, dtype=np.uint8)  # Alice's random filler
-        probs[modulated[:p]] = 0.5
+        known = np.ones(n, dtype=bool)
+        known[payload[:width]] = False
+        err[modulated[:p0]] = rng.integers(0, 2, p0, dtype=np.uint8)  # Alice's random filler
+        known[modulated[:p0]] = False
         syndrome = np.asarray(h @ err, dtype=np.int64).astype(np.uint8) & 1
-        while True:
-            rounds[f] += 1
-            decoder.update_channel_probs(probs)
-            est = np.asarray(decoder.decode(syndrome), dtype=np.uint8)
-            if decoder.converge:
-                decoded[f] = True
-                corrected[lo:hi] ^= est[payload[:width]]
-                break
-            if not blind or p == 0:
-                break
-            reveal = min(round(frame_step), p)
-            frame_step *= step_growth
-            cols = modulated[p - reveal : p]  # disclosed: Bob now knows Alice's filler bits,
-            syndrome ^= (np.asarray(h[:, cols] @ err[cols]) & 1).astype(np.uint8)
-            err[cols] = 0  # so the error there is 0 and the syndrome loses those columns
-            probs[cols] = _KNOWN_P
-            p -= reveal
+        est, p, rounds[f] = run_frame(err, known, modulated[:p0], syndrome, step, step_growth,
+                                      blind)
+        if est is not None:
+            decoded[f] = True
+            corrected[lo:hi] ^= est[payload[:width]]
         leaked[f] = m - p
     residual = corrected ^ a
     starts = np.arange(0, a.size, k)
@@ -266,3 +265,73 @@ def ldpc_reconcile(
         code_bits=n,
         initial_punctured=int(p0),
     )
+
+
+def _channel_llr(err: NDArray, known: NDArray, punctured: NDArray, q: float) -> NDArray:
+    """Bob's LLRs of the error pattern: payload ``log((1 - q) / q)``, punctured 0, known +-."""
+    llr = np.full(err.size, math.log((1.0 - q) / q))
+    llr[known] = np.where(err[known] == 1, -_KNOWN_LLR, _KNOWN_LLR)
+    llr[punctured] = 0.0
+    return llr
+
+
+def _layered_frame(h, q: float, max_iter: int, patience: int):
+    """Blind decoding of one frame with the compiled layered decoder and warm starts."""
+    from qnetai.qkd._ldpc_numba import PHI_TABLE, layered_decode
+
+    indptr = h.indptr.astype(np.int64)
+    cols = h.indices.astype(np.int64)
+
+    def run(err, known, punctured, syndrome, step, growth, blind):
+        p = punctured.size
+        post = _channel_llr(err, known, punctured, q)
+        r = np.zeros(cols.size)
+        frame_step = float(step)
+        tries = 0
+        while True:
+            tries += 1
+            if layered_decode(indptr, cols, syndrome, r, post, max_iter, PHI_TABLE,
+                              patience) >= 0:
+                return (post < 0).astype(np.uint8), p, tries
+            if not blind or p == 0:
+                return None, p, tries
+            reveal = min(round(frame_step), p)
+            frame_step *= growth
+            shown = punctured[p - reveal : p]  # Bob now knows Alice's filler bits there:
+            post[shown] += np.where(err[shown] == 1, -_KNOWN_LLR, _KNOWN_LLR)  # LLR 0 -> +-
+            p -= reveal
+
+    return run
+
+
+def _ldpc_package_frame(h, q, max_iter, bp_method, ms_scaling_factor, schedule):
+    """Blind decoding of one frame with ``ldpc.BpDecoder``, every round from scratch."""
+    ldpc = require("ldpc", extra="qec")
+    bp = ldpc.BpDecoder(h, error_rate=q, max_iter=max_iter, bp_method=bp_method,
+                        ms_scaling_factor=ms_scaling_factor, schedule=schedule)
+
+    def run(err, known, punctured, syndrome, step, growth, blind):
+        err = err.copy()
+        syndrome = syndrome.copy()
+        p = punctured.size
+        probs = np.where(known, _KNOWN_P, q)
+        probs[punctured] = 0.5
+        frame_step = float(step)
+        tries = 0
+        while True:
+            tries += 1
+            bp.update_channel_probs(probs)
+            est = np.asarray(bp.decode(syndrome), dtype=np.uint8)
+            if bp.converge:
+                return est, p, tries
+            if not blind or p == 0:
+                return None, p, tries
+            reveal = min(round(frame_step), p)
+            frame_step *= growth
+            cols = punctured[p - reveal : p]  # disclosed: Bob now knows Alice's filler bits,
+            syndrome ^= (np.asarray(h[:, cols] @ err[cols]) & 1).astype(np.uint8)
+            err[cols] = 0  # so the error there is 0 and the syndrome loses those columns
+            probs[cols] = _KNOWN_P
+            p -= reveal
+
+    return run
