@@ -31,7 +31,12 @@ def train_command(
     """Train with MaskablePPO (after optional imitation of the MILP); load with rl:OUT."""
     from qnetai.ai.training import train
     from qnetai.control.model_files import check_model_name
+    from qnetai.errors import InputError
 
+    if out.endswith(("/", "\\")) or Path(out).name in ("", ".", ".."):
+        raise InputError(
+            f"--out must end in a file name: writes OUT.npz and OUT.json (got {out!r})"
+        )
     check_model_name(Path(out).name, field="--out (its file name)")
     kwargs = dict(
         topology=topology,

@@ -131,6 +131,12 @@ def resolve_model(ref: str | os.PathLike[str], *, field: str = "model") -> Model
         if j.is_file() and n.is_file():
             return ModelFiles(j, n, text)
     shipped = ", ".join(shipped_models()) or "none"
+    if Path(f"{stem}.zip").is_file():
+        raise InputError(
+            f"{field}: {stem}.zip is a stable-baselines3 zip, which qnetai no longer loads "
+            "(unpickling it can run arbitrary code); give MODEL.npz + MODEL.json written by "
+            "`qnetai train`"
+        )
     raise InputError(
         f"{field}: no model {text!r}: give a shipped name ({shipped}) or a path to MODEL.npz "
         "with MODEL.json beside it"
