@@ -304,16 +304,41 @@ def toeplitz_hash_reference(
     return ((rows @ x) & 1).astype(np.uint8)
 
 
-def privacy_amplify(
-    key_bits: ArrayLike, out_len: int, *, rng: np.random.Generator, workers: int = -1
-) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-    """Compress ``key_bits`` to ``out_len`` bits with a fresh random Toeplitz seed.
+PA_FAMILIES: tuple[str, ...] = ("toeplitz", "multiply-add-shift")
 
-    Returns ``(final_key, seed_bits)``; the seed is public (sent over the authenticated
-    channel).
+
+def privacy_amplify(
+    key_bits: ArrayLike,
+    out_len: int,
+    *,
+    rng: np.random.Generator,
+    workers: int = -1,
+    family: str = "toeplitz",
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """Compress ``key_bits`` to ``out_len`` bits with a fresh random seed.
+
+    ``family``: ``"toeplitz"`` (default, what deployed systems and standards use; seed of
+    ``n + out_len - 1`` bits) or ``"multiply-add-shift"`` (strongly universal as well, same
+    leftover-hash-lemma bound, seed of ``2 (n + out_len - 1)`` bits, 3-5x faster here; see
+    :mod:`qnetai.qkd.multiply_add_shift`). Returns ``(final_key, seed_bits)``; the seed is
+    public (sent over the authenticated channel).
+
+    Example:
+        >>> rng = np.random.default_rng(1)
+        >>> key = rng.integers(0, 2, 1000, dtype=np.uint8)
+        >>> out, seed = privacy_amplify(key, 300, rng=rng, family="multiply-add-shift")
+        >>> out.shape, seed.shape
+        ((300,), (2598,))
     """
     x = _bits(key_bits, "key_bits")
     if not 1 <= out_len <= max(x.size, 1):
         raise InputError(f"out_len must be in [1, {x.size}] (got {out_len})")
+    if family not in PA_FAMILIES:
+        raise InputError(f"family must be one of {PA_FAMILIES} (got {family!r})")
+    if family == "multiply-add-shift":
+        from qnetai.qkd.multiply_add_shift import MultiplyAddShiftHasher
+
+        hasher = MultiplyAddShiftHasher.from_rng(rng, n=x.size, out_len=out_len)
+        return hasher(x), hasher.seed_bits()
     seed = rng.integers(0, 2, x.size + out_len - 1, dtype=np.uint8)
     return toeplitz_hash(x, out_len, seed, workers=workers), seed
