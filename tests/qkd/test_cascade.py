@@ -91,3 +91,20 @@ def test_bad_input():
         cascade_block_sizes("original", 0.7, 100)
     with pytest.raises(InputError, match="only 0 and 1"):
         cascade_reconcile(np.full(10, 2), np.zeros(10), qber_estimate=0.01, rng=RNG)
+
+
+@pytest.mark.parametrize("variant", ["original", "option7", "option8"])
+def test_compiled_kernel_matches_batched_numpy_bit_for_bit(variant):
+    from qnetai.qkd.cascade import _cascade_frames_numpy, cascade_block_sizes, cascade_frames
+
+    for q, seed, (frames, n) in [(0.01, 0, (6, 2000)), (0.05, 1, (5, 1500)), (0.11, 2, (3, 777))]:
+        rng = np.random.default_rng(seed)
+        err = (rng.random((frames, n)) < q).astype(np.uint8)
+        sizes = cascade_block_sizes(variant, q, n)
+        reuse = variant != "original"
+        fast = cascade_frames(err, sizes, rng=np.random.default_rng(seed + 10),
+                              reuse_subblocks=reuse)
+        ref = _cascade_frames_numpy(err, sizes, rng=np.random.default_rng(seed + 10),
+                                    reuse_subblocks=reuse, concurrent=False)
+        assert np.array_equal(fast[0], ref[0]) and np.array_equal(fast[1], ref[1])
+        assert fast[2] == ref[2]

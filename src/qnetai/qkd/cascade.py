@@ -206,7 +206,33 @@ def cascade_frames(
 
     Returns:
         (Bob's flips (frames, n), leaked bits per frame, round trips).
+
+    The default schedule runs in the compiled kernel (:mod:`qnetai.qkd._cascade_numba`, same
+    outputs); ``concurrent=True`` uses the batched NumPy implementation below.
     """
+    n = errors.shape[1]
+    if not concurrent:
+        from qnetai.qkd._cascade_numba import cascade_kernel
+
+        perms = np.stack([rng.permutation(n).astype(np.int64) for _ in block_sizes])
+        flips, leak, rts = cascade_kernel(
+            np.ascontiguousarray(errors, dtype=np.uint8), perms.reshape(len(block_sizes), n),
+            np.asarray(block_sizes, dtype=np.int64), bool(reuse_subblocks),
+        )
+        return flips, leak, int(rts)
+    return _cascade_frames_numpy(errors, block_sizes, rng=rng, reuse_subblocks=reuse_subblocks,
+                                 concurrent=concurrent)
+
+
+def _cascade_frames_numpy(
+    errors: NDArray[np.uint8],
+    block_sizes: tuple[int, ...],
+    *,
+    rng: np.random.Generator,
+    reuse_subblocks: bool,
+    concurrent: bool,
+) -> tuple[NDArray[np.uint8], NDArray[np.int64], int]:
+    """Batched NumPy Cascade (all frames in lockstep); arguments as :func:`cascade_frames`."""
     frames, n = errors.shape
     e = np.ascontiguousarray(errors, dtype=np.uint8).reshape(-1).copy()
     leak = np.zeros(frames, dtype=np.int64)
