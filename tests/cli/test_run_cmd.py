@@ -203,3 +203,116 @@ def test_interrupt_while_writing_leaves_nothing(tmp_path, tiny, fake_engine, cap
     code, _, _ = run(["run", str(tiny), "--out", str(runs / "e"), "--json"], capsys)
     assert code == 130
     assert list(runs.iterdir()) == []
+
+
+def test_overwrite_of_current_directory_refused(tmp_path, tiny, fake_engine, capsys, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "data.csv").write_text("precious")
+    monkeypatch.chdir(work)
+    code, _, err = run(["run", str(tiny), "--out", ".", "--overwrite", "--json"], capsys)
+    assert code == 2 and "never replaces the current directory" in err
+    assert (work / "data.csv").read_text() == "precious" and not fake_engine
+    assert sorted(p.name for p in work.iterdir()) == ["data.csv"]
+
+
+def test_out_writes_nothing_beside_the_folder(tmp_path, tiny, fake_engine, capsys):
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    code, out, err = run(["run", str(tiny), "--out", str(parent / "r"), "--no-report"], capsys)
+    assert code == 0 and "not catalogued" in err
+    assert [p.name for p in parent.iterdir()] == ["r"]
+    code, out, _ = run(["run", str(tiny), "--out", str(parent / "s"), "--json"], capsys)
+    assert json.loads(out)["catalogue"] is None
+    assert sorted(p.name for p in parent.iterdir()) == ["r", "s"]
+    code, out, _ = run(["runs", "--root", str(parent), "--json"], capsys)  # listed all the same
+    assert code == 0 and len(json.loads(out)["runs"]) == 2
+
+
+def test_out_symlink_to_missing_folder_refused_before_simulating(
+    tmp_path, tiny, fake_engine, capsys
+):
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "missing")
+    code, _, err = run(["run", str(tiny), "--out", str(link)], capsys)
+    assert code == 2 and "symbolic link to a missing folder" in err
+    assert not fake_engine and not (tmp_path / "missing").exists()
+
+
+def test_symlinked_catalogue_refused_before_simulating(tmp_path, tiny, fake_engine, capsys):
+    root = tmp_path / "runs"
+    root.mkdir()
+    (root / "catalogue.duckdb").symlink_to(tmp_path / "other.duckdb")
+    code, _, err = run(
+        ["run", str(tiny), "--out", str(root / "r"), "--catalogue", str(root)], capsys
+    )
+    assert code == 2 and "symbolic link" in err
+    assert not fake_engine and not (tmp_path / "other.duckdb").exists()
+
+
+def test_runs_with_corrupt_catalogue(tmp_path, tiny, fake_engine, capsys):
+    root = tmp_path / "runs"
+    code, _, _ = run(
+        [
+            "run",
+            str(tiny),
+            "--out",
+            str(root / "a"),
+            "--catalogue",
+            str(root),
+            "--json",
+            "--no-report",
+        ],
+        capsys,
+    )
+    assert code == 0
+    (root / "catalogue.duckdb").write_bytes(b"\0garbage" * 512)
+    code, _, err = run(["runs", "--root", str(root)], capsys)
+    assert code == 2 and "not a readable DuckDB database" in err and "--rescan" in err
+    code, out, err = run(["runs", "--root", str(root), "--rescan"], capsys)
+    assert code == 0 and "renamed to" in err and "tiny" in out
+    code, out, _ = run(["runs", "--root", str(root), "--json"], capsys)
+    assert [r["catalogued"] for r in json.loads(out)["runs"]] == [True]
+
+
+def test_interrupt_after_folder_written_says_so(tmp_path, tiny, fake_engine, capsys, monkeypatch):
+    import qnetai.results.writer as writer
+
+    def interrupted(root, row):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "record_run", interrupted)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["run", str(tiny), "--no-report"], capsys)
+    assert code == 130
+    assert "written completely" in err and "no run folder written" not in err
+    assert "--rescan" in err
+    monkeypatch.undo()
+    code, out, _ = run(["runs", "--root", str(tmp_path / "runs")], capsys)
+    assert code == 0 and "* not in the catalogue" in out
+    code, out, _ = run(["runs", "--root", str(tmp_path / "runs"), "--rescan", "--json"], capsys)
+    doc = json.loads(out)
+    assert len(doc["rescan"]["added"]) == 1 and doc["runs"][0]["catalogued"]
+
+
+@pytest.mark.parametrize("seed", [2**63, 2**80])
+def test_seed_beyond_64_bits_refused_before_simulating(tmp_path, tiny, fake_engine, capsys, seed):
+    code, _, err = run(
+        ["run", str(tiny), "--seed", str(seed), "--out", str(tmp_path / "o")], capsys
+    )
+    assert code == 2 and "seed" in err
+    assert not fake_engine and not (tmp_path / "o").exists()
+    big = tmp_path / "big.yaml"
+    big.write_text(TINY.replace("seed: 4", f"seed: {seed}"))
+    code, _, err = run(["run", str(big), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "seed" in err and not fake_engine
+
+
+def test_largest_seed_is_catalogued(tmp_path, tiny, fake_engine, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(
+        ["run", str(tiny), "--seed", str(2**63 - 1), "--json", "--no-report"], capsys
+    )
+    assert code == 0
+    code, out, _ = run(["runs", "--json"], capsys)
+    assert [(r["seed"], r["catalogued"]) for r in json.loads(out)["runs"]] == [(2**63 - 1, True)]

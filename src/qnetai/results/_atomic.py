@@ -37,6 +37,7 @@ from qnetai.results._staging import (
     new_staging,
     set_owner_files,
     stagings,
+    stale_names,
 )
 
 RUN_FILE = "run.json"
@@ -123,7 +124,10 @@ def _check_contents(out_dir: Path, *, overwrite: bool, ignore: Path | None) -> l
         pid = live[0].pid
         who = f" (pid {pid})" if pid is not None else ""
         raise InputError(f"out_dir: {out_dir} is being written by another qnetai process{who}")
-    entries = [e for e in out_dir.iterdir() if e != ignore and not is_staging(e)]
+    stale = stale_names(out_dir)
+    entries = [
+        e for e in out_dir.iterdir() if e != ignore and e.name not in stale and not is_staging(e)
+    ]
     if not entries:
         return []
     if not overwrite:
@@ -243,6 +247,8 @@ def atomic_directory(
     """
     out_dir = Path(out_dir).absolute()
     check_out_dir(out_dir, overwrite=overwrite)
+    if out_dir.is_dir():
+        clean_stale(out_dir)  # may remove out_dir, if a killed run had created it
     created = False
     if not out_dir.is_dir():
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -251,7 +257,6 @@ def atomic_directory(
             created = True
         except FileExistsError:
             check_out_dir(out_dir, overwrite=overwrite)  # it appeared meanwhile
-    clean_stale(out_dir)
     staging = new_staging(out_dir, created_dir=created)
     try:
         yield staging

@@ -158,6 +158,20 @@ def discard(run_dir: Path, staging: Path) -> None:
             pass
 
 
+def stale_names(run_dir: Path) -> set[str]:
+    """Names in ``run_dir`` that cleaning its stale staging folders would remove."""
+    names: set[str] = set()
+    complete = (run_dir / MARKER_FILE).is_file()
+    for st in stagings(run_dir):
+        if st.stale:
+            names.add(st.path.name)
+            if not complete:
+                names |= {
+                    str(n) for n in [*st.owner.get("files", []), *st.owner.get("replacing", [])]
+                }
+    return names
+
+
 def clean_stale(run_dir: Path) -> list[Path]:
     """Remove the stale staging folders of ``run_dir`` (see :func:`discard`); returns them."""
     removed = []
