@@ -93,7 +93,7 @@ def test_efficient_bb84_scales_by_p_z_squared():
 
 
 def test_bad_parameters_raise_input_error():
-    with pytest.raises(InputError, match="mu must be > 0"):
+    with pytest.raises(InputError, match=r"mu must be in \(0, 10\]"):
         bb84_decoy_rate(10.0, mu=-1.0, decoys="infinite")
     with pytest.raises(InputError, match="nu"):
         bb84_decoy_rate(10.0, mu=0.5, decoys="vacuum-weak")

@@ -47,7 +47,7 @@ def test_sweep_json_and_atomic_plot(tmp_path):
 
 @pytest.mark.parametrize("args, msg", [
     (["--mu", "-1"], "--mu"),
-    (["--mu", "0"], "mu must be > 0"),
+    (["--mu", "0"], "mu must be in (0, 10]"),
     (["--decoys", "many"], "--decoys"),
     (["--sweep-km", "10:0:5"], "--sweep-km"),
     (["--p-z", "0.7"], "--p-z needs --efficient"),

@@ -67,6 +67,15 @@ def parse_count(text: str, name: str = "pulses") -> int:
     return int(value)
 
 
+def check_finite(option: str, value: float) -> float:
+    """``value`` if it is a finite number, else an ``InputError`` naming the ``option``."""
+    from qnetai.errors import InputError
+
+    if not math.isfinite(value):
+        raise InputError(f"{option} must be a finite number (got {value})")
+    return value
+
+
 def _progress_interval_s() -> float:
     raw = os.environ.get(PROGRESS_INTERVAL_ENV)
     try:
@@ -111,14 +120,14 @@ class ProgressReporter:
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn(self.unit),
+                TextColumn("{task.fields[unit]}"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 console=err_console,
                 transient=True,
             )
             self._bar.__enter__()
-            self._task = self._bar.add_task(self.description, total=None)
+            self._task = self._bar.add_task(self.description, total=None, unit=self.unit)
         return self
 
     def __exit__(
@@ -131,14 +140,18 @@ class ProgressReporter:
             self._bar.__exit__(exc_type, exc, tb)
             self._bar = None
 
-    def update(self, done: int, total: int) -> None:
-        """Record that ``done`` of ``total`` units are finished."""
+    def update(self, done: int, total: int, *, unit: str | None = None) -> None:
+        """Record that ``done`` of ``total`` units (``unit``, if it changes) are finished."""
         self.done, self.total = int(done), int(total)
+        new_stage = unit is not None and unit != self.unit
+        if new_stage:
+            self.unit = str(unit)
+            self._last = self._t0  # a new stage shows at once once the run has taken a while
         if self._bar is not None:
-            self._bar.update(self._task, completed=self.done, total=self.total)
+            self._bar.update(self._task, completed=self.done, total=self.total, unit=self.unit)
             return
         now = time.monotonic()
-        if now - self._last >= self.interval_s and 0 < self.done:
+        if now - self._last >= self.interval_s and (self.done > 0 or new_stage):
             self._last = now
             pct = 100.0 * self.done / self.total if self.total else 100.0
             print(

@@ -41,8 +41,12 @@ def physics_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Transmittance, heralding (double/single click), PLOB bound, swap and purification."""
+    from qnetai.cli._common import check_finite
     from qnetai.physics.summary import link_figures
 
+    check_finite("--length-km", length_km)
+    check_finite("--attenuation-db-per-km", attenuation_db_per_km)
+    check_finite("--speed-km-per-s", speed_km_per_s)
     figs = link_figures(
         length_km=length_km,
         t_coh_s=t_coh_s,

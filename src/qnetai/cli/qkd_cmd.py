@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -18,20 +19,38 @@ qkd = typer.Typer(
 )
 
 
+#: Most distances a ``--sweep-km`` may give.
+MAX_SWEEP_POINTS = 2000
+
+
 def _parse_sweep(spec: str) -> list[float]:
     parts = spec.split(":")
     try:
         start, stop, step = (float(p) for p in parts) if len(parts) == 3 else (0.0, 0.0, 0.0)
     except ValueError:
         start = stop = step = float("nan")
-    if len(parts) != 3 or not all(map(lambda v: v == v, (start, stop, step))):
-        raise InputError(f"--sweep-km must be START:STOP:STEP in km (got {spec!r})")
+    if len(parts) != 3 or not all(math.isfinite(v) for v in (start, stop, step)):
+        raise InputError(f"--sweep-km must be START:STOP:STEP, three finite numbers in km "
+                         f"(got {spec!r})")
     if start < 0 or stop < start or step <= 0:
         raise InputError(f"--sweep-km needs 0 <= START <= STOP and STEP > 0 (got {spec!r})")
+    points = (stop - start) / step + 1
+    if not points <= MAX_SWEEP_POINTS:
+        raise InputError(f"--sweep-km gives {points:.4g} points; at most {MAX_SWEEP_POINTS} "
+                         f"(got {spec!r})")
     n = int((stop - start) / step + 1e-9) + 1
-    if n > 2000:
-        raise InputError(f"--sweep-km gives {n} points; at most 2000")
     return [start + i * step for i in range(n)]
+
+
+def _check_plot_path(plot: str) -> Path:
+    """The ``--plot`` path, refused up front if its folder is missing or it is a folder."""
+    path = Path(plot)
+    parent = path.parent
+    if path.name in ("", ".", "..") or path.is_dir():
+        raise InputError(f"--plot must name a file, not a folder (got {plot!r})")
+    if not parent.is_dir():
+        raise InputError(f"--plot: folder {str(parent)!r} does not exist (create it first)")
+    return path
 
 
 def _write_plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
@@ -99,6 +118,8 @@ def rate(
         raise InputError("--p-z needs --efficient")
     if plot is not None and sweep_km is None:
         raise InputError("--plot needs --sweep-km")
+    plot_path = None if plot is None else _check_plot_path(plot)
+    distances = None if sweep_km is None else _parse_sweep(sweep_km)
     channel = ChannelModel(alpha_db_per_km=alpha_db_per_km, eta_bob=eta_bob, y0=y0,
                            e_detector=e_detector)
     kwargs: dict[str, Any] = dict(
@@ -106,7 +127,7 @@ def rate(
         efficient=efficient, p_z=p_z, finite_key=finite_key, block_size=block_size,
         eps_sec=eps_sec, eps_cor=eps_cor,
     )
-    if sweep_km is None:
+    if distances is None:
         res = rate_summary(distance_km, **kwargs)
         if as_json:
             print_json(res)
@@ -118,9 +139,12 @@ def rate(
                       + f"); PLOB {res['plob_bound']:.4g}, TGW {res['tgw_bound']:.4g}, "
                       f"eta {res['eta']:.4g}")
         return
-    rows = [rate_summary(d, **kwargs) for d in _parse_sweep(sweep_km)]
-    if plot is not None:
-        _write_plot(rows, Path(plot), f"{protocol} key rate vs distance")
+    rows = _sweep(distances, kwargs)
+    if plot_path is not None:
+        try:
+            _write_plot(rows, plot_path, f"{protocol} key rate vs distance")
+        except OSError as exc:
+            raise InputError(f"--plot: cannot write {plot!r}: {exc.strerror or exc}") from None
     if as_json:
         print_json(rows)
         return
@@ -135,7 +159,25 @@ def rate(
                       f"{r['plob_bound']:.4g}")
     console.print(table)
     if plot is not None:
-        console.print(f"plot written to {plot}")
+        console.print(f"plot written to {plot}", markup=False, highlight=False)
+
+
+def _sweep(distances: list[float], kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """``rate_summary`` at every distance, with progress on stderr; Ctrl-C exits 130."""
+    from qnetai.cli._common import ProgressReporter, exit_interrupted
+    from qnetai.qkd.optimise import rate_summary
+
+    rows: list[dict[str, Any]] = []
+    reporter = ProgressReporter("qkd rate", "distances")
+    try:
+        with reporter:
+            for d in distances:
+                reporter.update(len(rows), len(distances))
+                rows.append(rate_summary(d, **kwargs))
+            reporter.update(len(rows), len(distances))
+    except KeyboardInterrupt:
+        exit_interrupted(f"after {reporter.summary()}; no figures printed")
+    return rows
 
 
 qkd.command("rate")(rate)

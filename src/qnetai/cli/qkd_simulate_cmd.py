@@ -18,7 +18,7 @@ __all__ = ["parse_count", "register", "simulate_command"]
 def simulate_command(
     distance_km: float = typer.Option(25.0, "--distance-km", help="Fibre length (km)."),
     pulses: str = typer.Option("1e7", "--pulses", help="Pulses sent (e.g. 1e8)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (>= 0)."),
     attack: str = typer.Option(
         None, "--attack", help="intercept-resend | pns | blinding (default: none)."
     ),
@@ -45,26 +45,40 @@ def simulate_command(
     finite_key: bool = typer.Option(False, "--finite-key", help="Lim et al. finite-key length."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Simulate decoy-state BB84 pulse by pulse and print the key figures."""
+    """Simulate decoy-state BB84 pulse by pulse and print the key figures.
+
+    Pulses are simulated in blocks in bounded memory (runs whose raw key would not fit are
+    refused up front); progress shows on stderr and Ctrl-C stops cleanly (exit 130).
+    """
     import numpy as np
 
-    from qnetai.cli._common import console, err_console, print_json
+    from qnetai.cli._common import (
+        ProgressReporter,
+        console,
+        exit_input_error,
+        exit_interrupted,
+        print_json,
+    )
     from qnetai.errors import InputError
     from qnetai.qkd.pipeline import run_bb84
 
+    reporter = ProgressReporter("qkd simulate", "pulses")
     try:
         n = parse_count(pulses)
-        result = run_bb84(
-            distance_km=distance_km, pulses=n, rng=np.random.default_rng(seed), mu=mu, nu=nu,
-            p_mu=p_mu, p_nu=p_nu, p_vacuum=p_vacuum, p_z=p_z, eta_bob=eta_bob,
-            dark_count_probability=dark_count_probability,
-            afterpulse_probability=afterpulse_probability, e_detector=e_detector,
-            attack=attack or None, attack_strength=attack_strength,
-            reconciliation=reconciliation, finite_key=finite_key,
-        )
+        with reporter:
+            result = run_bb84(
+                distance_km=distance_km, pulses=n, rng=np.random.default_rng(seed), mu=mu, nu=nu,
+                p_mu=p_mu, p_nu=p_nu, p_vacuum=p_vacuum, p_z=p_z, eta_bob=eta_bob,
+                dark_count_probability=dark_count_probability,
+                afterpulse_probability=afterpulse_probability, e_detector=e_detector,
+                attack=attack or None, attack_strength=attack_strength,
+                reconciliation=reconciliation, finite_key=finite_key,
+                progress=lambda stage, done, total: reporter.update(done, total, unit=stage),
+            )
     except InputError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        exit_input_error(exc)
+    except KeyboardInterrupt:
+        exit_interrupted(f"after {reporter.summary()}; no key produced")
     d = result.to_dict()
     d["seed"] = seed
     if json_out:
@@ -85,11 +99,12 @@ def _fmt(x: object) -> str:
 
 def _print_human(d: dict, console) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     head = f"BB84 decoy-state simulation: {d['distance_km']} km, {d['pulses']:.3g} pulses"
     if d["attack"]:
         head += f", attack {d['attack']} (strength {d['attack_strength']})"
-    console.print(f"[bold]{head}[/]")
+    console.print(Text(head, style="bold"))
     t = Table(title="Per intensity class (sifted)")
     for col in ("class", "detection gain", "gain Z", "gain X", "QBER Z", "QBER X"):
         t.add_column(col, justify="right")

@@ -30,6 +30,8 @@ from qnetai.errors import InputError
 
 __all__ = [
     "E0",
+    "MAX_INTENSITY",
+    "check_intensity",
     "e1_upper",
     "q1_lower",
     "y1_lower_vacuum_weak",
@@ -37,13 +39,30 @@ __all__ = [
 
 #: Error rate of background (vacuum) counts: each gives a random bit.
 E0 = 0.5
+#: Largest mean photon (or pair) number per pulse accepted anywhere: weak-coherent-pulse QKD
+#: works below ~1; far above it the key rate is zero and ``exp(-mu)`` underflows to nonsense.
+MAX_INTENSITY = 10.0
+
+
+def check_intensity(name: str, value: ArrayLike) -> None:
+    """Raise :class:`InputError` unless every ``value`` is in ``(0, MAX_INTENSITY]``.
+
+    Example:
+        >>> check_intensity("mu", 1e6)
+        Traceback (most recent call last):
+        ...
+        qnetai.errors.InputError: mu must be in (0, 10] photons per pulse (got 1e+06)
+    """
+    v = np.asarray(value, dtype=float)
+    if np.any(~np.isfinite(v)) or np.any(v <= 0) or np.any(v > MAX_INTENSITY):
+        shown = f"{float(v):g}" if v.ndim == 0 else str(v)
+        limit = f"{MAX_INTENSITY:g}"
+        raise InputError(f"{name} must be in (0, {limit}] photons per pulse (got {shown})")
 
 
 def _check_intensities(mu: NDArray[np.float64], nu: NDArray[np.float64]) -> None:
-    if np.any(~np.isfinite(mu)) or np.any(mu <= 0):
-        raise InputError(f"signal intensity mu must be > 0 (got {mu})")
-    if np.any(~np.isfinite(nu)) or np.any(nu <= 0):
-        raise InputError(f"decoy intensity nu must be > 0 (got {nu})")
+    check_intensity("signal intensity mu", mu)
+    check_intensity("decoy intensity nu", nu)
     if np.any(nu >= mu):
         raise InputError(f"decoy intensity nu must be < mu (got nu={nu}, mu={mu})")
 

@@ -27,10 +27,12 @@ from qnetai.errors import InputError
 from qnetai.physics.bounds import plob_bound, tgw_bound
 from qnetai.qkd.bbm92 import Statistics, bbm92_rate
 from qnetai.qkd.channel import GYS, GYS_F_EC, ChannelModel
+from qnetai.qkd.decoy import check_intensity
 from qnetai.qkd.finite_key import _check_eps, _check_protocol, finite_key_rate
 from qnetai.qkd.rates import (
     Decoys,
     bb84_decoy_rate,
+    check_f_ec,
     infinite_decoy_key_rate,
     sifting_factor,
     vacuum_weak_key_rate,
@@ -47,6 +49,8 @@ __all__ = [
 ]
 
 MU_MAX = 1.5
+#: Largest finite-key block (pulses sent) accepted by :func:`rate_summary`.
+MAX_BLOCK_SIZE = 1e20
 
 
 @dataclass(frozen=True)
@@ -300,14 +304,25 @@ def rate_summary(
     if not np.isfinite(d) or d < 0:
         raise InputError(f"distance_km must be >= 0 (got {distance_km})")
     for name, v in (("mu", mu), ("nu", nu)):
-        if v is not None and not (np.isfinite(v) and v > 0):
-            raise InputError(f"{name} must be > 0 (got {v})")
+        if v is not None:
+            check_intensity(name, v)
+    # every parameter is checked before any optimiser runs, so an error names its cause
+    check_f_ec(f_ec)
+    if finite_key:
+        _check_eps("eps_sec", eps_sec)
+        _check_eps("eps_cor", eps_cor)
+        if not (np.isfinite(block_size) and 1 <= block_size <= MAX_BLOCK_SIZE):
+            raise InputError(
+                f"block_size must be a number of pulses in [1, {MAX_BLOCK_SIZE:g}] "
+                f"(got {block_size})"
+            )
     q = sifting_factor(efficient=efficient, p_z=p_z)
     eta = float(channel.transmittance(d))
     eta_ch = float(channel.channel_transmittance(d))
     out: dict[str, Any] = {
         "protocol": protocol, "distance_km": d, "eta": eta, "eta_channel": eta_ch,
-        "plob_bound": float(plob_bound(eta_ch)), "tgw_bound": float(tgw_bound(eta_ch)),
+        # + 0.0 turns the bound's -0.0 at zero transmittance into 0.0
+        "plob_bound": float(plob_bound(eta_ch)) + 0.0, "tgw_bound": float(tgw_bound(eta_ch)),
         "f_ec": f_ec, "q": q, "nu": None, "y1_lower": None, "e1_upper": None,
         "finite_key": finite_key,
     }

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,10 +27,51 @@ from qnetai.qkd.estimation import (
 from qnetai.qkd.pulses import DEFAULT_BLOCK_PULSES, BB84Setup, iter_blocks
 from qnetai.qkd.sifting import INTENSITY_NAMES, SiftCounts, block_counts
 
-__all__ = ["RECONCILIATION_METHODS", "QKDRunResult", "run_bb84"]
+__all__ = [
+    "MAX_KEY_BITS",
+    "RECONCILIATION_METHODS",
+    "QKDRunResult",
+    "expected_key_bits",
+    "run_bb84",
+]
 
 RECONCILIATION_METHODS: tuple[str, ...] = ("cascade", "cascade-original", "ldpc")
 _BASES = ("z", "x")
+#: Most sifted key bits a run may expect to keep for post-processing. Reconciliation and privacy
+#: amplification need the whole raw key at once, ~120 bytes per bit at their peak, so this
+#: bounds a run to ~0.5 GB whatever its number of pulses; larger runs are refused up front.
+MAX_KEY_BITS = 1 << 22
+#: Hard limit of the raw-key buffer during a run (headroom for fluctuations above the mean).
+_KEY_BUFFER_BITS = MAX_KEY_BITS + MAX_KEY_BITS // 4
+
+#: ``progress(stage, done, total)``: stage ``"pulses"`` (pulses simulated so far), then
+#: ``"key bits"`` (0 when post-processing starts, ``total`` when it ends).
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def expected_key_bits(setup: BB84Setup, pulses: int, attack: AttackSpec | None = None) -> float:
+    """Expected raw-key size (sifted Z-basis events) of ``pulses`` pulses, within a few %.
+
+    Primary clicks of the channel model, the Z-Z basis fraction ``p_z**2`` and after-pulses.
+    """
+    from qnetai.qkd.attacks import build_channel_model
+
+    spec = attack if attack is not None and attack.active else None
+    channel = build_channel_model(setup, spec)
+    p_click = float((channel.type_prior * channel.type_click).sum())
+    return pulses * p_click * setup.p_z**2 * (1.0 + setup.afterpulse_probability)
+
+
+def _check_key_budget(setup: BB84Setup, pulses: int, spec: AttackSpec, km: float) -> None:
+    expected = expected_key_bits(setup, pulses, spec)
+    if expected <= MAX_KEY_BITS:
+        return
+    fit = int(pulses * MAX_KEY_BITS / expected)
+    raise InputError(
+        f"pulses={pulses:,} at {km:g} km would keep ~{expected:,.0f} sifted key bits for "
+        f"post-processing, {expected / MAX_KEY_BITS:.3g}x the limit of {MAX_KEY_BITS:,} bits "
+        f"(~{120 * MAX_KEY_BITS / 2**30:.1f} GB); use at most ~{fit:.3g} pulses here"
+    )
 
 
 def _per_class(arr: Any) -> dict[str, dict[str, float]]:
@@ -166,6 +208,7 @@ def run_bb84(
     qber_threshold: float = DEFAULT_QBER_THRESHOLD,
     tag_bits: int = 64,
     collect_block_features: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> QKDRunResult:
     """Simulate decoy-state BB84 from pulses to the final key.
 
@@ -184,6 +227,12 @@ def run_bb84(
         qber_threshold: abort when the key QBER is above it.
         tag_bits: verification hash length (bits disclosed).
         collect_block_features: keep the per-block feature records (with attack labels).
+        progress: ``progress(stage, done, total)`` after each block (stage ``"pulses"``) and
+            around post-processing (stage ``"key bits"``); see :data:`ProgressCallback`.
+
+    Pulses are simulated and counted block by block in bounded memory; only the sifted Z-basis
+    bits (the raw key) are kept for post-processing. Runs expected to keep more than
+    :data:`MAX_KEY_BITS` of them are refused up front (:class:`InputError` with the figures).
 
     Returns:
         :class:`QKDRunResult`; an abort is reported in it (``status="aborted"``), not raised.
@@ -205,6 +254,7 @@ def run_bb84(
         dark_count_probability=dark_count_probability,
         afterpulse_probability=afterpulse_probability, e_detector=e_detector,
     )
+    _check_key_budget(setup, pulses, spec, float(distance_km))
     timing: dict[str, float] = {}
 
     # -- pulses and sifting --------------------------------------------------------------
@@ -214,15 +264,28 @@ def run_bb84(
     bob_parts: list[NDArray[np.uint8]] = []
     labels: list[str] = []
     features: list[dict[str, Any]] = []
+    kept = 0
+    if progress is not None:
+        progress("pulses", 0, pulses)
     for block in iter_blocks(setup, pulses=pulses, rng=rng, attack=spec, block_pulses=block_pulses):
         counts.add(block_counts(block))
         # raw key: sifted Z events of every class, in pulse order
         sm = (block.alice_basis == block.bob_basis) & (block.alice_basis == 0)
         alice_parts.append(block.alice_bit[sm])
         bob_parts.append(block.bob_bit[sm])
+        kept += int(alice_parts[-1].size)
+        if kept > _KEY_BUFFER_BITS:
+            done = block.start + block.n_pulses
+            raise InputError(
+                f"the raw key passed {_KEY_BUFFER_BITS:,} bits after {done:,}"
+                f" of {pulses:,} pulses (expected ~{expected_key_bits(setup, pulses, spec):,.0f});"
+                " use fewer pulses"
+            )
         labels.append(block.label)
         if collect_block_features:
             features.append(block_features(block))
+        if progress is not None:
+            progress("pulses", block.start + block.n_pulses, pulses)
     alice_key = np.concatenate(alice_parts) if alice_parts else np.zeros(0, np.uint8)
     bob_key = np.concatenate(bob_parts) if bob_parts else np.zeros(0, np.uint8)
     timing["pulses_and_sifting"] = time.perf_counter() - t0
@@ -288,6 +351,8 @@ def run_bb84(
     from qnetai.qkd.reconciliation import reconcile
 
     t0 = time.perf_counter()
+    if progress is not None:
+        progress("key bits", 0, int(alice_key.size))
     rec = reconcile(
         alice_key, bob_key, qber_estimate=max(est.key_qber, 1e-4), method=reconciliation,
         rng=rng,
@@ -338,6 +403,8 @@ def run_bb84(
     hasher = ToeplitzHasher(seed, n=alice_kept.size, out_len=length)
     final_a, final_b = hasher(np.stack([alice_kept, bob_kept]))
     timing["privacy_amplification"] = time.perf_counter() - t0
+    if progress is not None:
+        progress("key bits", int(alice_key.size), int(alice_key.size))
     return finish(
         "ok",
         None,

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from qnetai.errors import InputError
 from qnetai.qkd.attacks import AttackSpec, ChannelModel, build_channel_model
+from qnetai.qkd.decoy import check_intensity
 from qnetai.qkd.detectors import squash
 
 __all__ = [
@@ -79,8 +80,7 @@ class BB84Setup:
 
     def __post_init__(self) -> None:
         _check_prob("channel_transmittance", self.channel_transmittance)
-        if not (np.isfinite(self.mu) and self.mu > 0):
-            raise InputError(f"mu must be > 0 (got {self.mu})")
+        check_intensity("mu", self.mu)
         if not (np.isfinite(self.nu) and 0 < self.nu < self.mu):
             raise InputError(f"nu must be in (0, mu={self.mu}) (got {self.nu})")
         for name in ("p_mu", "p_nu", "p_vacuum"):

@@ -36,11 +36,12 @@ from numpy.typing import ArrayLike, NDArray
 from qnetai.errors import InputError
 from qnetai.physics.bounds import binary_entropy, plob_bound, tgw_bound
 from qnetai.qkd.channel import GYS, GYS_F_EC, ChannelModel
-from qnetai.qkd.decoy import E0, e1_upper, q1_lower, y1_lower_vacuum_weak
+from qnetai.qkd.decoy import E0, check_intensity, e1_upper, q1_lower, y1_lower_vacuum_weak
 
 __all__ = [
     "RateResult",
     "bb84_decoy_rate",
+    "check_f_ec",
     "gllp_key_rate",
     "infinite_decoy_key_rate",
     "sifting_factor",
@@ -71,9 +72,12 @@ def sifting_factor(*, efficient: bool = False, p_z: float | None = None) -> floa
     return round(p * p, 15)
 
 
-def _check_f_ec(f_ec: float) -> None:
+def check_f_ec(f_ec: float) -> None:
+    """Raise :class:`InputError` unless ``f_ec`` is a finite number >= 1."""
     if not (np.isfinite(f_ec) and f_ec >= 1.0):
-        raise InputError(f"f_ec (error-correction inefficiency) must be >= 1 (got {f_ec})")
+        raise InputError(
+            f"f_ec (error-correction inefficiency) must be a finite number >= 1 (got {f_ec})"
+        )
 
 
 def _check_q(q: float) -> None:
@@ -82,8 +86,7 @@ def _check_q(q: float) -> None:
 
 
 def _check_mu(mu: NDArray[np.float64], name: str = "mu") -> None:
-    if np.any(~np.isfinite(mu)) or np.any(mu <= 0):
-        raise InputError(f"{name} must be > 0 (got {mu})")
+    check_intensity(name, mu)
 
 
 def gllp_key_rate(
@@ -210,7 +213,7 @@ def bb84_decoy_rate(
         True
 
     """
-    _check_f_ec(f_ec)
+    check_f_ec(f_ec)
     _check_q(q)
     mu_a = np.asarray(mu, dtype=float)
     _check_mu(mu_a)

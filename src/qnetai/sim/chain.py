@@ -64,6 +64,7 @@ from qnetai.sim.chain_exact import (
 from qnetai.sim.chain_fast import FAST_CHUNK, chunk_samples, sample_fast
 from qnetai.sim.chain_params import (
     MAX_ATTEMPT_S,
+    MAX_SEGMENTS,
     MIN_P_GEN,
     check_fidelity,
     check_int,
@@ -264,7 +265,7 @@ def _model(
     cutoff_s: object,
     rng: object,
 ) -> _Model:
-    n = check_int("segments", segments, minimum=1)
+    n = check_int("segments", segments, minimum=1, maximum=MAX_SEGMENTS)
     p = check_probability("p_gen", p_gen)
     check_range("p_gen", p, MIN_P_GEN, 1.0, "rounds are counted in 64-bit integers")
     a = check_positive("attempt_s", attempt_s)

@@ -15,6 +15,9 @@ _MAX_ROUNDS = 2**58
 #: Smallest ``p_gen`` of the chain Monte Carlo: rounds (~1 / p_gen each) are counted in 64-bit
 #: integers and times in float64 without overflow.
 MIN_P_GEN = 1e-12
+#: Most segments of a chain (a sample costs ~segments operations; 1e4 is already far beyond
+#: any planned repeater line).
+MAX_SEGMENTS = 10_000
 #: Longest attempt round [s] (11.6 days); keeps every delivery time finite.
 MAX_ATTEMPT_S = 1e6
 
