@@ -214,3 +214,28 @@ def test_seed_limits_in_catalogue(tmp_path):
     )
     assert [r["seed"] for r in list_runs(tmp_path / "runs")] == [2**63 - 1]
     assert read_run(out).meta["seed"] == 2**63 - 1
+
+
+def test_read_run_refuses_incomplete_folder(tmp_path, result):
+    out = write_run(result, tmp_path / "r", catalogue=False, report=False)
+    (out / ".qnetai-run").unlink()
+    _fake_staging(out, os.getpid(), created_dir=False)  # being written
+    with pytest.raises(InputError, match="incomplete run folder"):
+        read_run(out)
+
+
+def test_first_of_two_writers_to_finish_wins(tmp_path, result, monkeypatch):
+    target = tmp_path / "r"
+    real = writer.write_bytes
+    other = []
+
+    def racing(path, data):  # another writer starts staging into the same folder meanwhile
+        if not other:
+            other.append(_fake_staging(target, os.getpid(), created_dir=False))
+        return real(path, data)
+
+    monkeypatch.setattr(writer, "write_bytes", racing)
+    write_run(result, target, catalogue=False, report=False, run_id="first")
+    assert is_complete_run(target, "first") and other[0].is_dir()
+    with pytest.raises(InputError, match="another qnetai process"):
+        check_out_dir(target, overwrite=True)

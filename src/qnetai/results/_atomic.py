@@ -95,7 +95,10 @@ def run_folder_problem(path: Path, *, ignore: Path | None = None) -> str | None:
     """Why ``path`` is not a complete run folder holding only its own files (None if it is)."""
     marker = read_marker(path)
     if marker is None:
-        return f"holds no {MARKER_FILE} marker (qnetai did not write it as a run folder)"
+        return (
+            f"holds no {MARKER_FILE} marker (not a run folder, or one from an older "
+            "qnetai: delete it yourself if it is to go)"
+        )
     try:
         meta = json.loads((path / RUN_FILE).read_text())
         own = {str(name) for name in meta["files"]} | {MARKER_FILE}
@@ -117,10 +120,16 @@ def _inside(a: Path, b: Path) -> bool:
     return a == b or b in a.parents
 
 
-def _check_contents(out_dir: Path, *, overwrite: bool, ignore: Path | None) -> list[Path]:
-    """The entries that a write would replace (raises :class:`InputError` if it may not)."""
+def _check_contents(
+    out_dir: Path, *, overwrite: bool, ignore: Path | None, others_writing_ok: bool = False
+) -> list[Path]:
+    """The entries that a write would replace (raises :class:`InputError` if it may not).
+
+    Another live writer's staging folder is refused unless ``others_writing_ok`` (at the
+    swap, under the folder's lock, only what is in place matters: first come, first served).
+    """
     live = [s for s in stagings(out_dir) if s.path != ignore and not s.stale]
-    if live:
+    if live and not others_writing_ok:
         pid = live[0].pid
         who = f" (pid {pid})" if pid is not None else ""
         raise InputError(f"out_dir: {out_dir} is being written by another qnetai process{who}")
@@ -203,7 +212,7 @@ def _sigint_deferred() -> Iterator[None]:
 def _swap(out_dir: Path, staging: Path, files: list[str], *, overwrite: bool) -> None:
     """Move ``files`` and then the marker from ``staging`` into ``out_dir``; old run aside."""
     clean_stale(out_dir)
-    old = _check_contents(out_dir, overwrite=overwrite, ignore=staging)
+    old = _check_contents(out_dir, overwrite=overwrite, ignore=staging, others_writing_ok=True)
     old_names = [e.name for e in old if e.name != MARKER_FILE]
     set_owner_files(staging, files, old_names)
     aside = staging / OLD_DIR
