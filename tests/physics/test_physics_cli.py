@@ -34,23 +34,42 @@ def make_app() -> typer.Typer:
 
 
 def test_json_output_matches_library():
-    args = ["physics", "--json", "--length-km", "40", "--t-coh-s", "0.5", "--fidelity", "0.9",
-            "--gate-fidelity", "0.99", "--dark-count-probability", "1e-5"]
+    args = [
+        "physics",
+        "--json",
+        "--length-km",
+        "40",
+        "--t-coh-s",
+        "0.5",
+        "--fidelity",
+        "0.9",
+        "--gate-fidelity",
+        "0.99",
+        "--dark-count-probability",
+        "1e-5",
+    ]
     res = CliRunner().invoke(make_app(), args)
     assert res.exit_code == 0, res.output
     figs = json.loads(res.stdout)
     eta_half = float(fibre_transmittance(20.0))
     assert np.isclose(figs["link"]["transmittance"], fibre_transmittance(40.0))
-    dc = double_click_herald(eta_half, eta_half, detector_efficiency=0.9,
-                             dark_count_probability=1e-5)
+    dc = double_click_herald(
+        eta_half, eta_half, detector_efficiency=0.9, dark_count_probability=1e-5
+    )
     assert np.isclose(figs["double_click"]["p_success"], dc.p_success)
     assert np.isclose(figs["double_click"]["fidelity"], dc.state[0])
-    sc = single_click_herald(eta_half, eta_half, bright_state_parameter=0.05,
-                             detector_efficiency=0.9, dark_count_probability=1e-5)
+    sc = single_click_herald(
+        eta_half,
+        eta_half,
+        bright_state_parameter=0.05,
+        detector_efficiency=0.9,
+        dark_count_probability=1e-5,
+    )
     assert np.isclose(figs["single_click"]["fidelity"], sc.state[0])
     assert np.isclose(figs["bounds"]["plob_bits_per_use"], plob_bound(fibre_transmittance(40.0)))
-    assert np.isclose(figs["swap"]["fidelity"], swap(werner(0.9), werner(0.9),
-                                                     gate_fidelity=0.99)[0])
+    assert np.isclose(
+        figs["swap"]["fidelity"], swap(werner(0.9), werner(0.9), gate_fidelity=0.99)[0]
+    )
     out, p = bbpssw(werner(0.9), werner(0.9), gate_fidelity=0.99)
     assert np.isclose(figs["bbpssw"]["fidelity"], out[0])
     assert np.isclose(figs["bbpssw"]["p_success"], p)

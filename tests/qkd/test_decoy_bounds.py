@@ -34,8 +34,10 @@ def test_vacuum_weak_bounds_are_valid_and_tight_as_nu_to_zero(distance_km):
 
 def test_y1_lower_matches_eq34_by_hand():
     mu, nu, q_mu, q_nu, y0 = 0.5, 0.1, 2e-3, 4.1e-4, 1e-6
-    by_hand = mu / (mu * nu - nu**2) * (
-        q_nu * np.exp(nu) - q_mu * np.exp(mu) * nu**2 / mu**2 - (mu**2 - nu**2) / mu**2 * y0
+    by_hand = (
+        mu
+        / (mu * nu - nu**2)
+        * (q_nu * np.exp(nu) - q_mu * np.exp(mu) * nu**2 / mu**2 - (mu**2 - nu**2) / mu**2 * y0)
     )
     assert y1_lower_vacuum_weak(mu=mu, nu=nu, q_mu=q_mu, q_nu=q_nu, y0=y0) == pytest.approx(by_hand)
     y1 = float(by_hand)

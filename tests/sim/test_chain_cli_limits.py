@@ -123,6 +123,7 @@ def _run(argv, capsys):
         (["--cutoff-s", "-1"], "cutoff_s"),
         (["--p-swap", "0"], "p_swap"),
         (["--fidelity", "2"], "fidelity"),
+        (["--segments", "100000"], "segments"),
     ],
 )
 def test_hostile_values_exit_2_without_traceback(extra, needle, capsys):

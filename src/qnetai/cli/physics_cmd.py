@@ -19,11 +19,17 @@ def physics_command(
         0.9, "--detector-efficiency", min=0.0, max=1.0, help="Detector efficiency."
     ),
     dark_count_probability: float = typer.Option(
-        0.0, "--dark-count-probability", min=0.0, max=1.0,
+        0.0,
+        "--dark-count-probability",
+        min=0.0,
+        max=1.0,
         help="Dark-count probability per detector and window.",
     ),
     bright_state_parameter: float = typer.Option(
-        0.05, "--bright-state-parameter", min=0.0, max=1.0,
+        0.05,
+        "--bright-state-parameter",
+        min=0.0,
+        max=1.0,
         help="Single-click bright-state parameter alpha.",
     ),
     fidelity: float = typer.Option(
@@ -93,8 +99,7 @@ def _print_table(figs: dict[str, Any]) -> None:
         ("double click: fidelity", dc["fidelity"]),
         ("double click: fidelity at herald", dc["fidelity_at_herald"]),
         ("double click: rate (Hz)", dc["rate_hz"]),
-        (f"single click (alpha={inp['bright_state_parameter']:g}): p per attempt",
-         sc["p_success"]),
+        (f"single click (alpha={inp['bright_state_parameter']:g}): p per attempt", sc["p_success"]),
         ("single click: fidelity", sc["fidelity"]),
         ("single click: fidelity at herald", sc["fidelity_at_herald"]),
         ("single click: rate (Hz)", sc["rate_hz"]),

@@ -30,14 +30,16 @@ def _parse_sweep(spec: str) -> list[float]:
     except ValueError:
         start = stop = step = float("nan")
     if len(parts) != 3 or not all(math.isfinite(v) for v in (start, stop, step)):
-        raise InputError(f"--sweep-km must be START:STOP:STEP, three finite numbers in km "
-                         f"(got {spec!r})")
+        raise InputError(
+            f"--sweep-km must be START:STOP:STEP, three finite numbers in km (got {spec!r})"
+        )
     if start < 0 or stop < start or step <= 0:
         raise InputError(f"--sweep-km needs 0 <= START <= STOP and STEP > 0 (got {spec!r})")
     points = (stop - start) / step + 1
     if not points <= MAX_SWEEP_POINTS:
-        raise InputError(f"--sweep-km gives {points:.4g} points; at most {MAX_SWEEP_POINTS} "
-                         f"(got {spec!r})")
+        raise InputError(
+            f"--sweep-km gives {points:.4g} points; at most {MAX_SWEEP_POINTS} (got {spec!r})"
+        )
     n = int((stop - start) / step + 1e-9) + 1
     return [start + i * step for i in range(n)]
 
@@ -58,12 +60,29 @@ def _write_plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
 
     d = [r["distance_km"] for r in rows]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=d, y=[r["key_rate_per_pulse"] or None for r in rows],
-                             mode="lines+markers", name="key rate"))
-    fig.add_trace(go.Scatter(x=d, y=[r["plob_bound"] for r in rows], mode="lines",
-                             name="PLOB bound (fibre)", line={"dash": "dash"}))
-    fig.update_layout(title=title, xaxis_title="distance (km)",
-                      yaxis_title="secret bits per pulse", yaxis_type="log")
+    fig.add_trace(
+        go.Scatter(
+            x=d,
+            y=[r["key_rate_per_pulse"] or None for r in rows],
+            mode="lines+markers",
+            name="key rate",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=d,
+            y=[r["plob_bound"] for r in rows],
+            mode="lines",
+            name="PLOB bound (fibre)",
+            line={"dash": "dash"},
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title="distance (km)",
+        yaxis_title="secret bits per pulse",
+        yaxis_type="log",
+    )
     html = fig.to_html(include_plotlyjs=True, full_html=True)
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
@@ -78,25 +97,29 @@ def _write_plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
 
 def rate(
     distance_km: float = typer.Option(50.0, "--distance-km", min=0, help="Fibre length (km)."),
-    mu: float | None = typer.Option(None, "--mu", min=0,
-                                    help="Signal intensity (or mean pair number); optimised if "
-                                         "absent."),
-    nu: float | None = typer.Option(None, "--nu", min=0,
-                                    help="Weak-decoy intensity; optimised if absent."),
+    mu: float | None = typer.Option(
+        None, "--mu", min=0, help="Signal intensity (or mean pair number); optimised if absent."
+    ),
+    nu: float | None = typer.Option(
+        None, "--nu", min=0, help="Weak-decoy intensity; optimised if absent."
+    ),
     decoys: str = typer.Option("vacuum-weak", "--decoys", help="vacuum-weak | infinite."),
-    alpha_db_per_km: float = typer.Option(0.21, "--alpha-db-per-km", min=0,
-                                          help="Fibre attenuation (dB/km)."),
-    eta_bob: float = typer.Option(0.045, "--eta-bob", min=0, max=1,
-                                  help="Detector efficiency."),
+    alpha_db_per_km: float = typer.Option(
+        0.21, "--alpha-db-per-km", min=0, help="Fibre attenuation (dB/km)."
+    ),
+    eta_bob: float = typer.Option(0.045, "--eta-bob", min=0, max=1, help="Detector efficiency."),
     y0: float = typer.Option(1.7e-6, "--y0", min=0, max=0.5, help="Background count probability."),
-    e_detector: float = typer.Option(0.033, "--e-detector", min=0, max=0.5,
-                                     help="Misalignment error probability."),
+    e_detector: float = typer.Option(
+        0.033, "--e-detector", min=0, max=0.5, help="Misalignment error probability."
+    ),
     f_ec: float = typer.Option(1.22, "--f-ec", min=1, help="Error-correction inefficiency."),
     efficient: bool = typer.Option(False, "--efficient", help="Biased-basis BB84 (q = p_z^2)."),
-    p_z: float | None = typer.Option(None, "--p-z", min=0.5, max=1,
-                                     help="Key-basis probability with --efficient (default 0.9)."),
-    finite_key: bool = typer.Option(False, "--finite-key",
-                                    help="Lim et al. 2014 finite-key rate (vacuum as mu3)."),
+    p_z: float | None = typer.Option(
+        None, "--p-z", min=0.5, max=1, help="Key-basis probability with --efficient (default 0.9)."
+    ),
+    finite_key: bool = typer.Option(
+        False, "--finite-key", help="Lim et al. 2014 finite-key rate (vacuum as mu3)."
+    ),
     block_size: float = typer.Option(1e10, "--block-size", min=1, help="Pulses sent (N)."),
     eps_sec: float = typer.Option(1e-10, "--eps-sec", min=0, max=1, help="Secrecy parameter."),
     eps_cor: float = typer.Option(1e-15, "--eps-cor", min=0, max=1, help="Correctness parameter."),
@@ -120,24 +143,36 @@ def rate(
         raise InputError("--plot needs --sweep-km")
     plot_path = None if plot is None else _check_plot_path(plot)
     distances = None if sweep_km is None else _parse_sweep(sweep_km)
-    channel = ChannelModel(alpha_db_per_km=alpha_db_per_km, eta_bob=eta_bob, y0=y0,
-                           e_detector=e_detector)
+    channel = ChannelModel(
+        alpha_db_per_km=alpha_db_per_km, eta_bob=eta_bob, y0=y0, e_detector=e_detector
+    )
     kwargs: dict[str, Any] = dict(
-        protocol=protocol, decoys=decoys, mu=mu, nu=nu, channel=channel, f_ec=f_ec,
-        efficient=efficient, p_z=p_z, finite_key=finite_key, block_size=block_size,
-        eps_sec=eps_sec, eps_cor=eps_cor,
+        protocol=protocol,
+        decoys=decoys,
+        mu=mu,
+        nu=nu,
+        channel=channel,
+        f_ec=f_ec,
+        efficient=efficient,
+        p_z=p_z,
+        finite_key=finite_key,
+        block_size=block_size,
+        eps_sec=eps_sec,
+        eps_cor=eps_cor,
     )
     if distances is None:
         res = rate_summary(distance_km, **kwargs)
         if as_json:
             print_json(res)
             return
-        console.print(f"[bold]{protocol}[/] at {res['distance_km']:g} km: "
-                      f"key rate {res['key_rate_per_pulse']:.4g} bits/pulse "
-                      f"(mu={res['mu']:.4g}"
-                      + (f", nu={res['nu']:.4g}" if res.get("nu") is not None else "")
-                      + f"); PLOB {res['plob_bound']:.4g}, TGW {res['tgw_bound']:.4g}, "
-                      f"eta {res['eta']:.4g}")
+        console.print(
+            f"[bold]{protocol}[/] at {res['distance_km']:g} km: "
+            f"key rate {res['key_rate_per_pulse']:.4g} bits/pulse "
+            f"(mu={res['mu']:.4g}"
+            + (f", nu={res['nu']:.4g}" if res.get("nu") is not None else "")
+            + f"); PLOB {res['plob_bound']:.4g}, TGW {res['tgw_bound']:.4g}, "
+            f"eta {res['eta']:.4g}"
+        )
         return
     rows = _sweep(distances, kwargs)
     if plot_path is not None:
@@ -154,9 +189,13 @@ def rate(
     for col in ("distance_km", "key_rate_per_pulse", "mu", "nu", "plob_bound"):
         table.add_column(col, justify="right")
     for r in rows:
-        table.add_row(f"{r['distance_km']:g}", f"{r['key_rate_per_pulse']:.4g}",
-                      f"{r['mu']:.4g}", "-" if r.get("nu") is None else f"{r['nu']:.4g}",
-                      f"{r['plob_bound']:.4g}")
+        table.add_row(
+            f"{r['distance_km']:g}",
+            f"{r['key_rate_per_pulse']:.4g}",
+            f"{r['mu']:.4g}",
+            "-" if r.get("nu") is None else f"{r['nu']:.4g}",
+            f"{r['plob_bound']:.4g}",
+        )
     console.print(table)
     if plot is not None:
         console.print(f"plot written to {plot}", markup=False, highlight=False)

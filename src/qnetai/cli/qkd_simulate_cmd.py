@@ -67,12 +67,23 @@ def simulate_command(
         n = parse_count(pulses)
         with reporter:
             result = run_bb84(
-                distance_km=distance_km, pulses=n, rng=np.random.default_rng(seed), mu=mu, nu=nu,
-                p_mu=p_mu, p_nu=p_nu, p_vacuum=p_vacuum, p_z=p_z, eta_bob=eta_bob,
+                distance_km=distance_km,
+                pulses=n,
+                rng=np.random.default_rng(seed),
+                mu=mu,
+                nu=nu,
+                p_mu=p_mu,
+                p_nu=p_nu,
+                p_vacuum=p_vacuum,
+                p_z=p_z,
+                eta_bob=eta_bob,
                 dark_count_probability=dark_count_probability,
-                afterpulse_probability=afterpulse_probability, e_detector=e_detector,
-                attack=attack or None, attack_strength=attack_strength,
-                reconciliation=reconciliation, finite_key=finite_key,
+                afterpulse_probability=afterpulse_probability,
+                e_detector=e_detector,
+                attack=attack or None,
+                attack_strength=attack_strength,
+                reconciliation=reconciliation,
+                finite_key=finite_key,
                 progress=lambda stage, done, total: reporter.update(done, total, unit=stage),
             )
     except InputError as exc:
@@ -110,8 +121,14 @@ def _print_human(d: dict, console) -> None:
         t.add_column(col, justify="right")
     for name in ("signal", "decoy", "vacuum"):
         g, q = d["gains"][name], d["qber"][name]
-        t.add_row(name, _fmt(d["detection_gains"][name]), _fmt(g["z"]), _fmt(g["x"]),
-                  _fmt(q["z"]), _fmt(q["x"]))
+        t.add_row(
+            name,
+            _fmt(d["detection_gains"][name]),
+            _fmt(g["z"]),
+            _fmt(g["x"]),
+            _fmt(q["z"]),
+            _fmt(q["x"]),
+        )
     console.print(t)
     s = Table(title="Estimation and post-processing")
     s.add_column("figure")

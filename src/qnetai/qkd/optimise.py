@@ -126,8 +126,9 @@ def optimise_mu(
     else:
         raise InputError(f"decoys must be 'infinite' or 'vacuum-weak' (got {decoys!r})")
     mu, rate = _scalar_max(f, lo, MU_MAX)
-    return IntensityOptimum(mu=mu, nu=nu if decoys == "vacuum-weak" else None,
-                            key_rate_per_pulse=max(rate, 0.0))
+    return IntensityOptimum(
+        mu=mu, nu=nu if decoys == "vacuum-weak" else None, key_rate_per_pulse=max(rate, 0.0)
+    )
 
 
 def optimise_mu_nu(
@@ -145,15 +146,18 @@ def optimise_mu_nu(
     def rate(x: np.ndarray) -> float:
         mu, t = float(x[0]), float(x[1])
         nu = nu_min + t * (mu - nu_min)
-        return float(vacuum_weak_key_rate(distance_km, mu=mu, nu=nu, channel=channel,
-                                          f_ec=f_ec, q=q))
+        return float(
+            vacuum_weak_key_rate(distance_km, mu=mu, nu=nu, channel=channel, f_ec=f_ec, q=q)
+        )
 
     lo_mu = nu_min * 1.01 + 1e-6
     best_x, best = None, -np.inf
     for mu0 in (0.2, 0.45, 0.7):
         for t0 in (0.0, 0.1, 0.4):
             res = optimize.minimize(
-                lambda x: -rate(x) * 1e6, x0=np.array([mu0, t0]), method="L-BFGS-B",
+                lambda x: -rate(x) * 1e6,
+                x0=np.array([mu0, t0]),
+                method="L-BFGS-B",
                 bounds=[(lo_mu, MU_MAX), (0.0, 0.95)],
             )
             val = -res.fun / 1e6
@@ -224,17 +228,33 @@ def optimise_finite_key(
     def neg_rate(x: np.ndarray) -> np.ndarray:
         x2 = np.atleast_2d(np.asarray(x, dtype=float).T).T if x.ndim == 1 else x
         mus, ps, qx = params(x2)
-        r = finite_key_rate(distance_km, block_size=block_size, n_x_block=n_x_block,
-                            intensities=mus, probabilities=ps, q_x=qx, channel=channel,
-                            f_ec=f_ec, eps_sec=eps_sec, eps_cor=eps_cor)
+        r = finite_key_rate(
+            distance_km,
+            block_size=block_size,
+            n_x_block=n_x_block,
+            intensities=mus,
+            probabilities=ps,
+            q_x=qx,
+            channel=channel,
+            f_ec=f_ec,
+            eps_sec=eps_sec,
+            eps_cor=eps_cor,
+        )
         n = 1.0 if r.block_size is None else r.block_size
         # unclipped, per pulse: a slope to follow where no key is produced
         val = -np.asarray(r.key_length, dtype=float) / n
         return val if x.ndim > 1 else float(val.reshape(-1)[0])
 
     res = optimize.differential_evolution(
-        neg_rate, bounds, seed=seed, maxiter=maxiter, popsize=12, tol=1e-8,
-        vectorized=True, updating="deferred", polish=False,
+        neg_rate,
+        bounds,
+        seed=seed,
+        maxiter=maxiter,
+        popsize=12,
+        tol=1e-8,
+        vectorized=True,
+        updating="deferred",
+        polish=False,
     )
     x = res.x
     pol = optimize.minimize(neg_rate, x, method="L-BFGS-B", bounds=bounds)
@@ -251,7 +271,10 @@ def optimise_finite_key(
 
 
 def cutoff_distance_km(
-    rate_at: Callable[[float], float], *, lo_km: float = 0.0, hi_km: float = 400.0,
+    rate_at: Callable[[float], float],
+    *,
+    lo_km: float = 0.0,
+    hi_km: float = 400.0,
     xtol_km: float = 1e-3,
 ) -> float:
     """Largest distance where ``rate_at(distance) > 0`` (bisection; rate decreasing).
@@ -320,23 +343,42 @@ def rate_summary(
     eta = float(channel.transmittance(d))
     eta_ch = float(channel.channel_transmittance(d))
     out: dict[str, Any] = {
-        "protocol": protocol, "distance_km": d, "eta": eta, "eta_channel": eta_ch,
+        "protocol": protocol,
+        "distance_km": d,
+        "eta": eta,
+        "eta_channel": eta_ch,
         # + 0.0 turns the bound's -0.0 at zero transmittance into 0.0
-        "plob_bound": float(plob_bound(eta_ch)) + 0.0, "tgw_bound": float(tgw_bound(eta_ch)),
-        "f_ec": f_ec, "q": q, "nu": None, "y1_lower": None, "e1_upper": None,
+        "plob_bound": float(plob_bound(eta_ch)) + 0.0,
+        "tgw_bound": float(tgw_bound(eta_ch)),
+        "f_ec": f_ec,
+        "q": q,
+        "nu": None,
+        "y1_lower": None,
+        "e1_upper": None,
         "finite_key": finite_key,
     }
     if protocol == "bbm92":
+
         def f(m: float) -> float:
-            return float(bbm92_rate(d / 2, d / 2, mu=m, channel=channel, f_ec=f_ec, q=q,
-                                    statistics=statistics).key_rate_per_pulse)
+            return float(
+                bbm92_rate(
+                    d / 2, d / 2, mu=m, channel=channel, f_ec=f_ec, q=q, statistics=statistics
+                ).key_rate_per_pulse
+            )
 
         m_opt = mu if mu is not None else _scalar_max(f, 1e-4, 1.0)[0]
-        r = bbm92_rate(d / 2, d / 2, mu=m_opt, channel=channel, f_ec=f_ec, q=q,
-                       statistics=statistics)
-        out.update(decoys=None, mu=float(m_opt), key_rate_per_pulse=float(r.key_rate_per_pulse),
-                   eta=float(r.eta),
-                   q_mu=float(r.gain), e_mu=float(r.qber), statistics=statistics)
+        r = bbm92_rate(
+            d / 2, d / 2, mu=m_opt, channel=channel, f_ec=f_ec, q=q, statistics=statistics
+        )
+        out.update(
+            decoys=None,
+            mu=float(m_opt),
+            key_rate_per_pulse=float(r.key_rate_per_pulse),
+            eta=float(r.eta),
+            q_mu=float(r.gain),
+            e_mu=float(r.qber),
+            statistics=statistics,
+        )
         return out
     if protocol != "bb84":
         raise InputError(f"protocol must be 'bb84' or 'bbm92' (got {protocol!r})")
@@ -346,36 +388,71 @@ def rate_summary(
         if mu is not None and nu is not None and not mu > nu:
             raise InputError(f"nu must be < mu (got mu={mu}, nu={nu})")
         opt = optimise_finite_key(
-            d, block_size=block_size, channel=channel, f_ec=f_ec, eps_sec=eps_sec,
-            eps_cor=eps_cor, intensities=None if mu is None else (mu, nu, 0.0),  # type: ignore[arg-type]
+            d,
+            block_size=block_size,
+            channel=channel,
+            f_ec=f_ec,
+            eps_sec=eps_sec,
+            eps_cor=eps_cor,
+            intensities=None if mu is None else (mu, nu, 0.0),  # type: ignore[arg-type]
         )
         qx = opt.q_x if not efficient else (0.9 if p_z is None else p_z)
-        fk = finite_key_rate(d, block_size=block_size, intensities=opt.intensities,
-                             probabilities=opt.probabilities, q_x=qx, channel=channel,
-                             f_ec=f_ec, eps_sec=eps_sec, eps_cor=eps_cor)
+        fk = finite_key_rate(
+            d,
+            block_size=block_size,
+            intensities=opt.intensities,
+            probabilities=opt.probabilities,
+            q_x=qx,
+            channel=channel,
+            f_ec=f_ec,
+            eps_sec=eps_sec,
+            eps_cor=eps_cor,
+        )
         m1 = opt.intensities[0]
-        tau1 = float(np.sum(np.asarray(opt.probabilities) * np.exp(-np.asarray(opt.intensities))
-                            * np.asarray(opt.intensities)))
+        tau1 = float(
+            np.sum(
+                np.asarray(opt.probabilities)
+                * np.exp(-np.asarray(opt.intensities))
+                * np.asarray(opt.intensities)
+            )
+        )
         out.update(
-            decoys="vacuum-weak", mu=m1, nu=opt.intensities[1], mu3=opt.intensities[2],
-            probabilities=list(opt.probabilities), q_x=qx, q=qx**2, block_size=block_size,
-            eps_sec=eps_sec, eps_cor=eps_cor,
-            key_rate_per_pulse=float(fk.key_rate_per_pulse), key_length=float(fk.key_length),
-            q_mu=float(channel.gain(m1, d)), e_mu=float(channel.qber(m1, d)),
-            y1_lower=float(fk.s_x1) / (block_size * qx**2 * tau1), e1_upper=float(fk.phi_x),
-            s_x0=float(fk.s_x0), s_x1=float(fk.s_x1), phi_x=float(fk.phi_x),
+            decoys="vacuum-weak",
+            mu=m1,
+            nu=opt.intensities[1],
+            mu3=opt.intensities[2],
+            probabilities=list(opt.probabilities),
+            q_x=qx,
+            q=qx**2,
+            block_size=block_size,
+            eps_sec=eps_sec,
+            eps_cor=eps_cor,
+            key_rate_per_pulse=float(fk.key_rate_per_pulse),
+            key_length=float(fk.key_length),
+            q_mu=float(channel.gain(m1, d)),
+            e_mu=float(channel.qber(m1, d)),
+            y1_lower=float(fk.s_x1) / (block_size * qx**2 * tau1),
+            e1_upper=float(fk.phi_x),
+            s_x0=float(fk.s_x0),
+            s_x1=float(fk.s_x1),
+            phi_x=float(fk.phi_x),
         )
         return out
     if decoys == "infinite":
-        m_opt = mu if mu is not None else optimise_mu(d, decoys="infinite", channel=channel,
-                                                      f_ec=f_ec, q=q).mu
+        m_opt = (
+            mu
+            if mu is not None
+            else optimise_mu(d, decoys="infinite", channel=channel, f_ec=f_ec, q=q).mu
+        )
         n_opt = None
     elif decoys == "vacuum-weak":
         if mu is not None and nu is not None:
             m_opt, n_opt = mu, nu
         elif nu is not None:
-            m_opt, n_opt = optimise_mu(d, decoys="vacuum-weak", nu=nu, channel=channel,
-                                       f_ec=f_ec, q=q).mu, nu
+            m_opt, n_opt = (
+                optimise_mu(d, decoys="vacuum-weak", nu=nu, channel=channel, f_ec=f_ec, q=q).mu,
+                nu,
+            )
         else:
             o = optimise_mu_nu(d, channel=channel, f_ec=f_ec, q=q, nu_min=nu_min)
             m_opt, n_opt = (o.mu, o.nu) if mu is None else (mu, min(nu_min, mu / 2))
@@ -383,9 +460,14 @@ def rate_summary(
         raise InputError(f"decoys must be 'infinite' or 'vacuum-weak' (got {decoys!r})")
     r = bb84_decoy_rate(d, mu=m_opt, nu=n_opt, decoys=decoys, channel=channel, f_ec=f_ec, q=q)
     out.update(
-        decoys=decoys, mu=float(m_opt), nu=None if n_opt is None else float(n_opt),
-        key_rate_per_pulse=float(r.key_rate_per_pulse), q_mu=float(r.q_mu),
-        e_mu=float(r.e_mu), y1_lower=float(r.y1_lower), e1_upper=float(r.e1_upper),
+        decoys=decoys,
+        mu=float(m_opt),
+        nu=None if n_opt is None else float(n_opt),
+        key_rate_per_pulse=float(r.key_rate_per_pulse),
+        q_mu=float(r.q_mu),
+        e_mu=float(r.e_mu),
+        y1_lower=float(r.y1_lower),
+        e1_upper=float(r.e1_upper),
         q1_lower=float(r.q1_lower),
     )
     return out

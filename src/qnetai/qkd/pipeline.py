@@ -249,10 +249,18 @@ def run_bb84(
         raise InputError(f"tag_bits must be >= 1 (got {tag_bits})")
     spec = AttackSpec(attack, attack_strength)
     setup = BB84Setup.from_distance(
-        distance_km, alpha_db_per_km=alpha_db_per_km, mu=mu, nu=nu, p_mu=p_mu, p_nu=p_nu,
-        p_vacuum=p_vacuum, p_z=p_z, eta_bob=eta_bob,
+        distance_km,
+        alpha_db_per_km=alpha_db_per_km,
+        mu=mu,
+        nu=nu,
+        p_mu=p_mu,
+        p_nu=p_nu,
+        p_vacuum=p_vacuum,
+        p_z=p_z,
+        eta_bob=eta_bob,
         dark_count_probability=dark_count_probability,
-        afterpulse_probability=afterpulse_probability, e_detector=e_detector,
+        afterpulse_probability=afterpulse_probability,
+        e_detector=e_detector,
     )
     _check_key_budget(setup, pulses, spec, float(distance_km))
     timing: dict[str, float] = {}
@@ -309,9 +317,7 @@ def run_bb84(
         "finite_key_applied": False,
         "channel_transmittance": setup.channel_transmittance,
         "transmittance": setup.transmittance,
-        "setup": {
-            k: float(v) for k, v in asdict(setup).items() if k != "channel_transmittance"
-        },
+        "setup": {k: float(v) for k, v in asdict(setup).items() if k != "channel_transmittance"},
         "detection_gains": {
             n: float(g) for n, g in zip(INTENSITY_NAMES, counts.detection_gains, strict=True)
         },
@@ -336,12 +342,23 @@ def run_bb84(
         "frames_discarded": 0,
         "discarded_bits": 0,
     }
-    ec = {"leaked_bits": 0, "reconciliation_efficiency": float("nan"), "round_trips": 0,
-          "frame_errors": 0}
+    ec = {
+        "leaked_bits": 0,
+        "reconciliation_efficiency": float("nan"),
+        "round_trips": 0,
+        "frame_errors": 0,
+    }
 
     def finish(status: str, reason: str | None, **kw: Any) -> QKDRunResult:
-        fields = {**base, **ec, "verified": None, "final_key_length": 0,
-                  "secret_key_rate_per_pulse": 0.0, "keys_identical": None, **kw}
+        fields = {
+            **base,
+            **ec,
+            "verified": None,
+            "final_key_length": 0,
+            "secret_key_rate_per_pulse": 0.0,
+            "keys_identical": None,
+            **kw,
+        }
         return QKDRunResult(status=status, abort_reason=reason, timing_s=timing, **fields)
 
     if est.abort_reason is not None:
@@ -354,7 +371,10 @@ def run_bb84(
     if progress is not None:
         progress("key bits", 0, int(alice_key.size))
     rec = reconcile(
-        alice_key, bob_key, qber_estimate=max(est.key_qber, 1e-4), method=reconciliation,
+        alice_key,
+        bob_key,
+        qber_estimate=max(est.key_qber, 1e-4),
+        method=reconciliation,
         rng=rng,
     )
     timing["reconciliation"] = time.perf_counter() - t0
@@ -370,8 +390,9 @@ def run_bb84(
     t0 = time.perf_counter()
     frame_bits = int(getattr(rec, "frame_bits", 0) or 0) or max(alice_key.size, 1)
     failed = tuple(getattr(rec, "failed_frames", ()))
-    keep, ver_bits = _verify_frames(alice_key, bob_corrected, frame_bits=frame_bits,
-                                    failed=failed, rng=rng, tag_bits=tag_bits)
+    keep, ver_bits = _verify_frames(
+        alice_key, bob_corrected, frame_bits=frame_bits, failed=failed, rng=rng, tag_bits=tag_bits
+    )
     timing["verification"] = time.perf_counter() - t0
     base["verification_bits"] = ver_bits
     base["frames_discarded"] = int(np.count_nonzero(~keep))
@@ -379,8 +400,9 @@ def run_bb84(
     dropped_bits = int(alice_key.size - np.count_nonzero(mask))
     base["discarded_bits"] = dropped_bits
     if not keep.any():
-        return finish("aborted", "verification failed for every frame after error correction",
-                      verified=False)
+        return finish(
+            "aborted", "verification failed for every frame after error correction", verified=False
+        )
     alice_kept, bob_kept = alice_key[mask], bob_corrected[mask]
 
     # -- key length and privacy amplification ------------------------------------------
@@ -390,12 +412,10 @@ def run_bb84(
         length = finite_key_length_from_counts(counts, setup, leaked_bits=rec.leaked_bits)
         base["finite_key_applied"] = True
     else:
-        length = asymptotic_key_length(est, leaked_bits=rec.leaked_bits,
-                                       verification_bits=ver_bits)
+        length = asymptotic_key_length(est, leaked_bits=rec.leaked_bits, verification_bits=ver_bits)
     length = min(length - dropped_bits, alice_kept.size)
     if length <= 0:
-        return finish("aborted", "key length non-positive after error correction",
-                      verified=True)
+        return finish("aborted", "key length non-positive after error correction", verified=True)
     from qnetai.qkd.privacy_amplification import ToeplitzHasher
 
     t0 = time.perf_counter()

@@ -366,7 +366,12 @@ def iter_blocks(
         n = min(block_pulses, pulses - start)
         spec = block_attacks[i] if block_attacks is not None else attack
         block, carry = _simulate_block(
-            index=i, start=start, n=n, setup=setup, channel=channel_for(spec), rng=rng,
+            index=i,
+            start=start,
+            n=n,
+            setup=setup,
+            channel=channel_for(spec),
+            rng=rng,
             carry=carry,
         )
         yield block
