@@ -89,7 +89,7 @@ def bench_ldpc(frames: int, code_bits: int) -> list[str]:
     k = key_bits_per_frame(code_bits)
     rows = [
         f"### LDPC blind rate-adaptive reconciliation ({frames} frames x {k} key bits, code "
-        f"length {code_bits}, Elkouss 2009 irregular codes, product-sum BP, 50 iterations)",
+        f"length {code_bits}, Elkouss 2009 irregular codes, layered BP decoder)",
         "",
         "| QBER | mother rate | f (actual q) | FER (detected) | mean / max round trips "
         "| kbit/s | code build s |",
