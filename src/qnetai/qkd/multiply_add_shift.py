@@ -31,15 +31,11 @@ Example:
 
 from __future__ import annotations
 
+import gmpy2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from qnetai._optional import require
 from qnetai.errors import InputError
-
-
-def _gmp():
-    return require("gmpy2", extra="core", package="gmpy2")
 
 
 def seed_length(n: int, out_len: int) -> int:
@@ -83,14 +79,12 @@ class MultiplyAddShiftHasher:
         return self
 
     def _setup(self, a_bytes: bytes, b_bytes: bytes, n: int, out_len: int) -> None:
-        gmpy2 = _gmp()
         self.n, self.out_len = int(n), int(out_len)
         self.word_bits = self.n + self.out_len - 1
         mask = (gmpy2.mpz(1) << self.word_bits) - 1
         self._a = gmpy2.mpz.from_bytes(a_bytes, "little") & mask
         self._b = gmpy2.mpz.from_bytes(b_bytes, "little") & mask
         self._mask = mask
-        self._gmpy2 = gmpy2
 
     def seed_bits(self) -> NDArray[np.uint8]:
         """The seed as ``2 W`` bits (``a`` then ``b``, least significant bit first)."""
@@ -104,7 +98,7 @@ class MultiplyAddShiftHasher:
             raise InputError(f"bits must have shape ({self.n},) (got {x.shape})")
         if x.size and (int(x.min()) < 0 or int(x.max()) > 1):
             raise InputError("bits must contain only 0 and 1")
-        xi = self._gmpy2.mpz.from_bytes(_pack_int(x.astype(np.uint8, copy=False)), "little")
+        xi = gmpy2.mpz.from_bytes(_pack_int(x.astype(np.uint8, copy=False)), "little")
         y = ((self._a * xi + self._b) & self._mask) >> (self.word_bits - self.out_len)
         return _int_bits(y, self.out_len)
 
