@@ -17,13 +17,25 @@ ARGS = ["chain", "--segments", "1", "--p-gen", "0.5", "--attempt-s", "1e-3"]
 ARGS += ["--fidelity", "0.9", "--t-coh-s", "1"]
 
 _PEAK = """
-import resource, sys
+import contextlib, io, sys
 from qnetai.cli.main import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    assert exc.code in (0, None), exc.code
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def run(argv):
+    try:
+        main(argv)
+    except SystemExit as exc:
+        assert exc.code in (0, None), exc.code
+
+
+warm_up, argv = sys.argv[1].split(), sys.argv[2:]
+with contextlib.redirect_stdout(io.StringIO()):
+    run(warm_up)  # imports and compiled kernels cost the same at every size
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")  # reset this process's peak RSS to its current RSS
+run(argv)
+# VmHWM: this process's peak RSS in kB (ru_maxrss would include the parent's at fork)
+print(next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM:")))
 """
 
 
@@ -35,7 +47,16 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _peak_kb(samples: str) -> int:
     out = subprocess.run(
-        [sys.executable, "-c", _PEAK, *ARGS, "--samples", samples, "--json"],
+        [
+            sys.executable,
+            "-c",
+            _PEAK,
+            " ".join([*ARGS, "--samples", "1e4", "--json"]),
+            *ARGS,
+            "--samples",
+            samples,
+            "--json",
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -73,7 +73,8 @@ def depolarise(p: ArrayLike, dt_s: ArrayLike, t_coh_s: ArrayLike | None) -> NDAr
     t_coh = _positive_or_none("t_coh_s", t_coh_s)
     if t_coh is None:
         return arr * np.ones_like(dt)[..., None]
-    e = np.exp(-dt / t_coh)[..., None]
+    with np.errstate(over="ignore"):  # dt / t_coh overflowing to inf decays fully: e = 0
+        e = np.exp(-dt / t_coh)[..., None]
     return e * arr + (1.0 - e) / 4.0
 
 
