@@ -34,10 +34,14 @@ def main() -> None:
     n = int(kwargs.pop("code_bits", DEFAULT_CODE_BITS))
     mod = float(kwargs.get("modulation", 0.1))
     k = key_bits_per_frame(n, mod)
-    print(f"code_bits={n}, {k} key bits per frame, {frames} frames, options {kwargs}, "
-          f"load {os.getloadavg()[0]:.1f}")
-    print("| QBER | rate | f (decoded frames) | failed / wrong frames | FER 95 % bound "
-          "| mean rounds | kbit/s (CPU) | kbit/s (wall) |")
+    print(
+        f"code_bits={n}, {k} key bits per frame, {frames} frames, options {kwargs}, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "| QBER | rate | f (decoded frames) | failed / wrong frames | FER 95 % bound "
+        "| mean rounds | kbit/s (CPU) | kbit/s (wall) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for q in [float(x) for x in os.environ.get("QS", "0.01,0.02,0.05").split(",")]:
         start = {x: kwargs[x] for x in ("efficiency_start",) if x in kwargs}
@@ -50,17 +54,21 @@ def main() -> None:
         b = a ^ err.astype(np.uint8)
         ldpc_reconcile(a[:100], b[:100], qber_estimate=q, code_bits=n, **kwargs)  # compile
         wall, cpu = time.perf_counter(), time.process_time()
-        out = ldpc_reconcile(a, b, qber_estimate=q, rng=np.random.default_rng(1), code_bits=n,
-                             **kwargs)
+        out = ldpc_reconcile(
+            a, b, qber_estimate=q, rng=np.random.default_rng(1), code_bits=n, **kwargs
+        )
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         ok = out.decoded_per_frame
         f = out.leaked_bits_per_frame[ok].sum() / (ok.sum() * k * float(binary_entropy(err.mean())))
         bad = out.frame_errors
         upper = float(beta.ppf(0.95, bad + 1, frames - bad)) if bad < frames else 1.0
         wrong = int(np.count_nonzero(out.residual_errors_per_frame[ok]))
-        print(f"| {q:.0%} | {out.rate:.2f} | {f:.3f} | {out.detected_failures} / {wrong} of "
-              f"{frames} | {upper:.1e} | {out.rounds_per_frame.mean():.1f} "
-              f"| {a.size / cpu / 1e3:.0f} | {a.size / wall / 1e3:.0f} |", flush=True)
+        print(
+            f"| {q:.0%} | {out.rate:.2f} | {f:.3f} | {out.detected_failures} / {wrong} of "
+            f"{frames} | {upper:.1e} | {out.rounds_per_frame.mean():.1f} "
+            f"| {a.size / cpu / 1e3:.0f} | {a.size / wall / 1e3:.0f} |",
+            flush=True,
+        )
     print(f"load after: {os.getloadavg()[0]:.1f}")
 
 

@@ -43,9 +43,14 @@ def bench_cascade(frames: int, frame_bits: int) -> list[str]:
     for variant in ("original", "option7", "option8"):
         for q in QBERS:
             a, b, rng = _keys(frames * frame_bits, q, 1000 + int(q * 1000))
-            cascade_reconcile(a[:2000], b[:2000], qber_estimate=q, rng=np.random.default_rng(0),
-                              variant=variant,
-                              frame_bits=1000)  # compile the kernel outside the timing
+            cascade_reconcile(
+                a[:2000],
+                b[:2000],
+                qber_estimate=q,
+                rng=np.random.default_rng(0),
+                variant=variant,
+                frame_bits=1000,
+            )  # compile the kernel outside the timing
             t0, c0 = time.perf_counter(), time.process_time()
             out = cascade_reconcile(
                 a, b, qber_estimate=q, rng=rng, variant=variant, frame_bits=frame_bits
@@ -72,8 +77,9 @@ def bench_option8(frames: int, frame_bits: int) -> list[str]:
     for q in QBERS:
         a, b, rng = _keys(frames * frame_bits, q, 5000 + int(q * 1000))
         t0 = time.perf_counter()
-        out = cascade_reconcile(a, b, qber_estimate=q, rng=rng, variant="option8",
-                                frame_bits=frame_bits)
+        out = cascade_reconcile(
+            a, b, qber_estimate=q, rng=rng, variant="option8", frame_bits=frame_bits
+        )
         dt = time.perf_counter() - t0
         k = out.frame_errors
         # exact one-sided 95 % Clopper-Pearson upper bound (3/frames when k = 0)
@@ -149,8 +155,12 @@ def bench_pa(sizes: tuple[int, ...], repeats: int) -> list[str]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--frames", type=int, default=500, help="Cascade frames per point")
-    p.add_argument("--option8-frames", type=int, default=3000,
-                   help="Cascade option 8 frames per QBER for the residual-FER bound")
+    p.add_argument(
+        "--option8-frames",
+        type=int,
+        default=3000,
+        help="Cascade option 8 frames per QBER for the residual-FER bound",
+    )
     p.add_argument("--ldpc-frames", type=int, default=20)
     p.add_argument("--ldpc-code-bits", type=int, default=1 << 14)
     p.add_argument("--skip", default="", help="comma list of sections: cascade,option8,ldpc,pa")

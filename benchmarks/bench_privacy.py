@@ -49,10 +49,12 @@ def _measure(n: int, rng: np.random.Generator, repeats: int) -> None:
         "Toeplitz, cached seed spectrum": lambda: hasher(x),
         "Toeplitz, fresh seed": lambda: toeplitz_hash(x, m, s, workers=1),
         "multiply-add-shift, fresh seed": lambda: MultiplyAddShiftHasher.from_rng(
-            rng, n=n, out_len=m)(x),
+            rng, n=n, out_len=m
+        )(x),
         "privacy_amplify, toeplitz": lambda: privacy_amplify(x, m, rng=rng, workers=1),
         "privacy_amplify, multiply-add-shift": lambda: privacy_amplify(
-            x, m, rng=rng, family="multiply-add-shift"),
+            x, m, rng=rng, family="multiply-add-shift"
+        ),
     }
     for name, fn in rows.items():
         best, med = _cpu(fn, repeats)

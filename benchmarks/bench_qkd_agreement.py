@@ -112,17 +112,16 @@ def exact_receiver_statistics(setup: BB84Setup) -> tuple[np.ndarray, np.ndarray]
     # after-pulses as extra dark counts, spread evenly over the four detectors
     y0 = 1 - (1 - setup.dark_count_probability) ** 4
     p_ap = setup.afterpulse_probability
-    clicks = float(np.sum(setup.probabilities * (y0 - np.expm1(-setup.transmittance
-                                                               * setup.intensities))))
+    clicks = float(
+        np.sum(setup.probabilities * (y0 - np.expm1(-setup.transmittance * setup.intensities)))
+    )
     p_dark = 1 - (1 - setup.dark_count_probability) * (1 - p_ap * clicks / (1 - p_ap) / 4)
     for k, mu in enumerate(setup.intensities):
         m = setup.transmittance * mu
         for s in range(2):
             for y in range(2):
                 frac = detector_fractions(s, y, p_z=setup.p_z, e_detector=setup.e_detector)
-                probs = pattern_probabilities(
-                    lambda f, m=m: np.exp(-m * f), frac, p_dark
-                )
+                probs = pattern_probabilities(lambda f, m=m: np.exp(-m * f), frac, p_dark)
                 probs[0] = 0.0
                 pair = (pats >> (2 * s)) & 3
                 p_wrong = np.where(pair == 3, 0.5, (pair == (1 << (1 - y))).astype(float))
@@ -160,17 +159,18 @@ def main() -> None:
         se = float(np.std(rates, ddof=1) / np.sqrt(args.seeds))
         dse = float(np.mean(dses) / np.sqrt(args.seeds))
         analytic = asymptotic_rate_from_statistics(*expected_statistics(setup), setup, f_ec=F_EC)
-        exact = asymptotic_rate_from_statistics(
-            *exact_receiver_statistics(setup), setup, f_ec=F_EC
-        )
+        exact = asymptotic_rate_from_statistics(*exact_receiver_statistics(setup), setup, f_ec=F_EC)
         ch = ChannelModel(
-            alpha_db_per_km=0.2, eta_bob=setup.eta_bob,
-            y0=1 - (1 - setup.dark_count_probability) ** 4, e_detector=setup.e_detector,
+            alpha_db_per_km=0.2,
+            eta_bob=setup.eta_bob,
+            y0=1 - (1 - setup.dark_count_probability) ** 4,
+            e_detector=setup.e_detector,
             afterpulse_probability=args.afterpulse,
         )
         gllp = float(
-            bb84_decoy_rate(dist, mu=setup.mu, nu=setup.nu, channel=ch, f_ec=F_EC,
-                            q=setup.p_z**2).key_rate_per_pulse
+            bb84_decoy_rate(
+                dist, mu=setup.mu, nu=setup.nu, channel=ch, f_ec=F_EC, q=setup.p_z**2
+            ).key_rate_per_pulse
         )
         z = (mean - analytic) / se
         print(

@@ -24,9 +24,14 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     args = ap.parse_args()
     t0 = time.perf_counter()
-    out = run_benchmark(topology=args.topology, nodes=args.nodes, requests=args.requests,
-                        slots=args.slots, seeds=[int(s) for s in args.seeds.split(",")],
-                        methods=args.methods.split(","))
+    out = run_benchmark(
+        topology=args.topology,
+        nodes=args.nodes,
+        requests=args.requests,
+        slots=args.slots,
+        seeds=[int(s) for s in args.seeds.split(",")],
+        methods=args.methods.split(","),
+    )
     out["wall_time_s"] = time.perf_counter() - t0
     print(json.dumps(out, indent=2))
 

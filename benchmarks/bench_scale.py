@@ -109,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [100, 300] if args.quick else [100, 300, 1000, 3000]
     if args.sizes:
         sizes = [int(x) for x in args.sizes.split(",")]
-    rows = [
-        run_one(n, args.requests_per_node * n, profile=args.profile) for n in sizes
-    ]
+    rows = [run_one(n, args.requests_per_node * n, profile=args.profile) for n in sizes]
     print(f"Time budget: 1,000 nodes / 10,000 requests in < {BUDGET_S:.0f} s wall time.\n")
     print(
         "| nodes | links | requests | served | pairs | mean hops | mean F | events "

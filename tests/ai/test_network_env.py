@@ -17,17 +17,39 @@ from qnetai.errors import InputError
 def small_scenario() -> Scenario:
     """A 5-node ring with a chord and scarce memory at one repeater (so masks bite)."""
     mem = {"A": 8, "B": 2, "C": 8, "D": 8, "E": 8}
-    nodes = [{"name": n, "memory_qubits": m, "memory": {"t_coh_s": 0.05},
-              "kind": "repeater" if n == "B" else "end_user"} for n, m in mem.items()]
+    nodes = [
+        {
+            "name": n,
+            "memory_qubits": m,
+            "memory": {"t_coh_s": 0.05},
+            "kind": "repeater" if n == "B" else "end_user",
+        }
+        for n, m in mem.items()
+    ]
     ring = ["AB", "BC", "CD", "DE", "EA", "BD"]
-    links = [{"endpoints": [a, b], "length_km": 5 + 3 * i, "multiplexing": 1 + i % 3}
-             for i, (a, b) in enumerate(ring)]
-    return Scenario.model_validate({
-        "name": "ring5", "seed": 1, "duration_s": 0.1, "nodes": nodes, "links": links,
-        "operations": {"cutoff_s": 0.01},
-        "traffic": {"random": {"count": 40, "rate_hz": 500.0, "min_fidelity": 0.7,
-                               "pairs_per_request": 2, "timeout_s": 0.02}},
-    })
+    links = [
+        {"endpoints": [a, b], "length_km": 5 + 3 * i, "multiplexing": 1 + i % 3}
+        for i, (a, b) in enumerate(ring)
+    ]
+    return Scenario.model_validate(
+        {
+            "name": "ring5",
+            "seed": 1,
+            "duration_s": 0.1,
+            "nodes": nodes,
+            "links": links,
+            "operations": {"cutoff_s": 0.01},
+            "traffic": {
+                "random": {
+                    "count": 40,
+                    "rate_hz": 500.0,
+                    "min_fidelity": 0.7,
+                    "pairs_per_request": 2,
+                    "timeout_s": 0.02,
+                }
+            },
+        }
+    )
 
 
 def test_registered_and_passes_check_env():

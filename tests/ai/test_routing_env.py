@@ -61,11 +61,13 @@ def test_masks_exclude_exactly_the_infeasible_actions():
         for a in range(params.n_actions - 1):
             i, j, w = decode_action(a, params)
             paths = state.table.paths[i] if i < len(state.table.paths) else ()
-            ok = (j < len(paths) and state.served[i] < params.max_paths
-                  and res.max_width(paths[j]) >= w)
+            ok = (
+                j < len(paths)
+                and state.served[i] < params.max_paths
+                and res.max_width(paths[j]) >= w
+            )
             assert mask[a] == ok
         assert mask[-1]
-        state, reward, _ = routing_step(state, int(rng.choice(np.flatnonzero(mask[:-1]))),
-                                        params)
+        state, reward, _ = routing_step(state, int(rng.choice(np.flatnonzero(mask[:-1]))), params)
         assert reward > 0
         assert is_feasible(net, state_allocation(state))

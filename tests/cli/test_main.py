@@ -26,7 +26,9 @@ def test_help_lists_commands(capsys):
 def test_console_script_runs():
     proc = subprocess.run(
         [sys.executable, "-m", "qnetai.cli.main", "--version"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert __version__ in proc.stdout

@@ -64,8 +64,10 @@ def test_same_seed_same_figures(tmp_path, capsys):
     f.write_text(TINY)
     docs = []
     for k in range(2):
-        code, out, _ = _run(["run", str(f), "-o", str(tmp_path / f"s{k}"), "--seed", "5", "--json",
-                             "--no-report"], capsys)
+        code, out, _ = _run(
+            ["run", str(f), "-o", str(tmp_path / f"s{k}"), "--seed", "5", "--json", "--no-report"],
+            capsys,
+        )
         assert code == 0
         docs.append(json.loads(out))
     strip = ("wall_time_s",)

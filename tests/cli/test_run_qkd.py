@@ -36,8 +36,9 @@ def _run(argv, capsys):
 
 def test_metro_6g_reports_the_key_network(tmp_path, capsys):
     out_dir = tmp_path / "runs" / "m"
-    code, out, _ = _run(["run", "metro-6g", "--duration-s", "0.05", "-o", str(out_dir),
-                         "--json"], capsys)
+    code, out, _ = _run(
+        ["run", "metro-6g", "--duration-s", "0.05", "-o", str(out_dir), "--json"], capsys
+    )
     assert code == 0
     qkd = json.loads(out)["qkd"]
     assert {"summary", "links", "pools", "relay", "entanglement"} <= set(qkd)
@@ -46,10 +47,13 @@ def test_metro_6g_reports_the_key_network(tmp_path, capsys):
     assert s["pools_conserved"] and s["relay_keys_all_match"]
     assert s["relay_served"] > 0 and s["bits_generated"] > 0
     assert {(r["source"], r["destination"]) for r in qkd["relay"]} == {
-        ("metro-east", "metro-west"), ("bs-harbour", "bs-oldtown")}
+        ("metro-east", "metro-west"),
+        ("bs-harbour", "bs-oldtown"),
+    }
     assert all(r["key_rate_bps"] >= 0 for r in qkd["relay"])
-    assert sum(r["pairs_delivered"] for r in qkd["entanglement"]) == s[
-        "entanglement_pairs_measured"]
+    assert (
+        sum(r["pairs_delivered"] for r in qkd["entanglement"]) == s["entanglement_pairs_measured"]
+    )
     assert {"link", "bits_left", "pool_mean_bits"} <= set(qkd["pools"][0])
     view = read_run(out_dir)
     for name in QKD_TABLE_NAMES:
@@ -77,10 +81,13 @@ def no_engine(monkeypatch):
     monkeypatch.setattr(qnetai.sim, "simulate", simulate)
 
 
-@pytest.mark.parametrize(("dest", "bits", "message"), [
-    ("b", 0, "qkd.relay.requests[0].key_bits"),
-    ("zz", 128, "qkd.relay.requests[0].destination: unknown node 'zz'"),
-])
+@pytest.mark.parametrize(
+    ("dest", "bits", "message"),
+    [
+        ("b", 0, "qkd.relay.requests[0].key_bits"),
+        ("zz", 128, "qkd.relay.requests[0].destination: unknown node 'zz'"),
+    ],
+)
 def test_bad_qkd_config_exits_2(tmp_path, capsys, no_engine, dest, bits, message):
     f = tmp_path / "bad.yaml"
     f.write_text(TINY % (dest, bits))

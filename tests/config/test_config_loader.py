@@ -104,8 +104,14 @@ def test_unknown_builtin_lists_the_known_ones():
 
 def test_topology_templates_may_omit_name_and_endpoints():
     s = scenario_from_dict(
-        {"topology": {"builder": "ring", "nodes": 4, "node": {"memory_qubits": 7},
-                      "link": {"length_km": 3}}}
+        {
+            "topology": {
+                "builder": "ring",
+                "nodes": 4,
+                "node": {"memory_qubits": 7},
+                "link": {"length_km": 3},
+            }
+        }
     )
     assert s.topology.node.memory_qubits == 7
     assert s.topology.link.length_km == 3
@@ -150,7 +156,8 @@ def test_every_problem_is_listed_with_path_allowed_values_and_line(tmp_path):
     )
     assert any(
         line.startswith("  nodes[1].kind: Input should be 'end_user', 'repeater'")
-        and "(got 'router')" in line and "line 4" in line
+        and "(got 'router')" in line
+        and "line 4" in line
         for line in lines
     )
     assert any(

@@ -125,8 +125,9 @@ def test_executable_exits_2_without_traceback(tmp_path):
     path.write_text(BROKEN)
     exe = Path(sys.executable).with_name("qnetai")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "qnetai.cli.main"]
-    proc = subprocess.run([*cmd, "scenario", "validate", str(path)], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [*cmd, "scenario", "validate", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     assert "links[0].length_km" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -34,8 +34,11 @@ def waxman():
 
 def _pairs(sim, n=12):
     names = sim.node_names
-    return [(names[i], names[(i * 7 + 3) % len(names)]) for i in range(n)
-            if names[i] != names[(i * 7 + 3) % len(names)]]
+    return [
+        (names[i], names[(i * 7 + 3) % len(names)])
+        for i in range(n)
+        if names[i] != names[(i * 7 + 3) % len(names)]
+    ]
 
 
 def tiny_scenario(routing: str = "shortest-path") -> Scenario:
@@ -48,16 +51,36 @@ def tiny_scenario(routing: str = "shortest-path") -> Scenario:
         {"endpoints": ["C", "D"], "length_km": 4, "multiplexing": 1},
         {"endpoints": ["A", "D"], "length_km": 30, "multiplexing": 2},
     ]
-    return Scenario.model_validate({
-        "name": "tiny", "seed": 3, "duration_s": 0.2, "nodes": nodes, "links": links,
-        "traffic": {"requests": [
-            {"source": "A", "destination": "D", "count": 20, "pairs_per_request": 1,
-             "arrival": {"process": "poisson", "rate_hz": 400.0}, "min_fidelity": 0.5,
-             "timeout_s": 0.02},
-            {"source": "B", "destination": "C", "count": 10,
-             "arrival": {"process": "poisson", "rate_hz": 200.0}, "timeout_s": 0.02}]},
-        "controller": {"routing": routing},
-    })
+    return Scenario.model_validate(
+        {
+            "name": "tiny",
+            "seed": 3,
+            "duration_s": 0.2,
+            "nodes": nodes,
+            "links": links,
+            "traffic": {
+                "requests": [
+                    {
+                        "source": "A",
+                        "destination": "D",
+                        "count": 20,
+                        "pairs_per_request": 1,
+                        "arrival": {"process": "poisson", "rate_hz": 400.0},
+                        "min_fidelity": 0.5,
+                        "timeout_s": 0.02,
+                    },
+                    {
+                        "source": "B",
+                        "destination": "C",
+                        "count": 10,
+                        "arrival": {"process": "poisson", "rate_hz": 200.0},
+                        "timeout_s": 0.02,
+                    },
+                ]
+            },
+            "controller": {"routing": routing},
+        }
+    )
 
 
 def test_registry_lists_every_name_and_slot_registry_is_separate():
@@ -90,14 +113,16 @@ def test_qcast_picks_the_max_ext_candidate_of_an_independent_computation(metro):
         exts = []
         for p in cands:
             lms = [by_edge[e] for e in itertools.pairwise(p)]
-            exts.append(ext_reference([lm.p_success for lm in lms],
-                                      [lm.multiplexing for lm in lms], q))
+            exts.append(
+                ext_reference([lm.p_success for lm in lms], [lm.multiplexing for lm in lms], q)
+            )
         best = max(exts)
         got = pol.choose_path(sim.graph, s, d, state=sim)
         assert got in cands
         assert math.isclose(exts[cands.index(got)], best, rel_tol=1e-9)
-        assert len(got) == min(len(p) for p, e in zip(cands, exts, strict=True)
-                               if math.isclose(e, best, rel_tol=1e-9))
+        assert len(got) == min(
+            len(p) for p, e in zip(cands, exts, strict=True) if math.isclose(e, best, rel_tol=1e-9)
+        )
 
 
 def test_qcast_prefers_candidates_with_free_memory():
@@ -121,9 +146,11 @@ def _random_graph(seed: int):
     g = nx.gnm_random_graph(9, 16, seed=seed)
     g = nx.relabel_nodes(g, {i: f"n{i}" for i in g.nodes})
     for a, b in g.edges:
-        g.edges[a, b].update(p_success=float(rng.choice([0.1, 0.3, 0.6])),
-                             multiplexing=int(rng.integers(1, 4)),
-                             length_km=float(rng.integers(1, 5)))
+        g.edges[a, b].update(
+            p_success=float(rng.choice([0.1, 0.3, 0.6])),
+            multiplexing=int(rng.integers(1, 4)),
+            length_km=float(rng.integers(1, 5)),
+        )
     free = {v: int(rng.integers(0, 8)) for v in g.nodes}
     return g, free
 
@@ -140,8 +167,12 @@ def test_widest_path_is_the_max_bottleneck_path_by_brute_force(seed):
 
         def key(p, s=s, d=d):
             mem = min(free[v] // (1 if v in (s, d) else 2) for v in p)
-            link = min(LinkFigures(g.edges[a, b]["p_success"], g.edges[a, b]["multiplexing"],
-                                   1.0).round_success for a, b in itertools.pairwise(p))
+            link = min(
+                LinkFigures(
+                    g.edges[a, b]["p_success"], g.edges[a, b]["multiplexing"], 1.0
+                ).round_success
+                for a, b in itertools.pairwise(p)
+            )
             return mem, link
 
         paths = list(nx.all_simple_paths(g, s, d))
@@ -156,8 +187,11 @@ def test_widest_path_is_the_max_bottleneck_path_by_brute_force(seed):
 def test_unknown_names_raise_input_error_listing_the_available():
     with pytest.raises(InputError, match=r"controller\.routing.*q-cast.*widest-path.*'nope'"):
         get_policy("nope")
-    with pytest.raises(InputError, match=r"controller\.routing: unknown learned policy "
-                                         r"rl:nope \(available: .*rl:waxman-routing"):
+    with pytest.raises(
+        InputError,
+        match=r"controller\.routing: unknown learned policy "
+        r"rl:nope \(available: .*rl:waxman-routing",
+    ):
         get_policy("rl:nope")
     with pytest.raises(InputError, match="not a routing scorer"):
         get_policy("rl:chain-n3-short")
@@ -208,8 +242,10 @@ def test_scenario_validate_rejects_an_unknown_routing_policy(tmp_path, capsys):
 
     text = builtin_scenario_text("metro-6g")
     assert "routing: rl:waxman-routing" in text
-    for bad, needle in (("no-such-policy", "unknown policy 'no-such-policy'"),
-                        ("rl:no-such-model", "unknown learned policy rl:no-such-model")):
+    for bad, needle in (
+        ("no-such-policy", "unknown policy 'no-such-policy'"),
+        ("rl:no-such-model", "unknown learned policy rl:no-such-model"),
+    ):
         path = tmp_path / f"{bad.replace(':', '_')}.yaml"
         path.write_text(text.replace("routing: rl:waxman-routing", f"routing: {bad}"))
         with pytest.raises(SystemExit) as exc:

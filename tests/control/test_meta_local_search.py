@@ -19,8 +19,9 @@ from qnetai.control.slotted_policies import available_slot_policies, get_slot_po
 def _random_instance(seed: int):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(12, 35))
-    net = waxman_network(n, seed=seed, capacity=(3, 9), channels=(1, 5),
-                         avg_degree=float(rng.uniform(3, 6)))
+    net = waxman_network(
+        n, seed=seed, capacity=(3, 9), channels=(1, 5), avg_degree=float(rng.uniform(3, 6))
+    )
     return net, sample_requests(net, int(rng.integers(2, 10)), rng)
 
 
@@ -36,8 +37,9 @@ def test_registered():
 @pytest.mark.parametrize("seed", range(6))
 def test_never_violates_capacity_and_serves_only_its_requests(seed):
     net, reqs = _random_instance(seed)
-    alloc = get_slot_policy("ls", max_moves=300).allocate(net, reqs,
-                                                          rng=np.random.default_rng(seed))
+    alloc = get_slot_policy("ls", max_moves=300).allocate(
+        net, reqs, rng=np.random.default_rng(seed)
+    )
     assert is_feasible(net, alloc)
     edge_used, node_used = usage(net, alloc)
     assert np.all(edge_used <= net.channels) and np.all(node_used <= net.capacity)
@@ -70,9 +72,13 @@ def test_deterministic_under_a_seed():
 def _tiny() -> SlottedNetwork:
     edges = np.array([[0, 1], [0, 2], [1, 3], [2, 3], [2, 4], [3, 4]])
     return SlottedNetwork(
-        positions_km=np.zeros((5, 2)), edges=edges, length_km=np.ones(6),
-        p_link=np.array([0.6, 0.8, 0.5, 0.7, 0.9, 0.4]), channels=np.array([2, 2, 1, 2, 2, 1]),
-        capacity=np.array([3, 2, 3, 4, 3]), q_swap=0.9,
+        positions_km=np.zeros((5, 2)),
+        edges=edges,
+        length_km=np.ones(6),
+        p_link=np.array([0.6, 0.8, 0.5, 0.7, 0.9, 0.4]),
+        channels=np.array([2, 2, 1, 2, 2, 1]),
+        capacity=np.array([3, 2, 3, 4, 3]),
+        q_swap=0.9,
     )
 
 

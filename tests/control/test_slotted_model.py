@@ -18,8 +18,9 @@ from qnetai.errors import InputError
     [([0.5], [3], 0.9), ([0.6, 0.4, 0.8], [3, 5, 4], 0.9), ([0.3, 0.9], [7, 2], 0.75)],
 )
 def test_ext_recursion_equals_survival_form(p, w, q):
-    assert ext_reference(p, w, q) == pytest.approx(float(ext(np.array(p), np.array(w), q)),
-                                                   rel=1e-12)
+    assert ext_reference(p, w, q) == pytest.approx(
+        float(ext(np.array(p), np.array(w), q)), rel=1e-12
+    )
 
 
 def test_ext_single_hop_is_binomial_mean():
@@ -42,8 +43,9 @@ def test_ext_matches_monte_carlo_of_the_slot():
     n = 200_000
     pairs = simulate_slot(net, alloc, np.random.default_rng(1), samples=n)[:, 0]
     exact = net.path_ext(path)[w]
-    assert exact == pytest.approx(ext_reference(net.p_link[net.path_edges(path)].tolist(),
-                                                [w] * (len(path) - 1), net.q_swap))
+    assert exact == pytest.approx(
+        ext_reference(net.p_link[net.path_edges(path)].tolist(), [w] * (len(path) - 1), net.q_swap)
+    )
     sem = pairs.std() / np.sqrt(n)
     assert abs(pairs.mean() - exact) < 4 * sem
 

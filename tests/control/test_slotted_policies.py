@@ -11,16 +11,24 @@ from qnetai.control.slotted import (
 from qnetai.control.slotted_policies import available_slot_policies, get_slot_policy
 from qnetai.errors import InputError
 
-FAST = {"shortest-path": {}, "widest-path": {}, "q-cast": {}, "milp": {"k": 3},
-        "sa": {"budget": 40}, "de": {"budget": 30}, "cma": {"budget": 20}}
+FAST = {
+    "shortest-path": {},
+    "widest-path": {},
+    "q-cast": {},
+    "milp": {"k": 3},
+    "sa": {"budget": 40},
+    "de": {"budget": 30},
+    "cma": {"budget": 20},
+}
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_no_policy_violates_capacity(seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(15, 40))
-    net = waxman_network(n, seed=seed, capacity=(4, 9), channels=(1, 5),
-                         avg_degree=float(rng.uniform(3, 6)))
+    net = waxman_network(
+        n, seed=seed, capacity=(4, 9), channels=(1, 5), avg_degree=float(rng.uniform(3, 6))
+    )
     reqs = sample_requests(net, int(rng.integers(3, 9)), rng)
     for name, opts in FAST.items():
         alloc = get_slot_policy(name, **opts).allocate(net, reqs, rng=np.random.default_rng(0))

@@ -35,8 +35,9 @@ def test_gate_on_reversed_qubits_and_kron_order():
     # CNOT with control qubit 1 and target qubit 0 flips qubit 0
     out = apply_operator(rho, CNOT, [1, 0], 2)
     assert np.allclose(out, kron_states(ket1, ket1))
-    assert np.allclose(partial_trace(kron_states(ket0, ket1, ket0), [0, 2], 3),
-                       kron_states(ket0, ket0))
+    assert np.allclose(
+        partial_trace(kron_states(ket0, ket1, ket0), [0, 2], 3), kron_states(ket0, ket0)
+    )
 
 
 def test_depolarising_equals_partial_trace_formula_and_batches():

@@ -92,8 +92,7 @@ CASES = [(0.3, 0.3, 0.0), (0.5, 0.2, 0.0), (0.4, 0.1, 0.05), (0.05, 0.75, 0.2), 
 @pytest.mark.parametrize(("ta", "tb", "d"), CASES)
 def test_double_click_matches_fock_model(ta, tb, d):
     ref_p, ref_state = double_click_reference(ta, tb, d)
-    out = double_click_herald(ta / 0.8, tb / 0.8, detector_efficiency=0.8,
-                              dark_count_probability=d)
+    out = double_click_herald(ta / 0.8, tb / 0.8, detector_efficiency=0.8, dark_count_probability=d)
     assert np.isclose(out.p_success, ref_p, rtol=1e-10, atol=1e-15)
     assert np.allclose(out.state, ref_state, atol=1e-10)
 

@@ -35,8 +35,13 @@ def gaussian_capture_numeric(distance_m, tx_m, rx_m, wavelength_m):
 
 
 @pytest.mark.parametrize(
-    ("km", "tx", "rx", "nm"), [(1.0, 0.05, 0.1, 1550.0), (500.0, 0.3, 1.0, 800.0),
-                               (1000.0, 0.1, 0.5, 850.0), (0.01, 0.1, 0.3, 1550.0)]
+    ("km", "tx", "rx", "nm"),
+    [
+        (1.0, 0.05, 0.1, 1550.0),
+        (500.0, 0.3, 1.0, 800.0),
+        (1000.0, 0.1, 0.5, 850.0),
+        (0.01, 0.1, 0.3, 1550.0),
+    ],
 )
 def test_free_space_geometric_part(km, tx, rx, nm):
     got = free_space_transmittance(km, tx_aperture_m=tx, rx_aperture_m=rx, wavelength_nm=nm)
@@ -53,18 +58,29 @@ def test_free_space_far_field_limit():
 
 
 def test_free_space_losses_in_db():
-    base = free_space_transmittance(30.0, tx_aperture_m=0.1, rx_aperture_m=0.3,
-                                    wavelength_nm=1550)
-    lossy = free_space_transmittance(30.0, tx_aperture_m=0.1, rx_aperture_m=0.3,
-                                     wavelength_nm=1550, atmospheric_attenuation_db_per_km=0.1,
-                                     pointing_loss_db=1.0, extra_loss_db=2.0)
+    base = free_space_transmittance(30.0, tx_aperture_m=0.1, rx_aperture_m=0.3, wavelength_nm=1550)
+    lossy = free_space_transmittance(
+        30.0,
+        tx_aperture_m=0.1,
+        rx_aperture_m=0.3,
+        wavelength_nm=1550,
+        atmospheric_attenuation_db_per_km=0.1,
+        pointing_loss_db=1.0,
+        extra_loss_db=2.0,
+    )
     assert np.isclose(10 * np.log10(base / lossy), 0.1 * 30 + 3.0)
     # satellite: only the in-atmosphere part of the path is attenuated
-    sat = free_space_transmittance(np.array([500.0, 5.0]), tx_aperture_m=0.3, rx_aperture_m=1.0,
-                                   wavelength_nm=800, atmospheric_attenuation_db_per_km=0.5,
-                                   atmosphere_thickness_km=10.0)
-    geo = free_space_transmittance(np.array([500.0, 5.0]), tx_aperture_m=0.3, rx_aperture_m=1.0,
-                                   wavelength_nm=800)
+    sat = free_space_transmittance(
+        np.array([500.0, 5.0]),
+        tx_aperture_m=0.3,
+        rx_aperture_m=1.0,
+        wavelength_nm=800,
+        atmospheric_attenuation_db_per_km=0.5,
+        atmosphere_thickness_km=10.0,
+    )
+    geo = free_space_transmittance(
+        np.array([500.0, 5.0]), tx_aperture_m=0.3, rx_aperture_m=1.0, wavelength_nm=800
+    )
     assert np.allclose(10 * np.log10(geo / sat), [5.0, 2.5])
     with pytest.raises(InputError, match="tx_aperture_m"):
         free_space_transmittance(1.0, tx_aperture_m=0.0, rx_aperture_m=0.3, wavelength_nm=1550)

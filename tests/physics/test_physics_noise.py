@@ -102,8 +102,7 @@ def test_depolarise_matches_density_channel_and_werner_decay():
     f = np.array([0.95, 0.8, 0.6])
     w = decay_werner_parameter(werner_parameter(f), 0.4, 2.0)
     assert np.allclose(w, werner_parameter(f) * np.exp(-0.2))
-    assert np.allclose(fidelity(depolarise(werner(f), 0.4, 2.0)),
-                       fidelity_from_werner_parameter(w))
+    assert np.allclose(fidelity(depolarise(werner(f), 0.4, 2.0)), fidelity_from_werner_parameter(w))
     assert np.allclose(depolarise(p, dt, None), p)
     assert np.allclose(depolarise(p, dt, np.inf), p)
     with pytest.raises(InputError, match="dt_s must be >= 0"):

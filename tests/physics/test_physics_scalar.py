@@ -68,5 +68,6 @@ def test_memory_noise_mixed_ends_matches_density_matrix():
         np.testing.assert_allclose(got, ref, atol=1e-12)
     # two depolarising ends are one depolarising factor e_a * e_b
     x = tuple(_states(1, 9)[0])
-    np.testing.assert_allclose(bf.memory_noise(x, (0.8, 0.8, 0.0), (0.5, 0.5, 0.0)),
-                               bf.depolarise(x, 0.4), atol=1e-15)
+    np.testing.assert_allclose(
+        bf.memory_noise(x, (0.8, 0.8, 0.0), (0.5, 0.5, 0.0)), bf.depolarise(x, 0.4), atol=1e-15
+    )

@@ -14,8 +14,9 @@ SETUP = BB84Setup.from_distance(25.0)
 
 def _counts(attack, strength, pulses=1 << 23, seed=1, setup=SETUP):
     tot = SiftCounts()
-    for b in iter_blocks(setup, pulses=pulses, rng=np.random.default_rng(seed),
-                         attack=AttackSpec(attack, strength)):
+    for b in iter_blocks(
+        setup, pulses=pulses, rng=np.random.default_rng(seed), attack=AttackSpec(attack, strength)
+    ):
         tot.add(block_counts(b))
     return tot
 
@@ -77,18 +78,37 @@ def test_blinding_no_qber_rise_but_anomalous_statistics():
 
 
 def test_block_labels_and_features():
-    rows = labelled_block_features(SETUP, n_blocks=12, block_pulses=50_000,
-                                   rng=np.random.default_rng(3), attack_probability=0.6)
+    rows = labelled_block_features(
+        SETUP,
+        n_blocks=12,
+        block_pulses=50_000,
+        rng=np.random.default_rng(3),
+        attack_probability=0.6,
+    )
     assert len(rows) == 12
     labels = {r["label"] for r in rows}
     assert labels <= {"none", "intercept-resend", "pns", "blinding"} and len(labels) >= 2
     for r in rows:
-        assert {"gain_signal", "gain_decoy", "gain_vacuum", "qber_z_signal", "qber_x_decoy",
-                "double_click_rate", "afterpulse_rate", "attacked_fraction"} <= set(r)
+        assert {
+            "gain_signal",
+            "gain_decoy",
+            "gain_vacuum",
+            "qber_z_signal",
+            "qber_x_decoy",
+            "double_click_rate",
+            "afterpulse_rate",
+            "attacked_fraction",
+        } <= set(r)
         assert (r["attacked_fraction"] > 0) == (r["label"] != "none")
-    blocks = list(iter_blocks(SETUP, pulses=100_000, rng=np.random.default_rng(0),
-                              block_pulses=50_000,
-                              block_attacks=[None, AttackSpec("intercept-resend", 1.0)]))
+    blocks = list(
+        iter_blocks(
+            SETUP,
+            pulses=100_000,
+            rng=np.random.default_rng(0),
+            block_pulses=50_000,
+            block_attacks=[None, AttackSpec("intercept-resend", 1.0)],
+        )
+    )
     f = [block_features(b) for b in blocks]
     assert [x["label"] for x in f] == ["none", "intercept-resend"]
     assert f[1]["qber_z_signal"] > f[0]["qber_z_signal"] + 0.1

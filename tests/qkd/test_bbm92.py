@@ -25,8 +25,10 @@ def _enumerate(mu, eta_a, eta_b, y0_a, y0_b, statistics, n_max=120):
         if w < 1e-18:
             continue
         c = {  # click probabilities: AH, AV (Alice), BV, BH (Bob); AH<->BV, AV<->BH pairs
-            "AH": 1 - (1 - d_a) * (1 - eta_a) ** n1, "AV": 1 - (1 - d_a) * (1 - eta_a) ** n2,
-            "BV": 1 - (1 - d_b) * (1 - eta_b) ** n1, "BH": 1 - (1 - d_b) * (1 - eta_b) ** n2,
+            "AH": 1 - (1 - d_a) * (1 - eta_a) ** n1,
+            "AV": 1 - (1 - d_a) * (1 - eta_a) ** n2,
+            "BV": 1 - (1 - d_b) * (1 - eta_b) ** n1,
+            "BH": 1 - (1 - d_b) * (1 - eta_b) ** n2,
         }
         for pattern in itertools.product((0, 1), repeat=4):
             clicks = dict(zip(("AH", "AV", "BV", "BH"), pattern, strict=True))
@@ -64,5 +66,4 @@ def test_misalignment_enters_linearly_and_rate_behaves():
     assert np.all(r.key_rate_per_pulse <= r.plob_bound)
     assert np.all(r.eta == pytest.approx(GYS.transmittance(d / 2) ** 2))
     with pytest.raises(InputError, match="mu"):
-        bbm92_gain_qber(mu=-1.0, **{k: v for k, v in base.items() if k != "mu"},
-                        e_detector=0.0)
+        bbm92_gain_qber(mu=-1.0, **{k: v for k, v in base.items() if k != "mu"}, e_detector=0.0)

@@ -102,9 +102,15 @@ def test_compiled_kernel_matches_batched_numpy_bit_for_bit(variant):
         err = (rng.random((frames, n)) < q).astype(np.uint8)
         sizes = cascade_block_sizes(variant, q, n)
         reuse = variant != "original"
-        fast = cascade_frames(err, sizes, rng=np.random.default_rng(seed + 10),
-                              reuse_subblocks=reuse)
-        ref = _cascade_frames_numpy(err, sizes, rng=np.random.default_rng(seed + 10),
-                                    reuse_subblocks=reuse, concurrent=False)
+        fast = cascade_frames(
+            err, sizes, rng=np.random.default_rng(seed + 10), reuse_subblocks=reuse
+        )
+        ref = _cascade_frames_numpy(
+            err,
+            sizes,
+            rng=np.random.default_rng(seed + 10),
+            reuse_subblocks=reuse,
+            concurrent=False,
+        )
         assert np.array_equal(fast[0], ref[0]) and np.array_equal(fast[1], ref[1])
         assert fast[2] == ref[2]

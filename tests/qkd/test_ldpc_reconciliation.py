@@ -65,23 +65,30 @@ def test_code_choice():
 
 @pytest.mark.parametrize(
     ("q", "growth", "decoder"),
-    [(0.01, 1.0, "layered"), (0.05, 1.0, "layered"), (0.02, 1.3, "layered"),
-     (0.02, 1.0, "ldpc")],
+    [(0.01, 1.0, "layered"), (0.05, 1.0, "layered"), (0.02, 1.3, "layered"), (0.02, 1.0, "ldpc")],
 )
 def test_blind_reconciliation_corrects_and_accounts(q, growth, decoder):
     if decoder == "ldpc":
         pytest.importorskip("ldpc")
     k = key_bits_per_frame(N)
     a, b = _keys(4 * k - 100, q, int(q * 1000))
-    out = ldpc_reconcile(a, b, qber_estimate=q, rng=np.random.default_rng(1), code_bits=N,
-                         step_growth=growth, decoder=decoder)
+    out = ldpc_reconcile(
+        a,
+        b,
+        qber_estimate=q,
+        rng=np.random.default_rng(1),
+        code_bits=N,
+        step_growth=growth,
+        decoder=decoder,
+    )
     assert out.frame_bits == k and out.residual_errors_per_frame.size == 4
     assert out.frame_errors == 0 and np.array_equal(out.corrected_bits, a)
     assert out.failed_frames == ()
     m = round(N * (1 - out.rate))
     # leak = syndrome minus still-punctured bits: between m - d and m per frame
-    assert ((out.leaked_bits_per_frame >= m - round(0.1 * N)) &
-            (out.leaked_bits_per_frame <= m)).all()
+    assert (
+        (out.leaked_bits_per_frame >= m - round(0.1 * N)) & (out.leaked_bits_per_frame <= m)
+    ).all()
     assert out.round_trips == out.rounds_per_frame.max() >= 1
 
 
@@ -90,8 +97,15 @@ def test_non_blind_failure_is_flagged_and_keeps_raw_bits(decoder):
     if decoder == "ldpc":
         pytest.importorskip("ldpc")
     a, b = _keys(2 * key_bits_per_frame(N), 0.12, 4)
-    out = ldpc_reconcile(a, b, qber_estimate=0.03, rng=np.random.default_rng(0), code_bits=N,
-                         blind=False, decoder=decoder)
+    out = ldpc_reconcile(
+        a,
+        b,
+        qber_estimate=0.03,
+        rng=np.random.default_rng(0),
+        code_bits=N,
+        blind=False,
+        decoder=decoder,
+    )
     assert out.detected_failures == 2 and out.failed_frames == (0, 1)
     assert (out.rounds_per_frame == 1).all()
     assert np.array_equal(out.corrected_bits, b)

@@ -27,15 +27,28 @@ from qnetai.qkd.relay import xor_relay
 
 def line_scenario(*, n=4, qkd=None, length_km=10.0, duration_s=0.2, qkd_links=None):
     names = [f"u{i}" for i in range(n)]
-    links = [{"endpoints": [names[i], names[i + 1]], "length_km": length_km,
-              "qkd": qkd_links is None or i in qkd_links} for i in range(n - 1)]
-    return scenario_from_dict({
-        "name": "qkd-line", "seed": 1, "duration_s": duration_s,
-        "nodes": [{"name": x} for x in names], "links": links, "qkd": qkd or {},
-    })
+    links = [
+        {
+            "endpoints": [names[i], names[i + 1]],
+            "length_km": length_km,
+            "qkd": qkd_links is None or i in qkd_links,
+        }
+        for i in range(n - 1)
+    ]
+    return scenario_from_dict(
+        {
+            "name": "qkd-line",
+            "seed": 1,
+            "duration_s": duration_s,
+            "nodes": [{"name": x} for x in names],
+            "links": links,
+            "qkd": qkd or {},
+        }
+    )
 
 
 # -- the XOR relay on real bits -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("hops", [1, 2, 3, 7])
 def test_xor_relay_both_ends_and_trusted_nodes_get_the_same_key(hops):
@@ -58,8 +71,15 @@ def test_xor_relay_rejects_bad_input():
 
 
 def test_relay_on_a_line_serves_with_matching_keys():
-    sc = line_scenario(qkd={"relay": {"requests": [
-        {"source": "u0", "destination": "u3", "key_bits": 1000, "rate_hz": 200.0}]}})
+    sc = line_scenario(
+        qkd={
+            "relay": {
+                "requests": [
+                    {"source": "u0", "destination": "u3", "key_bits": 1000, "rate_hz": 200.0}
+                ]
+            }
+        }
+    )
     r = simulate_key_network(sc, rng=np.random.default_rng(3))
     row = r.relay.to_pylist()[0]
     assert row["path"] == "u0>u1>u2>u3" and row["hops"] == 3
@@ -71,17 +91,31 @@ def test_relay_on_a_line_serves_with_matching_keys():
 
 
 def test_relay_routes_over_qkd_links_only():
-    sc = line_scenario(qkd_links={0, 2}, qkd={"relay": {"requests": [
-        {"source": "u0", "destination": "u3", "rate_hz": 100.0}]}})
+    sc = line_scenario(
+        qkd_links={0, 2},
+        qkd={"relay": {"requests": [{"source": "u0", "destination": "u3", "rate_hz": 100.0}]}},
+    )
     row = simulate_key_network(sc, rng=np.random.default_rng(0)).relay.to_pylist()[0]
     assert row["path"] == "" and row["served"] == 0
     assert row["blocked"] == row["blocked_no_route"] == row["requests"] > 0
 
 
 def test_blocking_when_demand_exceeds_the_key_rate():
-    sc = line_scenario(qkd={"relay": {"requests": [
-        {"source": "u0", "destination": "u2", "key_bits": 200_000, "rate_hz": 500.0,
-         "max_wait_s": 0.005}]}})
+    sc = line_scenario(
+        qkd={
+            "relay": {
+                "requests": [
+                    {
+                        "source": "u0",
+                        "destination": "u2",
+                        "key_bits": 200_000,
+                        "rate_hz": 500.0,
+                        "max_wait_s": 0.005,
+                    }
+                ]
+            }
+        }
+    )
     r = simulate_key_network(sc, rng=np.random.default_rng(1))
     row = r.relay.to_pylist()[0]
     assert row["blocked"] > 0 and row["served"] > 0
@@ -90,6 +124,7 @@ def test_blocking_when_demand_exceeds_the_key_rate():
 
 
 # -- pools --------------------------------------------------------------------------------
+
 
 def test_pool_accounting_conserves_bits():
     pools = KeyPools(3, capacity_bits=1000, initial_bits=10)
@@ -102,9 +137,17 @@ def test_pool_accounting_conserves_bits():
 
 @pytest.mark.parametrize("capacity", [10**9, 300_000])
 def test_network_pools_conserve_bits(capacity):
-    sc = line_scenario(qkd={"pool_capacity_bits": capacity, "relay": {"requests": [
-        {"source": "u0", "destination": "u3", "key_bits": 20_000, "rate_hz": 300.0},
-        {"source": "u1", "destination": "u2", "key_bits": 5_000, "rate_hz": 300.0}]}})
+    sc = line_scenario(
+        qkd={
+            "pool_capacity_bits": capacity,
+            "relay": {
+                "requests": [
+                    {"source": "u0", "destination": "u3", "key_bits": 20_000, "rate_hz": 300.0},
+                    {"source": "u1", "destination": "u2", "key_bits": 5_000, "rate_hz": 300.0},
+                ]
+            },
+        }
+    )
     r = simulate_key_network(sc, rng=np.random.default_rng(2))
     t = r.link_key_rates.to_pydict()
     gen, con = np.array(t["bits_generated"]), np.array(t["bits_consumed"])
@@ -115,21 +158,28 @@ def test_network_pools_conserve_bits(capacity):
     else:
         assert ovf.sum() > 0 and left.max() <= capacity
     lv = r.pool_levels.to_pydict()
-    assert np.array_equal(np.array(lv["generated_bits"]),
-                          np.array(lv["consumed_bits"]) + np.array(lv["level_bits"])
-                          + np.array(lv["overflow_bits"]))
+    assert np.array_equal(
+        np.array(lv["generated_bits"]),
+        np.array(lv["consumed_bits"]) + np.array(lv["level_bits"]) + np.array(lv["overflow_bits"]),
+    )
     assert r.summary["pools_conserved"]
 
 
 def test_analytic_link_accumulates_rate_times_t():
     duration = 0.37
-    sc = line_scenario(n=2, length_km=25.0, duration_s=duration,
-                       qkd={"pulse_rate_hz": 5e8, "decoys": "infinite"})
+    sc = line_scenario(
+        n=2, length_km=25.0, duration_s=duration, qkd={"pulse_rate_hz": 5e8, "decoys": "infinite"}
+    )
     r = simulate_key_network(sc, rng=np.random.default_rng(0))
     row = r.link_key_rates.to_pylist()[0]
     rec = sc.qkd.receiver
-    ch = ChannelModel(alpha_db_per_km=0.2, eta_bob=rec.eta_bob, y0=2 * rec.dark_count_probability,
-                      e_detector=rec.e_detector, afterpulse_probability=rec.afterpulse_probability)
+    ch = ChannelModel(
+        alpha_db_per_km=0.2,
+        eta_bob=rec.eta_bob,
+        y0=2 * rec.dark_count_probability,
+        e_detector=rec.e_detector,
+        afterpulse_probability=rec.afterpulse_probability,
+    )
     expected = rate_summary(25.0, decoys="infinite", channel=ch, f_ec=sc.qkd.f_ec)
     assert row["key_rate_per_pulse"] == pytest.approx(expected["key_rate_per_pulse"], rel=1e-9)
     rate = row["key_rate_bps"]
@@ -141,21 +191,30 @@ def test_analytic_link_accumulates_rate_times_t():
 
 
 def test_simulate_mode_feeds_pools_in_pulse_blocks():
-    sc = line_scenario(n=2, length_km=5.0, duration_s=0.01, qkd={
-        "mode": "simulate", "pulse_rate_hz": 1e8,
-        "simulate": {"block_pulses": 200_000, "blocks": 1}})
+    sc = line_scenario(
+        n=2,
+        length_km=5.0,
+        duration_s=0.01,
+        qkd={
+            "mode": "simulate",
+            "pulse_rate_hz": 1e8,
+            "simulate": {"block_pulses": 200_000, "blocks": 1},
+        },
+    )
     r = simulate_key_network(sc, rng=np.random.default_rng(5))
     row = r.link_key_rates.to_pylist()[0]
     chunk = round(row["key_rate_per_pulse"] * 200_000)
     assert row["status"] == "ok" and chunk > 0
     # 1e6 pulses in 10 ms: five completed blocks of 200k pulses
     assert row["bits_generated"] == 5 * chunk
-    supply = KeySupply(np.array([0.0]), pulse_rate_hz=1e8, chunks_bits=np.array([[chunk]]),
-                       block_pulses=200_000)
+    supply = KeySupply(
+        np.array([0.0]), pulse_rate_hz=1e8, chunks_bits=np.array([[chunk]]), block_pulses=200_000
+    )
     assert supply(0.0019).tolist() == [0] and supply(0.002).tolist() == [chunk]
 
 
 # -- entanglement-based QKD ----------------------------------------------------------------
+
 
 def test_bbm92_qber_of_bell_diagonal_pairs_matches_density_matrices():
     rng = np.random.default_rng(4)
@@ -220,20 +279,34 @@ def test_entanglement_qkd_per_user_pair_from_deliveries():
     fid = sim.deliveries.column("fidelity").to_numpy()
     assert rows[0]["expected_qber"] == pytest.approx(np.mean(2 * (1 - fid) / 3))
     assert rows[0]["key_rate_bps_expected"] == pytest.approx(
-        rows[0]["key_bits_expected"] / sim.summary["simulated_s"])
+        rows[0]["key_bits_expected"] / sim.summary["simulated_s"]
+    )
     # a configured pair without deliveries still gets a row, with zeros
-    sc = sim.scenario.model_copy(update={"qkd": sim.scenario.qkd.model_copy(update={
-        "entanglement": sim.scenario.qkd.entanglement.model_copy(
-            update={"pairs": [("n0", "n1")]})})})
+    sc = sim.scenario.model_copy(
+        update={
+            "qkd": sim.scenario.qkd.model_copy(
+                update={
+                    "entanglement": sim.scenario.qkd.entanglement.model_copy(
+                        update={"pairs": [("n0", "n1")]}
+                    )
+                }
+            )
+        }
+    )
     rows = simulate_key_network(sc, sim, rng=np.random.default_rng(0)).entanglement_qkd
     assert rows.to_pylist()[0]["pairs_delivered"] == 0
 
 
 # -- configuration ------------------------------------------------------------------------
 
+
 def test_unknown_nodes_are_reported_with_their_field_path():
-    sc = line_scenario(qkd={"relay": {"requests": [{"source": "u0", "destination": "nope"}]},
-                            "entanglement": {"pairs": [["u1", "ghost"]]}})
+    sc = line_scenario(
+        qkd={
+            "relay": {"requests": [{"source": "u0", "destination": "nope"}]},
+            "entanglement": {"pairs": [["u1", "ghost"]]},
+        }
+    )
     with pytest.raises(InputError) as info:
         check_key_network(sc)
     msg = str(info.value)
@@ -241,13 +314,18 @@ def test_unknown_nodes_are_reported_with_their_field_path():
     assert "qkd.entanglement.pairs[0][1]: unknown node 'ghost'" in msg
 
 
-@pytest.mark.parametrize(("qkd", "path"), [
-    ({"relay": {"requests": [{"source": "u0", "destination": "u1", "key_bits": 0}]}},
-     "qkd.relay.requests[0].key_bits"),
-    ({"mode": "quantum"}, "qkd.mode"),
-    ({"pool_capacity_bits": 10, "initial_pool_bits": 20}, "qkd"),
-    ({"entanglement": {"p_z": 1.0}}, "qkd.entanglement.p_z"),
-])
+@pytest.mark.parametrize(
+    ("qkd", "path"),
+    [
+        (
+            {"relay": {"requests": [{"source": "u0", "destination": "u1", "key_bits": 0}]}},
+            "qkd.relay.requests[0].key_bits",
+        ),
+        ({"mode": "quantum"}, "qkd.mode"),
+        ({"pool_capacity_bits": 10, "initial_pool_bits": 20}, "qkd"),
+        ({"entanglement": {"p_z": 1.0}}, "qkd.entanglement.p_z"),
+    ],
+)
 def test_bad_qkd_config_names_the_field(qkd, path):
     with pytest.raises(InputError, match=path.replace("[", r"\[").replace("]", r"\]")):
         line_scenario(qkd=qkd)

@@ -76,8 +76,7 @@ def test_finite_key_option(stub_reconciliation):
 
 
 def test_attacks_abort_cleanly():
-    r = run_bb84(rng=np.random.default_rng(1), attack="intercept-resend", attack_strength=1.0,
-                 **KW)
+    r = run_bb84(rng=np.random.default_rng(1), attack="intercept-resend", attack_strength=1.0, **KW)
     assert r.status == "aborted" and "QBER" in r.abort_reason
     assert r.final_key_length == 0 and r.keys_identical is None
     assert r.to_dict()["block_label_counts"] == {"intercept-resend": 3}
@@ -98,20 +97,39 @@ def _app():
 
 def test_cli_json_and_errors(stub_reconciliation):
     runner = CliRunner()
-    res = runner.invoke(_app(), ["simulate", "--distance-km", "25", "--pulses", "2e6",
-                                 "--seed", "3", "--json"])
+    res = runner.invoke(
+        _app(), ["simulate", "--distance-km", "25", "--pulses", "2e6", "--seed", "3", "--json"]
+    )
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
-    for key in ("qber", "gains", "y1_lower", "e1_upper", "sifted_bits", "leaked_bits",
-                "reconciliation_efficiency", "final_key_length", "secret_key_rate_per_pulse",
-                "keys_identical", "timing_s", "status"):
+    for key in (
+        "qber",
+        "gains",
+        "y1_lower",
+        "e1_upper",
+        "sifted_bits",
+        "leaked_bits",
+        "reconciliation_efficiency",
+        "final_key_length",
+        "secret_key_rate_per_pulse",
+        "keys_identical",
+        "timing_s",
+        "status",
+    ):
         assert key in d
     assert d["keys_identical"] is True and d["pulses"] == 2_000_000
-    human = runner.invoke(_app(), ["simulate", "--pulses", "1e6", "--attack",
-                                   "intercept-resend", "--attack-strength", "1"])
+    human = runner.invoke(
+        _app(),
+        ["simulate", "--pulses", "1e6", "--attack", "intercept-resend", "--attack-strength", "1"],
+    )
     assert human.exit_code == 0 and "aborted" in human.stdout
-    for bad in (["--attack-strength", "2"], ["--pulses", "abc"], ["--attack", "nope"],
-                ["--pulses", "1.5"], ["--distance-km", "-3"]):
+    for bad in (
+        ["--attack-strength", "2"],
+        ["--pulses", "abc"],
+        ["--attack", "nope"],
+        ["--pulses", "1.5"],
+        ["--distance-km", "-3"],
+    ):
         res = runner.invoke(_app(), ["simulate", "--pulses", "1e5", *bad])
         assert res.exit_code == 2, (bad, res.output)
 

@@ -129,8 +129,8 @@ def _independent_stats(setup, k, alice_basis):
         anyc += p
         multi += p * (sum(pat) > 1)
         for basis in (0, 1):
-            pair = pat[2 * basis: 2 * basis + 2]
-            other = pat[2 * (1 - basis): 2 * (1 - basis) + 2]
+            pair = pat[2 * basis : 2 * basis + 2]
+            other = pat[2 * (1 - basis) : 2 * (1 - basis) + 2]
             if not any(pair):
                 continue
             pb = 0.5 if any(other) else 1.0
@@ -143,8 +143,13 @@ def _independent_stats(setup, k, alice_basis):
 
 
 def test_gains_and_qber_match_analytic_channel_model():
-    setup = BB84Setup(channel_transmittance=0.3, eta_bob=0.1, dark_count_probability=1e-4,
-                      afterpulse_probability=0.0, e_detector=0.02)
+    setup = BB84Setup(
+        channel_transmittance=0.3,
+        eta_bob=0.1,
+        dark_count_probability=1e-4,
+        afterpulse_probability=0.0,
+        e_detector=0.02,
+    )
     tot, _ = _run(setup, 1 << 23, 11)
     sent_k = tot.sent.sum(axis=1)
     pd = setup.dark_count_probability
@@ -164,15 +169,25 @@ def test_gains_and_qber_match_analytic_channel_model():
             ns = tot.sifted[k, b]
             assert abs(tot.qber[k, b] - e_exp) < 4 * np.sqrt(e_exp * (1 - e_exp) / ns)
     # signal QBER close to the MQZL05 E_mu (misalignment dominated)
-    e_model = rates.qber(0.5, 0.0) if False else (
-        rates.error_gain_at(0.5, setup.transmittance) / rates.gain_at(0.5, setup.transmittance)
+    e_model = (
+        rates.qber(0.5, 0.0)
+        if False
+        else (
+            rates.error_gain_at(0.5, setup.transmittance) / rates.gain_at(0.5, setup.transmittance)
+        )
     )
     assert abs(tot.qber[0, 0] - e_model) < 0.01
 
 
 def test_double_click_rate_matches_expectation():
-    setup = BB84Setup(channel_transmittance=0.8, eta_bob=0.5, mu=0.8, nu=0.2,
-                      dark_count_probability=1e-3, afterpulse_probability=0.0)
+    setup = BB84Setup(
+        channel_transmittance=0.8,
+        eta_bob=0.5,
+        mu=0.8,
+        nu=0.2,
+        dark_count_probability=1e-3,
+        afterpulse_probability=0.0,
+    )
     tot, _ = _run(setup, 1 << 21, 5)
     det = mul = 0.0
     for k in range(3):
@@ -189,8 +204,12 @@ def test_double_click_rate_matches_expectation():
 
 def test_afterpulse_rate_and_block_boundaries():
     p_ap = 0.2
-    setup = BB84Setup(channel_transmittance=0.5, eta_bob=0.2, dark_count_probability=1e-3,
-                      afterpulse_probability=p_ap)
+    setup = BB84Setup(
+        channel_transmittance=0.5,
+        eta_bob=0.2,
+        dark_count_probability=1e-3,
+        afterpulse_probability=p_ap,
+    )
     tot, big = _run(setup, 1 << 20, 3, block_pulses=1 << 20)
     det = tot.detections.sum()
     pc = det / tot.pulses
@@ -214,26 +233,56 @@ def test_afterpulse_rate_and_block_boundaries():
 
 @pytest.mark.parametrize("attack", [None, "intercept-resend", "pns", "blinding"])
 def test_fast_sampler_matches_naive_reference(attack):
-    setup = BB84Setup(channel_transmittance=0.4, eta_bob=0.3, mu=0.6, nu=0.15,
-                      dark_count_probability=5e-3, afterpulse_probability=0.15,
-                      e_detector=0.05, p_z=0.6)
+    setup = BB84Setup(
+        channel_transmittance=0.4,
+        eta_bob=0.3,
+        mu=0.6,
+        nu=0.15,
+        dark_count_probability=5e-3,
+        afterpulse_probability=0.15,
+        e_detector=0.05,
+        p_z=0.6,
+    )
     n = 400_000
     strength = 0.6 if attack else 0.0
     spec = AttackSpec(attack, strength)
     ch = build_channel_model(setup, spec)
-    fast = list(iter_blocks(setup, pulses=n, rng=np.random.default_rng(1), attack=spec,
-                            block_pulses=50_000))
-    ref = naive_bb84(setup, n, np.random.default_rng(2), attack=attack, strength=strength,
-                     pns_f=ch.pns_forward_probabilities)
+    fast = list(
+        iter_blocks(setup, pulses=n, rng=np.random.default_rng(1), attack=spec, block_pulses=50_000)
+    )
+    ref = naive_bb84(
+        setup,
+        n,
+        np.random.default_rng(2),
+        attack=attack,
+        strength=strength,
+        pns_f=ch.pns_forward_probabilities,
+    )
 
     def cells(k, a, x, bb, bit, multi):
         return ((((k * 2 + a) * 2 + x) * 2 + bb) * 2 + bit) * 2 + multi.astype(int)
 
-    cf = np.concatenate([cells(b.intensity.astype(int), b.alice_basis.astype(int),
-                               b.alice_bit.astype(int), b.bob_basis.astype(int),
-                               b.bob_bit.astype(int), b.multi_click) for b in fast])
-    cr = cells(ref["intensity"], ref["alice_basis"], ref["alice_bit"], ref["bob_basis"],
-               ref["bob_bit"], ref["multi"])
+    cf = np.concatenate(
+        [
+            cells(
+                b.intensity.astype(int),
+                b.alice_basis.astype(int),
+                b.alice_bit.astype(int),
+                b.bob_basis.astype(int),
+                b.bob_bit.astype(int),
+                b.multi_click,
+            )
+            for b in fast
+        ]
+    )
+    cr = cells(
+        ref["intensity"],
+        ref["alice_basis"],
+        ref["alice_bit"],
+        ref["bob_basis"],
+        ref["bob_bit"],
+        ref["multi"],
+    )
     hf = np.bincount(cf, minlength=96)
     hr = np.bincount(cr, minlength=96)
     keep = (hf + hr) > 0
@@ -256,10 +305,18 @@ def test_fast_sampler_matches_naive_reference(attack):
 
 def test_seeded_determinism_and_validation():
     setup = BB84Setup(channel_transmittance=0.3)
-    a = [b.position for b in iter_blocks(setup, pulses=300_000, rng=np.random.default_rng(9),
-                                         block_pulses=100_000)]
-    b = [b.position for b in iter_blocks(setup, pulses=300_000, rng=np.random.default_rng(9),
-                                         block_pulses=100_000)]
+    a = [
+        b.position
+        for b in iter_blocks(
+            setup, pulses=300_000, rng=np.random.default_rng(9), block_pulses=100_000
+        )
+    ]
+    b = [
+        b.position
+        for b in iter_blocks(
+            setup, pulses=300_000, rng=np.random.default_rng(9), block_pulses=100_000
+        )
+    ]
     assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
     with pytest.raises(InputError, match="nu"):
         BB84Setup(channel_transmittance=0.3, nu=0.6)

@@ -20,8 +20,9 @@ def test_methods_reconcile_and_account(method):
         pytest.importorskip("ldpc")
     a, b = _keys(40_960, 0.03, 1)
     fb = 4096 if method == "ldpc" else None
-    res = reconcile(a, b, qber_estimate=0.03, method=method, rng=np.random.default_rng(2),
-                    frame_bits=fb)
+    res = reconcile(
+        a, b, qber_estimate=0.03, method=method, rng=np.random.default_rng(2), frame_bits=fb
+    )
     assert res.method == method and res.n_bits == a.size
     bad = np.zeros(a.size, dtype=bool)
     for i in res.failed_frames:  # LDPC may flag a frame (short 4096-bit test code)

@@ -8,8 +8,9 @@ from qnetai.qkd.sifting import block_counts, key_bits, sift_mask
 
 def test_sifting_keeps_matching_bases_and_counts_errors():
     setup = BB84Setup(channel_transmittance=0.5, p_z=0.7)
-    (block,) = iter_blocks(setup, pulses=500_000, rng=np.random.default_rng(2),
-                           block_pulses=500_000)
+    (block,) = iter_blocks(
+        setup, pulses=500_000, rng=np.random.default_rng(2), block_pulses=500_000
+    )
     m = sift_mask(block)
     assert np.array_equal(m, block.alice_basis == block.bob_basis)
     # with p_z = 0.7 for both sides, about p_z^2 + (1-p_z)^2 of detections are sifted

@@ -86,8 +86,9 @@ def test_rate_from_statistics_matches_estimation_on_expected_counts():
     gains, qber = expected_statistics(setup)
     pulses = 10**13  # large: the integer conversions in the estimation are negligible
     c = SiftCounts()
-    c.sent[:] = np.rint(pulses * setup.probabilities[:, None]
-                        * np.array([setup.p_z, 1 - setup.p_z])[None, :])
+    c.sent[:] = np.rint(
+        pulses * setup.probabilities[:, None] * np.array([setup.p_z, 1 - setup.p_z])[None, :]
+    )
     c.sifted[:] = np.rint(c.sent * gains)
     c.errors[:] = np.rint(c.sifted * qber)
     c.pulses = pulses

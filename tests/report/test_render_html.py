@@ -8,8 +8,16 @@ from qnetai.report.topology_plot import node_positions, topology_figure
 from qnetai.results import read_run, write_run
 from qnetai.results.synthetic import synthetic_result
 
-SECTION_IDS = ("summary", "topology", "fidelity", "latency", "timeseries", "links", "memory",
-               "scenario")
+SECTION_IDS = (
+    "summary",
+    "topology",
+    "fidelity",
+    "latency",
+    "timeseries",
+    "links",
+    "memory",
+    "scenario",
+)
 FIGURE_IDS = ("fig-topology", "fig-fidelity", "fig-latency", "fig-timeseries", "fig-memory")
 
 

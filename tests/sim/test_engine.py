@@ -23,8 +23,15 @@ def scenario(nodes, links, requests, **extra):
 
 
 def one_request(src, dst, pairs, **kw):
-    return {"source": src, "destination": dst, "count": 1, "pairs_per_request": pairs,
-            "min_fidelity": kw.pop("min_fidelity", 0.0), "arrival": {"process": "at_once"}, **kw}
+    return {
+        "source": src,
+        "destination": dst,
+        "count": 1,
+        "pairs_per_request": pairs,
+        "min_fidelity": kw.pop("min_fidelity", 0.0),
+        "arrival": {"process": "at_once"},
+        **kw,
+    }
 
 
 def test_single_link_geometric_times_and_storage_decay():
@@ -32,8 +39,14 @@ def test_single_link_geometric_times_and_storage_decay():
     rtt = length / 2e5
     s = scenario(
         [{"name": "A", "memory": {"t_coh_s": t_coh}}, {"name": "B", "memory": {"t_coh_s": t_coh}}],
-        [{"endpoints": ["A", "B"], "length_km": length, "success_probability": p,
-          "raw_fidelity": 0.9}],
+        [
+            {
+                "endpoints": ["A", "B"],
+                "length_km": length,
+                "success_probability": p,
+                "raw_fidelity": 0.9,
+            }
+        ],
         [one_request("A", "B", 4000)],
         duration_s=1e6,
     )
@@ -63,8 +76,15 @@ def test_two_hop_classical_delays_and_fidelity_exact():
     c, length, proc, f0 = 1e-3, 20.0, 1e-5, 0.95
     s = scenario(
         [{"name": x, "memory": {"t_coh_s": c}} for x in "ABC"],
-        [{"endpoints": [a, b], "length_km": length, "success_probability": 1.0,
-          "raw_fidelity": f0} for a, b in ("AB", "BC")],
+        [
+            {
+                "endpoints": [a, b],
+                "length_km": length,
+                "success_probability": 1.0,
+                "raw_fidelity": f0,
+            }
+            for a, b in ("AB", "BC")
+        ],
         [one_request("A", "C", 5)],
         classical={"processing_delay_s": proc},
     )
@@ -75,8 +95,9 @@ def test_two_hop_classical_delays_and_fidelity_exact():
     np.testing.assert_allclose(t, cycle * np.arange(1, 6), rtol=1e-12)
     w0 = (4 * f0 - 1) / 3
     w = w0**2 * math.exp(-2 * rtt / c) * math.exp(-(rtt + proc) / c)
-    np.testing.assert_allclose(np.asarray(r.deliveries.column("fidelity")), (3 * w + 1) / 4,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(r.deliveries.column("fidelity")), (3 * w + 1) / 4, rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("hops", [2, 3])
@@ -85,8 +106,16 @@ def test_swap_fidelity_matches_physics(hops):
     names = [f"n{i}" for i in range(hops + 1)]
     s = scenario(
         [{"name": n, "memory": {"t_coh_s": None}} for n in names],
-        [{"endpoints": [a, b], "length_km": 0.0, "attempt_rate_hz": 1e3,
-          "success_probability": 0.5, "raw_fidelity": f0} for a, b in itertools.pairwise(names)],
+        [
+            {
+                "endpoints": [a, b],
+                "length_km": 0.0,
+                "attempt_rate_hz": 1e3,
+                "success_probability": 0.5,
+                "raw_fidelity": f0,
+            }
+            for a, b in itertools.pairwise(names)
+        ],
         [one_request(names[0], names[-1], 50)],
         operations={"swap_gate_fidelity": g, "measurement_error": e},
         duration_s=100.0,
@@ -104,15 +133,23 @@ def test_swap_fidelity_matches_physics(hops):
 
 
 def _net(seed=0, **ops):
-    return Scenario.model_validate({
-        "seed": seed,
-        "duration_s": 0.2,
-        "topology": {"builder": "waxman", "nodes": 30, "area_km": 60.0, "end_user_fraction": 0.4,
-                     "seed": 5},
-        "operations": ops,
-        "traffic": {"random": {"count": 60, "rate_hz": 600.0, "pairs_per_request": 2,
-                               "timeout_s": 0.05}},
-    })
+    return Scenario.model_validate(
+        {
+            "seed": seed,
+            "duration_s": 0.2,
+            "topology": {
+                "builder": "waxman",
+                "nodes": 30,
+                "area_km": 60.0,
+                "end_user_fraction": 0.4,
+                "seed": 5,
+            },
+            "operations": ops,
+            "traffic": {
+                "random": {"count": 60, "rate_hz": 600.0, "pairs_per_request": 2, "timeout_s": 0.05}
+            },
+        }
+    )
 
 
 def test_seeded_determinism_and_schema():
@@ -144,8 +181,15 @@ def test_seeded_determinism_and_schema():
 def test_resource_contention_serves_one_after_the_other():
     s = scenario(
         ["A", {"name": "B", "memory_qubits": 1}, "C"],
-        [{"endpoints": [a, b], "length_km": 0.0, "attempt_rate_hz": 1e3,
-          "success_probability": 0.1} for a, b in ("AB", "CB")],
+        [
+            {
+                "endpoints": [a, b],
+                "length_km": 0.0,
+                "attempt_rate_hz": 1e3,
+                "success_probability": 0.1,
+            }
+            for a, b in ("AB", "CB")
+        ],
         [one_request("A", "B", 3), one_request("C", "B", 3)],
         duration_s=10.0,
     )
@@ -165,11 +209,25 @@ def test_resource_contention_serves_one_after_the_other():
 def test_min_fidelity_discards_and_timeout_releases_memory():
     s = scenario(
         ["A", "B"],
-        [{"endpoints": ["A", "B"], "length_km": 0.0, "attempt_rate_hz": 1e3,
-          "success_probability": 0.5, "raw_fidelity": 0.8}],
-        [one_request("A", "B", 1, min_fidelity=0.9, timeout_s=0.05),
-         {"source": "A", "destination": "B", "count": 1, "min_fidelity": 0.5,
-          "arrival": {"process": "at_once", "start_s": 0.01}}],
+        [
+            {
+                "endpoints": ["A", "B"],
+                "length_km": 0.0,
+                "attempt_rate_hz": 1e3,
+                "success_probability": 0.5,
+                "raw_fidelity": 0.8,
+            }
+        ],
+        [
+            one_request("A", "B", 1, min_fidelity=0.9, timeout_s=0.05),
+            {
+                "source": "A",
+                "destination": "B",
+                "count": 1,
+                "min_fidelity": 0.5,
+                "arrival": {"process": "at_once", "start_s": 0.01},
+            },
+        ],
         duration_s=0.2,
     )
     r = simulate(s, seed=1)
@@ -186,8 +244,15 @@ def test_multiplexing_round_success():
     p, m, period = 0.05, 10, 1e-4
     s = scenario(
         ["A", "B"],
-        [{"endpoints": ["A", "B"], "length_km": 0.0, "attempt_rate_hz": 1 / period,
-          "success_probability": p, "multiplexing": m}],
+        [
+            {
+                "endpoints": ["A", "B"],
+                "length_km": 0.0,
+                "attempt_rate_hz": 1 / period,
+                "success_probability": p,
+                "multiplexing": m,
+            }
+        ],
         [one_request("A", "B", 3000)],
         duration_s=100.0,
     )
@@ -198,10 +263,14 @@ def test_multiplexing_round_success():
 
 
 def test_time_varying_free_space_link_follows_the_loss():
-    link = {"endpoints": ["G", "H"], "kind": "free_space", "length_km": 2.0,
-            "attempt_rate_hz": 2e4, "detector_efficiency": 1.0,
-            "free_space": {"loss_variation": {"period_s": 0.5, "amplitude_db": 6.0,
-                                              "update_s": 0.01}}}
+    link = {
+        "endpoints": ["G", "H"],
+        "kind": "free_space",
+        "length_km": 2.0,
+        "attempt_rate_hz": 2e4,
+        "detector_efficiency": 1.0,
+        "free_space": {"loss_variation": {"period_s": 0.5, "amplitude_db": 6.0, "update_s": 0.01}},
+    }
     s = scenario(["G", "H"], [link], [one_request("G", "H", 10**6)], duration_s=1.0)
     sim = Simulation(s, seed=5)
     lm = sim.links[0]
@@ -224,8 +293,15 @@ def test_purification_pumping_matches_physics(protocol, rounds):
     f0 = 0.8
     s = scenario(
         [{"name": x, "memory": {"t_coh_s": None}} for x in "AB"],
-        [{"endpoints": ["A", "B"], "length_km": 0.0, "attempt_rate_hz": 1e3,
-          "success_probability": 1.0, "raw_fidelity": f0}],
+        [
+            {
+                "endpoints": ["A", "B"],
+                "length_km": 0.0,
+                "attempt_rate_hz": 1e3,
+                "success_probability": 1.0,
+                "raw_fidelity": f0,
+            }
+        ],
         [one_request("A", "B", 1000)],
         operations={"purification": {"protocol": protocol, "rounds": rounds}},
         duration_s=1e4,
@@ -272,11 +348,21 @@ def test_zero_length_link_needs_attempt_rate():
 
 
 def test_link_model_physics():
-    s = scenario(["A", {"name": "B", "memory": {"efficiency": 0.5}}],
-                 [{"endpoints": ["A", "B"], "length_km": 50.0, "scheme": "single_click",
-                   "bright_state_parameter": 0.05}], [])
-    lm = build_link_model(0, s.links[0], s.nodes[0], s.nodes[1], speed_km_per_s=2e5,
-                          processing_delay_s=0.0)
+    s = scenario(
+        ["A", {"name": "B", "memory": {"efficiency": 0.5}}],
+        [
+            {
+                "endpoints": ["A", "B"],
+                "length_km": 50.0,
+                "scheme": "single_click",
+                "bright_state_parameter": 0.05,
+            }
+        ],
+        [],
+    )
+    lm = build_link_model(
+        0, s.links[0], s.nodes[0], s.nodes[1], speed_km_per_s=2e5, processing_delay_s=0.0
+    )
     eta = float(ph.fibre_transmittance(25.0))
     out = ph.single_click_herald(eta, eta, bright_state_parameter=0.05, detector_efficiency=0.9)
     assert lm.p_success == pytest.approx(float(out.p_success) * 0.5, rel=1e-12)
@@ -287,8 +373,14 @@ def test_link_model_physics():
 def test_concurrency_cap_and_queue_counter():
     s = scenario(
         ["A", "B"],
-        [{"endpoints": ["A", "B"], "length_km": 0.0, "attempt_rate_hz": 1e3,
-          "success_probability": 0.05}],
+        [
+            {
+                "endpoints": ["A", "B"],
+                "length_km": 0.0,
+                "attempt_rate_hz": 1e3,
+                "success_probability": 0.05,
+            }
+        ],
         [{"source": "A", "destination": "B", "count": 6, "arrival": {"process": "at_once"}}],
         controller={"max_concurrent_requests": 2},
         duration_s=10.0,

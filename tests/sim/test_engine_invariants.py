@@ -29,7 +29,7 @@ def test_every_pair_is_accounted_for_and_memory_is_returned(ops, busy_network):
         links.pairs_generated, links.pairs_consumed + links.pairs_discarded
     )
     assert r.summary["pairs_delivered"] > 0
-    assert (links.pairs_consumed.sum() >= r.summary["pairs_delivered"])
+    assert links.pairs_consumed.sum() >= r.summary["pairs_delivered"]
     d = r.deliveries.to_pandas()
     assert (d.fidelity >= 0.6).all() and (d.fidelity <= 1).all()
     nodes = r.nodes.to_pandas()
@@ -45,8 +45,17 @@ def test_every_pair_is_accounted_for_and_memory_is_returned(ops, busy_network):
 def test_t1_t2_memories_decay_pairs():
     base = {
         "links": [{"endpoints": ["A", "B"], "length_km": 100.0, "success_probability": 0.5}],
-        "traffic": {"requests": [{"source": "A", "destination": "B", "pairs_per_request": 20,
-                                  "min_fidelity": 0.0, "arrival": {"process": "at_once"}}]},
+        "traffic": {
+            "requests": [
+                {
+                    "source": "A",
+                    "destination": "B",
+                    "pairs_per_request": 20,
+                    "min_fidelity": 0.0,
+                    "arrival": {"process": "at_once"},
+                }
+            ]
+        },
     }
     mem = {"t_coh_s": None, "t1_s": 1e-3, "t2_s": 5e-4}
     s = Scenario.model_validate(

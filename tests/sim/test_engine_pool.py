@@ -23,14 +23,26 @@ def scenario(nodes, links, requests, **extra):
 
 
 def request(src, dst, memories, pairs=10**6, **kw):
-    return {"source": src, "destination": dst, "count": 1, "pairs_per_request": pairs,
-            "min_fidelity": kw.pop("min_fidelity", 0.0), "arrival": {"process": "at_once"},
-            "memories": memories, **kw}
+    return {
+        "source": src,
+        "destination": dst,
+        "count": 1,
+        "pairs_per_request": pairs,
+        "min_fidelity": kw.pop("min_fidelity", 0.0),
+        "arrival": {"process": "at_once"},
+        "memories": memories,
+        **kw,
+    }
 
 
 def zero_length_link(a, b, p, period, **kw):
-    return {"endpoints": [a, b], "length_km": 0.0, "attempt_rate_hz": 1.0 / period,
-            "success_probability": p, **kw}
+    return {
+        "endpoints": [a, b],
+        "length_km": 0.0,
+        "attempt_rate_hz": 1.0 / period,
+        "success_probability": p,
+        **kw,
+    }
 
 
 @pytest.mark.parametrize("m,mux", [(1, 1), (4, 1), (3, 2)])
@@ -104,8 +116,10 @@ def test_two_segment_chain_matches_independent_monte_carlo(m, p, p_swap, cutoff_
         [{"name": x, "memory": {"t_coh_s": t_coh_rounds * period}} for x in "ABC"],
         [zero_length_link(a, b, p, period, raw_fidelity=f0) for a, b in ("AB", "BC")],
         [request("A", "C", m)],
-        operations={"swap_success_probability": p_swap,
-                    "cutoff_s": None if cutoff_rounds is None else cutoff_rounds * period},
+        operations={
+            "swap_success_probability": p_swap,
+            "cutoff_s": None if cutoff_rounds is None else cutoff_rounds * period,
+        },
         classical={"processing_delay_s": 0.0},
         duration_s=(n_rounds + 0.5) * period,
     )
@@ -124,8 +138,10 @@ def test_two_segment_chain_matches_independent_monte_carlo(m, p, p_swap, cutoff_
             links.pairs_generated, links.pairs_consumed + links.pairs_discarded + stored
         )
     rng = np.random.default_rng(123)
-    mc = [mc_two_segments(m, p, f0, t_coh_rounds, n_rounds, p_swap, cutoff_rounds, rng)
-          for _ in range(reps)]
+    mc = [
+        mc_two_segments(m, p, f0, t_coh_rounds, n_rounds, p_swap, cutoff_rounds, rng)
+        for _ in range(reps)
+    ]
     mc_n = [x[0] for x in mc]
     mc_f = [x[1].mean() for x in mc]
 
@@ -144,8 +160,15 @@ def test_two_hops_with_classical_delays_exact():
     c, length, proc, f0, m = 1e-3, 20.0, 1e-5, 0.95, 3
     s = scenario(
         [{"name": x, "memory": {"t_coh_s": c}} for x in "ABC"],
-        [{"endpoints": [a, b], "length_km": length, "success_probability": 1.0,
-          "raw_fidelity": f0} for a, b in ("AB", "BC")],
+        [
+            {
+                "endpoints": [a, b],
+                "length_km": length,
+                "success_probability": 1.0,
+                "raw_fidelity": f0,
+            }
+            for a, b in ("AB", "BC")
+        ],
         [request("A", "C", m, pairs=5 * m)],
         classical={"processing_delay_s": proc},
     )
@@ -156,8 +179,9 @@ def test_two_hops_with_classical_delays_exact():
     np.testing.assert_allclose(t, np.repeat(cycle * np.arange(1, 6), m), rtol=1e-12)
     w0 = (4 * f0 - 1) / 3
     w = w0**2 * math.exp(-2 * rtt / c) * math.exp(-(rtt + proc) / c)
-    np.testing.assert_allclose(np.asarray(r.deliveries.column("fidelity")), (3 * w + 1) / 4,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(r.deliveries.column("fidelity")), (3 * w + 1) / 4, rtol=1e-12
+    )
     assert r.requests.to_pylist()[0]["status"] == "served"
     peaks = {x["node"]: x["peak_memory_used"] for x in r.nodes.to_pylist()}
     assert peaks == {"A": m, "B": 2 * m, "C": m}
@@ -168,8 +192,10 @@ def test_four_hop_fidelity_exact_without_decoherence(policy):
     f0, names = 0.9, [f"n{i}" for i in range(5)]
     s = scenario(
         [{"name": n, "memory": {"t_coh_s": None}} for n in names],
-        [{"endpoints": [a, b], "length_km": 10.0, "success_probability": 0.4,
-          "raw_fidelity": f0} for a, b in itertools.pairwise(names)],
+        [
+            {"endpoints": [a, b], "length_km": 10.0, "success_probability": 0.4, "raw_fidelity": f0}
+            for a, b in itertools.pairwise(names)
+        ],
         [request("n0", "n4", 3, pairs=300)],
         operations={"swapping_policy": policy},
         duration_s=10.0,
@@ -201,8 +227,10 @@ def _pool_invariants(sim):
 
 @pytest.mark.parametrize("policy", ["swap_asap", "nested"])
 def test_conservation_and_memory_returned(policy, busy_network):
-    sim = Simulation(busy_network(memory_qubits=8, requests=60, pairs=6, memories=2,
-                                  swapping_policy=policy), seed=1)
+    sim = Simulation(
+        busy_network(memory_qubits=8, requests=60, pairs=6, memories=2, swapping_policy=policy),
+        seed=1,
+    )
     for t in np.linspace(0.01, 0.6, 25):
         sim.run(t)
         _pool_invariants(sim)
@@ -233,9 +261,13 @@ def test_contention_queues_requests_with_several_memories():
     s = scenario(
         ["A", {"name": "B", "memory_qubits": 5}, "C", "D"],
         [zero_length_link(a, b, 0.1, 1e-3) for a, b in ("AB", "CB", "BD")],
-        [request("A", "B", 3, pairs=20), request("C", "B", 3, pairs=20),
-         request("A", "B", 6, pairs=1), request("A", "D", 3, pairs=1),
-         request("A", "D", 2, pairs=20)],
+        [
+            request("A", "B", 3, pairs=20),
+            request("C", "B", 3, pairs=20),
+            request("A", "B", 6, pairs=1),
+            request("A", "D", 3, pairs=1),
+            request("A", "D", 2, pairs=20),
+        ],
         duration_s=10.0,
     )
     r = simulate(s, seed=3)
@@ -255,15 +287,29 @@ def test_contention_queues_requests_with_several_memories():
 
 
 def _wax(seed=0, memories=3):
-    return Scenario.model_validate({
-        "seed": seed,
-        "duration_s": 0.2,
-        "topology": {"builder": "waxman", "nodes": 30, "area_km": 60.0, "end_user_fraction": 0.4,
-                     "seed": 5},
-        "operations": {"swap_success_probability": 0.9, "cutoff_s": 0.02},
-        "traffic": {"random": {"count": 40, "rate_hz": 400.0, "pairs_per_request": 4,
-                               "timeout_s": 0.05, "memories": memories}},
-    })
+    return Scenario.model_validate(
+        {
+            "seed": seed,
+            "duration_s": 0.2,
+            "topology": {
+                "builder": "waxman",
+                "nodes": 30,
+                "area_km": 60.0,
+                "end_user_fraction": 0.4,
+                "seed": 5,
+            },
+            "operations": {"swap_success_probability": 0.9, "cutoff_s": 0.02},
+            "traffic": {
+                "random": {
+                    "count": 40,
+                    "rate_hz": 400.0,
+                    "pairs_per_request": 4,
+                    "timeout_s": 0.05,
+                    "memories": memories,
+                }
+            },
+        }
+    )
 
 
 def test_determinism():
@@ -293,8 +339,7 @@ def test_purification_with_pools_is_rejected_and_bad_memories():
     sim = Simulation(Scenario.model_validate(base))
     with pytest.raises(InputError, match="memories"):
         sim.submit("A", "B", memories=2)
-    sim2 = Simulation(Scenario.model_validate({k: v for k, v in base.items()
-                                               if k != "operations"}))
+    sim2 = Simulation(Scenario.model_validate({k: v for k, v in base.items() if k != "operations"}))
     with pytest.raises(InputError, match="memories"):
         sim2.submit("A", "B", memories=0)
     rid = sim2.submit("A", "B", memories=4, pairs=8)
@@ -322,8 +367,10 @@ def test_below_min_fidelity_and_cutoff_at_herald_restart_the_memories():
     # a cut-off shorter than the heralding round trip: every pair is too old on arrival
     s = scenario(
         ["A", "B", "C"],
-        [{"endpoints": [a, b], "length_km": 20.0, "success_probability": 0.5}
-         for a, b in ("AB", "BC")],
+        [
+            {"endpoints": [a, b], "length_km": 20.0, "success_probability": 0.5}
+            for a, b in ("AB", "BC")
+        ],
         [request("A", "C", 2, timeout_s=0.01)],
         operations={"cutoff_s": 5e-5},
         duration_s=0.02,

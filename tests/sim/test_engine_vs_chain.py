@@ -8,23 +8,45 @@ from qnetai.sim import Simulation
 from qnetai.sim.chain import exact_mean_fidelity, exact_mean_waiting_time_s, simulate_chain
 
 
-def chain_scenario(n, p, attempt_s, fidelity, t_coh_s, *, p_swap=1.0, cutoff_s=None, pairs=2000,
-                   policy="swap_asap"):
+def chain_scenario(
+    n, p, attempt_s, fidelity, t_coh_s, *, p_swap=1.0, cutoff_s=None, pairs=2000, policy="swap_asap"
+):
     nodes = [{"name": f"n{i}", "memory": {"t_coh_s": t_coh_s}} for i in range(n + 1)]
     links = [
-        {"endpoints": [f"n{i}", f"n{i + 1}"], "length_km": 0.0, "attempt_rate_hz": 1.0 / attempt_s,
-         "success_probability": p, "raw_fidelity": fidelity}
+        {
+            "endpoints": [f"n{i}", f"n{i + 1}"],
+            "length_km": 0.0,
+            "attempt_rate_hz": 1.0 / attempt_s,
+            "success_probability": p,
+            "raw_fidelity": fidelity,
+        }
         for i in range(n)
     ]
-    return Scenario.model_validate({
-        "nodes": nodes, "links": links, "duration_s": 1e9,
-        "operations": {"swap_success_probability": p_swap, "cutoff_s": cutoff_s,
-                       "swapping_policy": policy},
-        "classical": {"processing_delay_s": 0.0},
-        "traffic": {"requests": [{"source": "n0", "destination": f"n{n}", "count": 1,
-                                  "pairs_per_request": pairs, "min_fidelity": 0.0,
-                                  "arrival": {"process": "at_once"}}]},
-    })
+    return Scenario.model_validate(
+        {
+            "nodes": nodes,
+            "links": links,
+            "duration_s": 1e9,
+            "operations": {
+                "swap_success_probability": p_swap,
+                "cutoff_s": cutoff_s,
+                "swapping_policy": policy,
+            },
+            "classical": {"processing_delay_s": 0.0},
+            "traffic": {
+                "requests": [
+                    {
+                        "source": "n0",
+                        "destination": f"n{n}",
+                        "count": 1,
+                        "pairs_per_request": pairs,
+                        "min_fidelity": 0.0,
+                        "arrival": {"process": "at_once"},
+                    }
+                ]
+            },
+        }
+    )
 
 
 def per_pair_samples(scenario, seed):
@@ -63,7 +85,16 @@ def test_matches_chain_with_swap_failures_and_cutoff(n, p, p_swap, cutoff_rounds
     w, f = per_pair_samples(
         chain_scenario(n, p, a, f0, c, p_swap=p_swap, cutoff_s=cutoff, pairs=2500), seed=7
     )
-    ch = simulate_chain(segments=n, p_gen=p, attempt_s=a, fidelity=f0, t_coh_s=c, p_swap=p_swap,
-                        cutoff_s=cutoff, samples=100_000, rng=np.random.default_rng(3))
+    ch = simulate_chain(
+        segments=n,
+        p_gen=p,
+        attempt_s=a,
+        fidelity=f0,
+        t_coh_s=c,
+        p_swap=p_swap,
+        cutoff_s=cutoff,
+        samples=100_000,
+        rng=np.random.default_rng(3),
+    )
     assert abs(w.mean() - ch.mean_waiting_time_s) < 4 * np.hypot(_sem(w), ch.sem_waiting_time_s)
     assert abs(f.mean() - ch.mean_fidelity) < 4 * np.hypot(_sem(f), ch.sem_fidelity)

@@ -5,13 +5,23 @@ from qnetai.sim.traffic import draw_arrivals
 
 
 def _scenario(traffic, duration=10.0):
-    return Scenario.model_validate({
-        "duration_s": duration,
-        "nodes": [{"name": "A", "kind": "end_user"}, {"name": "B"},
-                  {"name": "C", "kind": "end_user"}, {"name": "D", "kind": "qkd_terminal"}],
-        "links": [{"endpoints": ["A", "B"]}, {"endpoints": ["B", "C"]}, {"endpoints": ["B", "D"]}],
-        "traffic": traffic,
-    })
+    return Scenario.model_validate(
+        {
+            "duration_s": duration,
+            "nodes": [
+                {"name": "A", "kind": "end_user"},
+                {"name": "B"},
+                {"name": "C", "kind": "end_user"},
+                {"name": "D", "kind": "qkd_terminal"},
+            ],
+            "links": [
+                {"endpoints": ["A", "B"]},
+                {"endpoints": ["B", "C"]},
+                {"endpoints": ["B", "D"]},
+            ],
+            "traffic": traffic,
+        }
+    )
 
 
 def _draw(sc, seed=0):
@@ -20,12 +30,27 @@ def _draw(sc, seed=0):
 
 
 def test_periodic_at_once_and_horizon():
-    sc = _scenario({"requests": [
-        {"source": "A", "destination": "C", "count": 50,
-         "arrival": {"process": "periodic", "rate_hz": 10.0, "start_s": 1.0}},
-        {"source": "C", "destination": "A", "count": 3, "pairs_per_request": 4, "timeout_s": 2.0,
-         "arrival": {"process": "at_once", "start_s": 2.0}},
-    ]}, duration=5.0)
+    sc = _scenario(
+        {
+            "requests": [
+                {
+                    "source": "A",
+                    "destination": "C",
+                    "count": 50,
+                    "arrival": {"process": "periodic", "rate_hz": 10.0, "start_s": 1.0},
+                },
+                {
+                    "source": "C",
+                    "destination": "A",
+                    "count": 3,
+                    "pairs_per_request": 4,
+                    "timeout_s": 2.0,
+                    "arrival": {"process": "at_once", "start_s": 2.0},
+                },
+            ]
+        },
+        duration=5.0,
+    )
     a = _draw(sc)
     periodic = a.time_s[a.source == 0]
     np.testing.assert_allclose(periodic, 1.0 + np.arange(41) / 10.0)  # cut at the horizon

@@ -26,8 +26,10 @@ def test_topology_and_explicit_entries_are_combined():
     s = scenario(
         topology={"builder": "line", "nodes": 3, "node": {"name": "r"}},
         nodes=[{"name": "extra", "kind": "end_user"}],
-        links=[{"endpoints": ["r2", "extra"], "length_km": 4}, {"endpoints": ["r0", "extra"],
-                                                                 "name": "spur"}],
+        links=[
+            {"endpoints": ["r2", "extra"], "length_km": 4},
+            {"endpoints": ["r0", "extra"], "name": "spur"},
+        ],
         traffic={"requests": [{"source": "r0", "destination": "extra"}]},
     )
     r = resolve(s)
@@ -40,10 +42,12 @@ def test_topology_and_explicit_entries_are_combined():
 
 
 def test_generated_name_avoids_explicit_names():
-    r = resolve(scenario(
-        nodes=[{"name": "A"}, {"name": "B"}, {"name": "C"}],
-        links=[{"endpoints": ["B", "C"], "name": "A-B"}, {"endpoints": ["A", "B"]}],
-    ))
+    r = resolve(
+        scenario(
+            nodes=[{"name": "A"}, {"name": "B"}, {"name": "C"}],
+            links=[{"endpoints": ["B", "C"], "name": "A-B"}, {"endpoints": ["A", "B"]}],
+        )
+    )
     assert [lk.name for lk in r.links] == ["A-B", "A-B#2"]
 
 
@@ -60,8 +64,7 @@ def test_waxman_seed_comes_from_scenario_unless_topology_sets_it():
 
 
 def test_unknown_link_endpoint_names_path_and_known_nodes():
-    message = resolve_error(nodes=[{"name": "A"}, {"name": "B"}],
-                            links=[{"endpoints": ["A", "X"]}])
+    message = resolve_error(nodes=[{"name": "A"}, {"name": "B"}], links=[{"endpoints": ["A", "X"]}])
     assert message == (
         "invalid scenario 'scenario': links[0].endpoints[1]: unknown node 'X' (known: A, B)"
     )
@@ -80,22 +83,37 @@ def test_duplicate_nodes_and_links_and_all_problems_together():
     message = resolve_error(
         topology={"builder": "line", "nodes": 3},
         nodes=[{"name": "A"}, {"name": "A"}, {"name": "n1"}],
-        links=[{"endpoints": ["A", "n0"], "name": "x"}, {"endpoints": ["n0", "A"]},
-               {"endpoints": ["n1", "n2"]}, {"endpoints": ["A", "n2"], "name": "x"}],
+        links=[
+            {"endpoints": ["A", "n0"], "name": "x"},
+            {"endpoints": ["n0", "A"]},
+            {"endpoints": ["n1", "n2"]},
+            {"endpoints": ["A", "n2"], "name": "x"},
+        ],
         traffic={"requests": [{"source": "A", "destination": "Q"}]},
     )
     lines = message.splitlines()
     assert "6 problems" in lines[0]
     assert "  nodes[1].name: duplicate node name 'A' (also nodes[0])" in lines
-    assert any(line.startswith("  nodes[2].name: duplicate node name 'n1' (also a node made by "
-                               "the topology builder") for line in lines)
-    assert any(line.startswith("  links[1].endpoints: duplicate link between 'n0' and 'A' "
-                               "(also links[0])") for line in lines)
-    assert any(line.startswith("  links[2].endpoints: duplicate link between 'n1' and 'n2' "
-                               "(also topology)") for line in lines)
+    assert any(
+        line.startswith(
+            "  nodes[2].name: duplicate node name 'n1' (also a node made by the topology builder"
+        )
+        for line in lines
+    )
+    assert any(
+        line.startswith("  links[1].endpoints: duplicate link between 'n0' and 'A' (also links[0])")
+        for line in lines
+    )
+    assert any(
+        line.startswith(
+            "  links[2].endpoints: duplicate link between 'n1' and 'n2' (also topology)"
+        )
+        for line in lines
+    )
     assert "  links[3].name: duplicate link name 'x' (also links[0])" in lines
-    assert any(line.startswith("  traffic.requests[0].destination: unknown node 'Q'")
-               for line in lines)
+    assert any(
+        line.startswith("  traffic.requests[0].destination: unknown node 'Q'") for line in lines
+    )
 
 
 def test_random_traffic_needs_two_eligible_nodes():
@@ -104,10 +122,14 @@ def test_random_traffic_needs_two_eligible_nodes():
         links=[{"endpoints": ["A", "B"]}],
         traffic={"random": {"node_kinds": ["end_user"]}},
     )
-    assert "traffic.random.node_kinds: random traffic needs at least two nodes of kinds " \
+    assert (
+        "traffic.random.node_kinds: random traffic needs at least two nodes of kinds "
         "end_user (found 1: 'A')" in message
-    ok = scenario(topology={"builder": "grid", "nodes": 9, "end_user_fraction": 0.3},
-                  traffic={"random": {"node_kinds": ["end_user"]}})
+    )
+    ok = scenario(
+        topology={"builder": "grid", "nodes": 9, "end_user_fraction": 0.3},
+        traffic={"random": {"node_kinds": ["end_user"]}},
+    )
     assert sum(n.kind == "end_user" for n in resolve(ok).nodes) == 3
 
 
@@ -124,9 +146,13 @@ def test_to_graph_attributes():
 
 
 def test_summary_counts():
-    s = scenario(topology={"builder": "ring", "nodes": 6, "spacing_km": 10.0},
-                 traffic={"requests": [{"source": "n0", "destination": "n3", "count": 4}],
-                          "random": {"count": 10, "node_kinds": ["repeater"]}})
+    s = scenario(
+        topology={"builder": "ring", "nodes": 6, "spacing_km": 10.0},
+        traffic={
+            "requests": [{"source": "n0", "destination": "n3", "count": 4}],
+            "random": {"count": 10, "node_kinds": ["repeater"]},
+        },
+    )
     summary = summarise(s)
     assert (summary["nodes"], summary["links"], summary["requests"]) == (6, 6, 14)
     assert summary["fibre_km"] == pytest.approx(60.0)
@@ -134,8 +160,10 @@ def test_summary_counts():
 
 
 def test_large_waxman_resolves_quickly():
-    s = scenario(topology={"builder": "waxman", "nodes": 1000, "end_user_fraction": 0.1},
-                 traffic={"random": {}})
+    s = scenario(
+        topology={"builder": "waxman", "nodes": 1000, "end_user_fraction": 0.1},
+        traffic={"random": {}},
+    )
     start = time.perf_counter()
     r = resolve(s)
     elapsed = time.perf_counter() - start

@@ -27,8 +27,9 @@ from qnetai.ai.routing_env import (
 from qnetai.control.slotted import SlottedNetwork, sample_requests
 
 
-def allocation_observe(state: RoutingState, cursor: int, params: RoutingParams
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def allocation_observe(
+    state: RoutingState, cursor: int, params: RoutingParams
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows ``(w_max + 1, F)``: widths ``1..w_max`` of request ``cursor``'s path, then skip."""
     obs, mask = routing_observe(state, params)
     w = params.w_max
@@ -41,8 +42,9 @@ def allocation_observe(state: RoutingState, cursor: int, params: RoutingParams
     return np.concatenate([skip, rows]), np.concatenate([[True], m])
 
 
-def allocation_step(state: RoutingState, cursor: int, action: int, params: RoutingParams
-                    ) -> tuple[RoutingState, int, float, bool]:
+def allocation_step(
+    state: RoutingState, cursor: int, action: int, params: RoutingParams
+) -> tuple[RoutingState, int, float, bool]:
     """Give width ``action`` to request ``cursor``'s path; returns ``(state, cursor, r, done)``."""
     reward = 0.0
     _, mask = allocation_observe(state, cursor, params)
@@ -58,15 +60,25 @@ class AllocationEnv(gym.Env):
 
     metadata = {"render_modes": []}  # noqa: RUF012
 
-    def __init__(self, topology: str = "waxman", nodes: int = 50, requests: int = 10,
-                 topology_seeds: tuple[int, ...] = (0,), w_max: int = 8,
-                 network: SlottedNetwork | None = None) -> None:
+    def __init__(
+        self,
+        topology: str = "waxman",
+        nodes: int = 50,
+        requests: int = 10,
+        topology_seeds: tuple[int, ...] = (0,),
+        w_max: int = 8,
+        network: SlottedNetwork | None = None,
+    ) -> None:
         self.params = RoutingParams(k=1, w_max=w_max, r_max=requests, max_paths=1)
         self.n_requests = requests
-        self._nets = ([network] if network is not None else
-                      [make_network(topology, nodes, s) for s in topology_seeds])
-        self.observation_space = gym.spaces.Box(-10.0, 10.0, shape=(w_max + 1, N_FEATURES),
-                                                dtype=np.float32)
+        self._nets = (
+            [network]
+            if network is not None
+            else [make_network(topology, nodes, s) for s in topology_seeds]
+        )
+        self.observation_space = gym.spaces.Box(
+            -10.0, 10.0, shape=(w_max + 1, N_FEATURES), dtype=np.float32
+        )
         self.action_space = gym.spaces.Discrete(w_max + 1)
         self._state: RoutingState | None = None
         self._cursor = 0
@@ -76,13 +88,17 @@ class AllocationEnv(gym.Env):
         obs, mask = allocation_observe(self._state, self._cursor, self.params)
         return np.clip(obs, -10.0, 10.0), {"action_mask": mask}
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Draw a network from the pool and the slot's requests."""
         super().reset(seed=seed)
         net = self._nets[int(self.np_random.integers(len(self._nets)))]
-        reqs = (np.asarray(options["requests"]) if options and "requests" in options
-                else sample_requests(net, self.n_requests, self.np_random))
+        reqs = (
+            np.asarray(options["requests"])
+            if options and "requests" in options
+            else sample_requests(net, self.n_requests, self.np_random)
+        )
         self._state = replace(routing_reset(net, reqs, self.params), done=False)
         self._cursor = 0
         return self._obs()

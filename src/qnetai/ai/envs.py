@@ -32,5 +32,6 @@ def register_envs() -> None:
     """Register every qnetai environment id with gymnasium (idempotent)."""
     for env_id, entry in ENV_IDS.items():
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry,
-                         max_episode_steps=_MAX_STEPS.get(env_id, 200))
+            gym.register(
+                id=env_id, entry_point=entry, max_episode_steps=_MAX_STEPS.get(env_id, 200)
+            )

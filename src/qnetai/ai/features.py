@@ -53,8 +53,9 @@ class CandidateTable:
     demand: np.ndarray  # (R, k) mean demand along the path from the other requests
 
 
-def candidate_table(net: SlottedNetwork, requests: np.ndarray, *, k: int, w_max: int,
-                    r_max: int) -> CandidateTable:
+def candidate_table(
+    net: SlottedNetwork, requests: np.ndarray, *, k: int, w_max: int, r_max: int
+) -> CandidateTable:
     """Build the padded candidate table of ``requests`` (at most ``r_max`` of them)."""
     reqs = np.asarray(requests, dtype=np.int64).reshape(-1, 2)[:r_max]
     paths = [tuple(net.candidate_paths(int(s), int(d), k)) for s, d in reqs.tolist()]
@@ -72,7 +73,7 @@ def candidate_table(net: SlottedNetwork, requests: np.ndarray, *, k: int, w_max:
             valid[i, j] = True
             table = net.path_ext(p)[: w_max + 1]
             ext[i, j, : len(table)] = table
-            ext[i, j, len(table):] = table[-1]
+            ext[i, j, len(table) :] = table[-1]
             hops[i, j] = len(p) - 1
             e = net.path_edges(p)
             edge_idx[i, j, : len(e)] = e
@@ -91,8 +92,9 @@ def candidate_table(net: SlottedNetwork, requests: np.ndarray, *, k: int, w_max:
     return CandidateTable(tuple(paths), valid, ext, hops, edge_idx, node_idx, node_mult, demand)
 
 
-def feasible_widths(table: CandidateTable, edge_free: np.ndarray, node_free: np.ndarray
-                    ) -> np.ndarray:
+def feasible_widths(
+    table: CandidateTable, edge_free: np.ndarray, node_free: np.ndarray
+) -> np.ndarray:
     """Largest feasible width of every candidate ``(R, k)`` given residual capacities.
 
     ``edge_free``/``node_free`` carry the sentinel entry at the end (a large value).

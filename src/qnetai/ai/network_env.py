@@ -67,8 +67,9 @@ class _AgentPolicy:
     def __init__(self) -> None:
         self.next_path: list[str] | None = None
 
-    def choose_path(self, graph: Any, source: str, destination: str, *, state: Any
-                    ) -> list[str] | None:
+    def choose_path(
+        self, graph: Any, source: str, destination: str, *, state: Any
+    ) -> list[str] | None:
         path, self.next_path = self.next_path, None
         return path
 
@@ -91,8 +92,14 @@ class NetworkRoutingEnv(gym.Env):
 
     metadata = {"render_modes": []}  # noqa: RUF012
 
-    def __init__(self, scenario: str | Path | Scenario = "metro-6g", *, k: int = 4,
-                 duration_s: float | None = None, metric: str = "hops") -> None:
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = "metro-6g",
+        *,
+        k: int = 4,
+        duration_s: float | None = None,
+        metric: str = "hops",
+    ) -> None:
         from qnetai.topology import resolve
 
         sc = _load(scenario)
@@ -102,12 +109,15 @@ class NetworkRoutingEnv(gym.Env):
             sc = sc.model_copy(update={"duration_s": float(duration_s)})
         self.scenario = resolve(sc)
         self._bare = self.scenario.model_copy(
-            update={"traffic": self.scenario.traffic.model_copy(
-                update={"requests": [], "random": None})})
+            update={
+                "traffic": self.scenario.traffic.model_copy(update={"requests": [], "random": None})
+            }
+        )
         self.k = k
         self.ranker = ExtPolicy(metric, k=k)
-        self.observation_space = gym.spaces.Box(0.0, 10.0, shape=(k, len(OBS_FEATURES)),
-                                                dtype=np.float32)
+        self.observation_space = gym.spaces.Box(
+            0.0, 10.0, shape=(k, len(OBS_FEATURES)), dtype=np.float32
+        )
         self.action_space = gym.spaces.Discrete(k)
         self.sim: Any = None
         self._policy = _AgentPolicy()
@@ -120,15 +130,28 @@ class NetworkRoutingEnv(gym.Env):
     # -- helpers -------------------------------------------------------------------------
     def _request(self) -> tuple[float, str, str, int, float, float, int]:
         a, i, names = self._arrivals, self._i, self.sim.node_names
-        return (float(a.time_s[i]), names[int(a.source[i])], names[int(a.destination[i])],
-                int(a.pairs[i]), float(a.min_fidelity[i]), float(a.timeout_s[i]),
-                int(a.memories[i]))
+        return (
+            float(a.time_s[i]),
+            names[int(a.source[i])],
+            names[int(a.destination[i])],
+            int(a.pairs[i]),
+            float(a.min_fidelity[i]),
+            float(a.timeout_s[i]),
+            int(a.memories[i]),
+        )
 
     def _submit(self, path: list[str] | None) -> None:
         t, src, dst, pairs, fmin, tmo, mem = self._request()
         self._policy.next_path = path
-        self.sim.submit(src, dst, pairs=pairs, min_fidelity=fmin,
-                        timeout_s=None if not np.isfinite(tmo) else tmo, at_s=t, memories=mem)
+        self.sim.submit(
+            src,
+            dst,
+            pairs=pairs,
+            min_fidelity=fmin,
+            timeout_s=None if not np.isfinite(tmo) else tmo,
+            at_s=t,
+            memories=mem,
+        )
         self._i += 1
 
     def _advance(self) -> bool:
@@ -156,26 +179,44 @@ class NetworkRoutingEnv(gym.Env):
             queue = float(sim.queued_requests)
             for j, path in enumerate(self._cands):
                 rs = [figs[(a, b)].round_success for a, b in pairwise(path)]
-                free = [sim.free_memory(v) / max(sim.capacity[sim.node_index[v]], 1)
-                        for v in path]
-                ok = has_memory(path, sim) if mem == 1 else all(
-                    sim.free_memory(v) >= n * mem for v, n in
-                    zip(path, [1] + [2] * (len(path) - 2) + [1], strict=True))
-                obs[j] = (1.0, (len(path) - 1) / 10.0, path_length_km(g, path) / 100.0,
-                          self.ranker.ext(g, path, sim), min(rs), float(np.mean(rs)),
-                          min(free), float(ok), queue / 10.0, pairs / 10.0, fmin)
+                free = [sim.free_memory(v) / max(sim.capacity[sim.node_index[v]], 1) for v in path]
+                ok = (
+                    has_memory(path, sim)
+                    if mem == 1
+                    else all(
+                        sim.free_memory(v) >= n * mem
+                        for v, n in zip(path, [1] + [2] * (len(path) - 2) + [1], strict=True)
+                    )
+                )
+                obs[j] = (
+                    1.0,
+                    (len(path) - 1) / 10.0,
+                    path_length_km(g, path) / 100.0,
+                    self.ranker.ext(g, path, sim),
+                    min(rs),
+                    float(np.mean(rs)),
+                    min(free),
+                    float(ok),
+                    queue / 10.0,
+                    pairs / 10.0,
+                    fmin,
+                )
                 valid[j] = True
                 mask[j] = ok
             if not mask.any():
                 mask = valid
         self._mask = mask
-        info = {"action_mask": mask.copy(), "time_s": float(sim.now),
-                "candidates": [">".join(p) for p in self._cands]}
+        info = {
+            "action_mask": mask.copy(),
+            "time_s": float(sim.now),
+            "candidates": [">".join(p) for p in self._cands],
+        }
         return np.clip(obs, 0.0, 10.0).astype(np.float32), info
 
     # -- gymnasium API -------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """A fresh simulation; traffic and dynamics seeded from ``np_random``."""
         from qnetai.sim import Simulation
         from qnetai.sim.traffic import draw_arrivals
@@ -183,8 +224,12 @@ class NetworkRoutingEnv(gym.Env):
         super().reset(seed=seed)
         sim_seed, traffic_seed = (int(x) for x in self.np_random.integers(0, 2**31 - 1, 2))
         self.sim = Simulation(self._bare, seed=sim_seed, policy=self._policy)
-        self._arrivals = draw_arrivals(self.scenario, self.sim.node_index, self.sim.duration_s,
-                                       np.random.default_rng(traffic_seed))
+        self._arrivals = draw_arrivals(
+            self.scenario,
+            self.sim.node_index,
+            self.sim.duration_s,
+            np.random.default_rng(traffic_seed),
+        )
         self._i = 0
         self._delivered = 0
         self._advance()

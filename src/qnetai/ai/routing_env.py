@@ -70,8 +70,7 @@ class RoutingState:
     done: bool = False
 
 
-def routing_reset(net: SlottedNetwork, requests: np.ndarray, params: RoutingParams
-                  ) -> RoutingState:
+def routing_reset(net: SlottedNetwork, requests: np.ndarray, params: RoutingParams) -> RoutingState:
     """The initial state of a slot with ``requests`` (the first ``r_max`` are used)."""
     reqs = np.asarray(requests, dtype=np.int64).reshape(-1, 2)[: params.r_max]
     table = candidate_table(net, reqs, k=params.k, w_max=params.w_max, r_max=params.r_max)
@@ -90,8 +89,14 @@ def routing_reset(net: SlottedNetwork, requests: np.ndarray, params: RoutingPara
 def routing_observe(state: RoutingState, params: RoutingParams) -> tuple[np.ndarray, np.ndarray]:
     """``(features (A, F) float32, mask (A,) bool)`` of ``state``."""
     return action_features(
-        state.table, state.edge_free, state.node_free, state.net.capacity, state.served,
-        len(state.requests), w_max=params.w_max, max_paths=params.max_paths,
+        state.table,
+        state.edge_free,
+        state.node_free,
+        state.net.capacity,
+        state.served,
+        len(state.requests),
+        w_max=params.w_max,
+        max_paths=params.max_paths,
     )
 
 
@@ -104,8 +109,9 @@ def decode_action(action: int, params: RoutingParams) -> tuple[int, int, int] | 
     return i, j, w + 1
 
 
-def routing_step(state: RoutingState, action: int, params: RoutingParams,
-                 mask: np.ndarray | None = None) -> tuple[RoutingState, float, bool]:
+def routing_step(
+    state: RoutingState, action: int, params: RoutingParams, mask: np.ndarray | None = None
+) -> tuple[RoutingState, float, bool]:
     """Apply ``action``; returns ``(state, expected reward, terminated)``.
 
     An infeasible action is treated as ``stop`` (the masks exclude them); ``mask`` may pass
@@ -127,8 +133,13 @@ def routing_step(state: RoutingState, action: int, params: RoutingParams,
     np.subtract.at(node_free, t.node_idx[i, j, : hops + 1], w * t.node_mult[i, j, : hops + 1])
     served = state.served.copy()
     served[i] += 1
-    new = replace(state, edge_free=edge_free, node_free=node_free, served=served,
-                  items=(*state.items, (i, t.paths[i][j], w)))
+    new = replace(
+        state,
+        edge_free=edge_free,
+        node_free=node_free,
+        served=served,
+        items=(*state.items, (i, t.paths[i][j], w)),
+    )
     _, mask = routing_observe(new, params)
     done = not mask[:-1].any()
     return replace(new, done=done), float(t.ext[i, j, w]), done
@@ -153,18 +164,31 @@ class RoutingEnv(gym.Env):
 
     metadata = {"render_modes": []}  # noqa: RUF012
 
-    def __init__(self, topology: str = "waxman", nodes: int = 50, requests: int = 10,
-                 topology_seeds: tuple[int, ...] = (0,), k: int = 6, w_max: int = 8,
-                 max_paths: int = 4, reward: str = "expected",
-                 network: SlottedNetwork | None = None) -> None:
-        self.params = RoutingParams(k=k, w_max=w_max, r_max=requests, max_paths=max_paths,
-                                    reward=reward)
+    def __init__(
+        self,
+        topology: str = "waxman",
+        nodes: int = 50,
+        requests: int = 10,
+        topology_seeds: tuple[int, ...] = (0,),
+        k: int = 6,
+        w_max: int = 8,
+        max_paths: int = 4,
+        reward: str = "expected",
+        network: SlottedNetwork | None = None,
+    ) -> None:
+        self.params = RoutingParams(
+            k=k, w_max=w_max, r_max=requests, max_paths=max_paths, reward=reward
+        )
         self.n_requests = requests
-        self._nets = ([network] if network is not None else
-                      [make_network(topology, nodes, s) for s in topology_seeds])
+        self._nets = (
+            [network]
+            if network is not None
+            else [make_network(topology, nodes, s) for s in topology_seeds]
+        )
         a = self.params.n_actions
-        self.observation_space = gym.spaces.Box(-10.0, 10.0, shape=(a, N_FEATURES),
-                                                dtype=np.float32)
+        self.observation_space = gym.spaces.Box(
+            -10.0, 10.0, shape=(a, N_FEATURES), dtype=np.float32
+        )
         self.action_space = gym.spaces.Discrete(a)
         self._state: RoutingState | None = None
 
@@ -173,13 +197,17 @@ class RoutingEnv(gym.Env):
         obs, mask = routing_observe(self._state, self.params)
         return np.clip(obs, -10.0, 10.0), {"action_mask": mask}
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Draw a network from the pool and ``requests`` source-destination pairs."""
         super().reset(seed=seed)
         net = self._nets[int(self.np_random.integers(len(self._nets)))]
-        reqs = (np.asarray(options["requests"]) if options and "requests" in options
-                else sample_requests(net, self.n_requests, self.np_random))
+        reqs = (
+            np.asarray(options["requests"])
+            if options and "requests" in options
+            else sample_requests(net, self.n_requests, self.np_random)
+        )
         self._state = routing_reset(net, reqs, self.params)
         return self._obs()
 

@@ -73,9 +73,15 @@ def _simulate(scenario: Any, *, show_progress: bool) -> Any:
 
     from qnetai.cli._common import console
 
-    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-               TaskProgressColumn(), TimeElapsedColumn(), TextColumn("eta"),
-               TimeRemainingColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(f"simulating {scenario.name}", total=1.0)
 
@@ -106,13 +112,29 @@ def _print_qkd(qkd: Any) -> None:
     if links:
         t = Table(title=f"QKD links and key pools ({s.get('mode')} decoy BB84)")
         t.add_column("link", overflow="fold")
-        for col in ("km", "key bit/s", "QBER", "generated", "consumed", "overflow", "pool now",
-                    "pool mean"):
+        for col in (
+            "km",
+            "key bit/s",
+            "QBER",
+            "generated",
+            "consumed",
+            "overflow",
+            "pool now",
+            "pool mean",
+        ):
             t.add_column(col, justify="right")
         for r in links[:shown]:
-            t.add_row(str(r["link"]), fmt(r["length_km"]), fmt(r["key_rate_bps"]), fmt(r["qber"]),
-                      fmt(r["bits_generated"]), fmt(r["bits_consumed"]), fmt(r["bits_overflow"]),
-                      fmt(r["bits_left"]), fmt(r["pool_mean_bits"]))
+            t.add_row(
+                str(r["link"]),
+                fmt(r["length_km"]),
+                fmt(r["key_rate_bps"]),
+                fmt(r["qber"]),
+                fmt(r["bits_generated"]),
+                fmt(r["bits_consumed"]),
+                fmt(r["bits_overflow"]),
+                fmt(r["bits_left"]),
+                fmt(r["pool_mean_bits"]),
+            )
         if len(links) > shown:
             t.caption = f"{shown} of {len(links)} QKD links; all in qkd_link_key_rates.parquet"
         console.print(t)
@@ -120,15 +142,26 @@ def _print_qkd(qkd: Any) -> None:
     if relay:
         t = Table(title="end-to-end keys: trusted-node relay")
         t.add_column("user pair", overflow="fold")
-        for col in ("hops", "served / requests", "blocked", "key bit/s", "mean wait ms",
-                    "keys match"):
+        for col in (
+            "hops",
+            "served / requests",
+            "blocked",
+            "key bit/s",
+            "mean wait ms",
+            "keys match",
+        ):
             t.add_column(col, justify="right")
         for r in relay:
             wait = r["mean_wait_s"]
-            t.add_row(f"{r['source']} – {r['destination']}", fmt(r["hops"]),
-                      f"{fmt(r['served'])} / {fmt(r['requests'])}", fmt(r["blocked"]),
-                      fmt(r["key_rate_bps"]), fmt(wait * 1e3 if wait is not None else None),
-                      f"{fmt(r['keys_matched'])} / {fmt(r['served'])}")
+            t.add_row(
+                f"{r['source']} – {r['destination']}",
+                fmt(r["hops"]),
+                f"{fmt(r['served'])} / {fmt(r['requests'])}",
+                fmt(r["blocked"]),
+                fmt(r["key_rate_bps"]),
+                fmt(wait * 1e3 if wait is not None else None),
+                f"{fmt(r['keys_matched'])} / {fmt(r['served'])}",
+            )
         console.print(t)
     ent = sorted(qkd.entanglement_qkd.to_pylist(), key=lambda r: -r["pairs_delivered"])
     if ent:
@@ -137,9 +170,14 @@ def _print_qkd(qkd: Any) -> None:
         for col in ("pairs", "mean F", "QBER Z / X", "key bit/s sampled", "key bit/s expected"):
             t.add_column(col, justify="right")
         for r in ent[:shown]:
-            t.add_row(f"{r['source']} – {r['destination']}", fmt(r["pairs_delivered"]),
-                      fmt(r["mean_fidelity"]), f"{fmt(r['qber_z'])} / {fmt(r['qber_x'])}",
-                      fmt(r["key_rate_bps_sampled"]), fmt(r["key_rate_bps_expected"]))
+            t.add_row(
+                f"{r['source']} – {r['destination']}",
+                fmt(r["pairs_delivered"]),
+                fmt(r["mean_fidelity"]),
+                f"{fmt(r['qber_z'])} / {fmt(r['qber_x'])}",
+                fmt(r["key_rate_bps_sampled"]),
+                fmt(r["key_rate_bps_expected"]),
+            )
         if len(ent) > shown:
             t.caption = f"{shown} of {len(ent)} user pairs; all in qkd_entanglement_qkd.parquet"
         console.print(t)
@@ -165,8 +203,10 @@ def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) ->
         ("pairs delivered", fmt(s.get("pairs_delivered"))),
         ("pairs per second", fmt(s.get("pairs_per_s"))),
         ("fidelity mean", fmt(s.get("mean_fidelity"))),
-        ("fidelity p05 / p50 / p95", " / ".join(fmt(s.get(k)) for k in
-                                               ("fidelity_p05", "fidelity_p50", "fidelity_p95"))),
+        (
+            "fidelity p05 / p50 / p95",
+            " / ".join(fmt(s.get(k)) for k in ("fidelity_p05", "fidelity_p50", "fidelity_p95")),
+        ),
         ("latency mean / p95", f"{ms('mean_latency_s')} / {ms('latency_p95_s')}"),
         ("memory utilisation", fmt(s.get("mean_memory_utilisation"))),
         ("simulated / wall time", f"{fmt(s.get('simulated_s'))} s / {fmt(s.get('wall_time_s'))} s"),
@@ -185,8 +225,13 @@ def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) ->
         name = str(r["link"])
         if name != f"{r['a']}-{r['b']}":
             name += f" ({r['a']}–{r['b']})"
-        lt.add_row(name, fmt(r.get("length_km")), fmt(r.get("p_success")),
-                   fmt(r.get("pairs_generated")), fmt(r.get("rate_hz")))
+        lt.add_row(
+            name,
+            fmt(r.get("length_km")),
+            fmt(r.get("p_success")),
+            fmt(r.get("pairs_generated")),
+            fmt(r.get("rate_hz")),
+        )
     if len(links) > shown:
         lt.caption = f"{shown} of {len(links)} links (highest rate first); all in links.parquet"
     console.print(lt)
@@ -199,28 +244,56 @@ def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) ->
 
 def run_command(
     scenario: Annotated[str, typer.Argument(help=SCENARIO_HELP)] = "metro-6g",
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Run folder (default: runs/<scenario>-<UTC time>-seed<K>-<id>). "
-        "Nothing is written outside it; it is catalogued only with --catalogue.",
-    )] = None,
-    seed: Annotated[int | None, typer.Option(
-        "--seed", min=0, help="Seed (default: the scenario's).")] = None,
-    duration_s: Annotated[float | None, typer.Option(
-        "--duration-s", help="Simulated seconds (default: the scenario's).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Run folder (default: runs/<scenario>-<UTC time>-seed<K>-<id>). "
+            "Nothing is written outside it; it is catalogued only with --catalogue.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's).")
+    ] = None,
+    duration_s: Annotated[
+        float | None,
+        typer.Option("--duration-s", help="Simulated seconds (default: the scenario's)."),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html.")] = False,
-    qkd_mode: Annotated[str | None, typer.Option(
-        "--qkd-mode", help="QKD link model: analytic (fast) or simulate (pulse level); "
-        "default: the scenario's qkd.mode.")] = None,
-    overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Replace an existing qnetai run folder (one holding its "
-        ".qnetai-run marker and only its own files; never the current directory).")] = False,
-    catalogue: Annotated[Path | None, typer.Option(
-        "--catalogue", help="Runs folder whose catalogue.duckdb records the run (default: "
-        "runs/ without --out; none with --out).")] = None,
-    allow_large: Annotated[bool, typer.Option(
-        "--allow-large", help="Run a scenario whose estimated work is above the limits "
-        "(qnetai.topology.runnable.WORK_LIMITS).")] = False,
+    qkd_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--qkd-mode",
+            help="QKD link model: analytic (fast) or simulate (pulse level); "
+            "default: the scenario's qkd.mode.",
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace an existing qnetai run folder (one holding its "
+            ".qnetai-run marker and only its own files; never the current directory).",
+        ),
+    ] = False,
+    catalogue: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalogue",
+            help="Runs folder whose catalogue.duckdb records the run (default: "
+            "runs/ without --out; none with --out).",
+        ),
+    ] = None,
+    allow_large: Annotated[
+        bool,
+        typer.Option(
+            "--allow-large",
+            help="Run a scenario whose estimated work is above the limits "
+            "(qnetai.topology.runnable.WORK_LIMITS).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario and write its run folder (Parquet, summary, scenario, report).
 
@@ -258,35 +331,50 @@ def run_command(
     try:
         result = _simulate(sc, show_progress=not json_out)
         qkd = _key_network(sc, result)
-        path = write_run(result, out_dir, overwrite=overwrite, report=not no_report,
-                         catalogue=cat_root if cat_root is not None else False,
-                         started_at=started_at, run_id=run_id, qkd=qkd)
+        path = write_run(
+            result,
+            out_dir,
+            overwrite=overwrite,
+            report=not no_report,
+            catalogue=cat_root if cat_root is not None else False,
+            started_at=started_at,
+            run_id=run_id,
+            qkd=qkd,
+        )
     except KeyboardInterrupt:
-        err_console.print(f"[bold red]interrupted:[/] {_interrupted(out_dir, run_id, cat_root)}",
-                          highlight=False)
+        err_console.print(
+            f"[bold red]interrupted:[/] {_interrupted(out_dir, run_id, cat_root)}", highlight=False
+        )
         sys.exit(130)
     except CatalogueError as exc:  # the run folder is complete; only the listing missed it
         err_console.print(f"[bold yellow]warning:[/] {exc}", highlight=False)
         path = exc.path
     if json_out:
-        print_json(jsonable({
-            "run_id": run_id,
-            "scenario": sc.name,
-            "seed": sc.seed,
-            "out_dir": str(path),
-            "catalogue": (str(catalogue_path(cat_root).absolute()) if cat_root is not None
-                          else None),
-            "report": str(path / "report.html") if not no_report else None,
-            "summary": result.summary,
-            "links": _link_rows(result),
-            "qkd": qkd.to_dict(),
-        }))
+        print_json(
+            jsonable(
+                {
+                    "run_id": run_id,
+                    "scenario": sc.name,
+                    "seed": sc.seed,
+                    "out_dir": str(path),
+                    "catalogue": (
+                        str(catalogue_path(cat_root).absolute()) if cat_root is not None else None
+                    ),
+                    "report": str(path / "report.html") if not no_report else None,
+                    "summary": result.summary,
+                    "links": _link_rows(result),
+                    "qkd": qkd.to_dict(),
+                }
+            )
+        )
     else:
         _print_summary(result, path, report=not no_report, qkd=qkd)
         if cat_root is None:
             err_console.print(
                 f"note: not catalogued (--out without --catalogue); `qnetai runs --root "
-                f"{path.parent}` lists it, `--rescan` records it", highlight=False)
+                f"{path.parent}` lists it, `--rescan` records it",
+                highlight=False,
+            )
 
 
 def _check_catalogue(root: Path | None) -> None:
@@ -295,8 +383,10 @@ def _check_catalogue(root: Path | None) -> None:
     from qnetai.results import catalogue_path
 
     if root is not None and catalogue_path(root).is_symlink():
-        raise InputError(f"--catalogue: {catalogue_path(root)} is a symbolic link; qnetai does "
-                         "not write through links")
+        raise InputError(
+            f"--catalogue: {catalogue_path(root)} is a symbolic link; qnetai does "
+            "not write through links"
+        )
 
 
 def _interrupted(out_dir: Path, run_id: str, cat_root: Path | None) -> str:
@@ -308,19 +398,27 @@ def _interrupted(out_dir: Path, run_id: str, cat_root: Path | None) -> str:
         return "no run folder written"
     text = f"the run folder {path} was written completely"
     if cat_root is not None:
-        text += (f", but it may be missing from the catalogue; `qnetai runs --rescan --root "
-                 f"{cat_root}` records it")
+        text += (
+            f", but it may be missing from the catalogue; `qnetai runs --rescan --root "
+            f"{cat_root}` records it"
+        )
     return text
 
 
 def runs_command(
     root: Annotated[Path, typer.Option("--root", help="Folder holding the run folders.")] = Path(
-        "runs"),
+        "runs"
+    ),
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 20,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document only.")] = False,
-    rescan: Annotated[bool, typer.Option(
-        "--rescan", help="Rebuild the catalogue from the run folders under --root (setting a "
-        "corrupt catalogue aside) and remove temporary folders of killed runs.")] = False,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            "--rescan",
+            help="Rebuild the catalogue from the run folders under --root (setting a "
+            "corrupt catalogue aside) and remove temporary folders of killed runs.",
+        ),
+    ] = False,
 ) -> None:
     """List the runs under a runs folder (newest first).
 
@@ -352,9 +450,14 @@ def runs_command(
     table.add_column("folder", overflow="fold")
     for r in rows:
         mark = "" if r.get("catalogued", True) else " *"
-        table.add_row(str(r["started_at"])[:19].replace("T", " "), str(r["scenario"]),
-                      str(r["seed"]), fmt(r["pairs_delivered"]), fmt(r["mean_fidelity"]),
-                      Path(str(r["path"])).name + mark)
+        table.add_row(
+            str(r["started_at"])[:19].replace("T", " "),
+            str(r["scenario"]),
+            str(r["seed"]),
+            fmt(r["pairs_delivered"]),
+            fmt(r["mean_fidelity"]),
+            Path(str(r["path"])).name + mark,
+        )
     if any(not r.get("catalogued", True) for r in rows):
         table.caption = f"* not in the catalogue yet; `qnetai runs --rescan --root {root}` adds it"
     console.print(table)
@@ -362,16 +465,23 @@ def runs_command(
 
 def _print_rescan(report: Any, out: Any) -> None:
     """One line per thing ``--rescan`` did."""
-    out.print(f"rescanned: {report.runs} runs in {report.catalogue} (added "
-              f"{len(report.added)}, dropped {len(report.dropped)})", highlight=False)
+    out.print(
+        f"rescanned: {report.runs} runs in {report.catalogue} (added "
+        f"{len(report.added)}, dropped {len(report.dropped)})",
+        highlight=False,
+    )
     if report.cleaned:
-        out.print(f"removed {len(report.cleaned)} temporary folders of killed runs",
-                  highlight=False)
+        out.print(
+            f"removed {len(report.cleaned)} temporary folders of killed runs", highlight=False
+        )
     if report.set_aside is not None:
         out.print(f"the damaged catalogue was renamed to {report.set_aside}", highlight=False)
     for p in report.leftovers:
-        out.print(f"left alone: {p} (a temporary folder of an older qnetai; delete it by "
-                  "hand once no qnetai run is writing)", highlight=False)
+        out.print(
+            f"left alone: {p} (a temporary folder of an older qnetai; delete it by "
+            "hand once no qnetai run is writing)",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

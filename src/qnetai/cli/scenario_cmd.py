@@ -131,7 +131,10 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
 
     node_rows = [
         [
-            n["name"], n["kind"], str(n["memory_qubits"]), _fmt(n["memory"]["t_coh_s"]),
+            n["name"],
+            n["kind"],
+            str(n["memory_qubits"]),
+            _fmt(n["memory"]["t_coh_s"]),
             _fmt(n["position_km"]),
         ]
         for n in s["nodes"]
@@ -148,16 +151,22 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
         if label != f"{a}-{b}":
             label += f" ({a} - {b})"
         row = [
-            label, link["kind"],
-            _fmt(link["length_km"]), link["scheme"], str(link["multiplexing"]),
+            label,
+            link["kind"],
+            _fmt(link["length_km"]),
+            link["scheme"],
+            str(link["multiplexing"]),
             _fmt(link["attempt_rate_hz"]) if link["attempt_rate_hz"] else "round trip",
             _fmt(link["qkd"]),
         ]
         if derived is not None:
             d = derived[i]
             row += [
-                _fmt(d["transmittance"], 3), _fmt(d["loss_db"], 3), _fmt(d["p_success"], 3),
-                _fmt(d["herald_fidelity"], 4), _fmt(d["rate_hz"], 3),
+                _fmt(d["transmittance"], 3),
+                _fmt(d["loss_db"], 3),
+                _fmt(d["p_success"], 3),
+                _fmt(d["herald_fidelity"], 4),
+                _fmt(d["rate_hz"], 3),
             ]
         link_rows.append(row)
     if link_rows:
@@ -171,9 +180,12 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
     traffic = s["traffic"]
     rows = [
         [
-            f"{r['source']} -> {r['destination']}", str(r["count"]), str(r["pairs_per_request"]),
+            f"{r['source']} -> {r['destination']}",
+            str(r["count"]),
+            str(r["pairs_per_request"]),
             _arrivals(r["arrival"]),
-            _fmt(r["min_fidelity"]), _fmt(r["timeout_s"]),
+            _fmt(r["min_fidelity"]),
+            _fmt(r["timeout_s"]),
         ]
         for r in traffic["requests"]
     ]
@@ -181,9 +193,12 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
     if rnd is not None:
         rows.append(
             [
-                f"random among {', '.join(rnd['node_kinds'])}", str(rnd["count"]),
-                str(rnd["pairs_per_request"]), f"poisson {_fmt(rnd['rate_hz'])}/s",
-                _fmt(rnd["min_fidelity"]), _fmt(rnd["timeout_s"]),
+                f"random among {', '.join(rnd['node_kinds'])}",
+                str(rnd["count"]),
+                str(rnd["pairs_per_request"]),
+                f"poisson {_fmt(rnd['rate_hz'])}/s",
+                _fmt(rnd["min_fidelity"]),
+                _fmt(rnd["timeout_s"]),
             ]
         )
     columns = ["flow", "requests", "pairs each", "arrivals", "min F", "timeout_s"]
@@ -266,8 +281,12 @@ def list_builtin(json_out: JsonOpt = False) -> None:
         table.add_column(column, overflow="fold")
     for e in entries:
         table.add_row(
-            e["name"], str(e["nodes"]), str(e["links"]), f"{e['requests']:,}",
-            f"{e['duration_s']:g}", e["description"],
+            e["name"],
+            str(e["nodes"]),
+            str(e["links"]),
+            f"{e['requests']:,}",
+            f"{e['duration_s']:g}",
+            e["description"],
         )
     console.print(table)
     console.print("[dim]qnetai scenario export NAME FILE writes one to start editing from[/]")

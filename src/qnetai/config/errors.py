@@ -42,9 +42,7 @@ def format_loc(loc: Sequence[int | str]) -> str:
 
 def _clean_loc(loc: Sequence[int | str]) -> tuple[int | str, ...]:
     """Drop the tags pydantic adds inside unions (``function-after[...]``, ``float`` ...)."""
-    return tuple(
-        p for p in loc if isinstance(p, int) or not ("[" in p or "-" in p or p in _TAGS)
-    )
+    return tuple(p for p in loc if isinstance(p, int) or not ("[" in p or "-" in p or p in _TAGS))
 
 
 _TAGS = {"int", "float", "str", "bool", "list", "tuple", "dict", "none", "literal"}

@@ -91,8 +91,11 @@ def link_table(graph: nx.Graph) -> dict[tuple[str, str], LinkFigures]:
     out: dict[tuple[str, str], LinkFigures] = {}
     for a, b, data in graph.edges(data=True):
         if "p_success" in data:
-            fig = LinkFigures(float(data["p_success"]), int(data.get("multiplexing", 1)),
-                              float(data.get("attempt_s", 1.0)))
+            fig = LinkFigures(
+                float(data["p_success"]),
+                int(data.get("multiplexing", 1)),
+                float(data.get("attempt_s", 1.0)),
+            )
         else:
             fig = _figures_from_spec(graph, a, b, data)
         out[(a, b)] = out[(b, a)] = fig
@@ -175,8 +178,12 @@ class _GraphCache:
         else:
             weight = None if self.metric == "hops" else "length_km"
             try:
-                got = [list(p) for p in islice(
-                    nx.shortest_simple_paths(graph, source, destination, weight=weight), self.k)]
+                got = [
+                    list(p)
+                    for p in islice(
+                        nx.shortest_simple_paths(graph, source, destination, weight=weight), self.k
+                    )
+                ]
             except nx.NetworkXNoPath:
                 got = []
         self._cands[key] = got
@@ -224,8 +231,12 @@ class ExtPolicy:
 
     def score(self, graph: nx.Graph, path: list[str], state: Any) -> tuple[float, ...]:
         """The ranking key of a candidate (larger is better)."""
-        return (float(has_memory(path, state)), self.ext(graph, path, state),
-                -float(len(path)), -path_length_km(graph, path))
+        return (
+            float(has_memory(path, state)),
+            self.ext(graph, path, state),
+            -float(len(path)),
+            -path_length_km(graph, path),
+        )
 
     def choose_path(
         self, graph: nx.Graph, source: str, destination: str, *, state: Any = None
@@ -275,8 +286,9 @@ class WidestPathPolicy:
         """``min(free(s), free(d), min_inner free(v) // 2)`` (``inf`` without a state)."""
         if state is None or not hasattr(state, "free_memory"):
             return math.inf
-        return float(min(state.free_memory(v) // n
-                         for v, n in zip(path, memory_need(path), strict=True)))
+        return float(
+            min(state.free_memory(v) // n for v, n in zip(path, memory_need(path), strict=True))
+        )
 
     def link_bottleneck(self, graph: nx.Graph, path: list[str]) -> float:
         """The smallest round success probability of the path's links."""
@@ -312,8 +324,9 @@ class WidestPathPolicy:
             lo, hi = 0, len(levels) - 1  # levels sorted ascending; levels[0] always connects
             while lo < hi:
                 mid = (lo + hi + 1) // 2
-                if _connected(adj, lambda u, v, t=levels[mid]: accept(u, v, t),
-                              source, destination):
+                if _connected(
+                    adj, lambda u, v, t=levels[mid]: accept(u, v, t), source, destination
+                ):
                     lo = mid
                 else:
                     hi = mid - 1
@@ -329,7 +342,8 @@ class WidestPathPolicy:
 
         link_levels = sorted({f.round_success for f in figs.values()} | {-math.inf})
         link_level = best_level(
-            link_levels, lambda u, v, t: mem_ok(v) and figs[(u, v)].round_success >= t)
+            link_levels, lambda u, v, t: mem_ok(v) and figs[(u, v)].round_success >= t
+        )
         sub = nx.subgraph_view(
             graph,
             filter_node=mem_ok,

@@ -90,16 +90,24 @@ class _Problem:
 class MetaheuristicPolicy(TimedPolicy):
     """Shared set-up: candidates, q-cast warm start, keep the best of warm start and search."""
 
-    def __init__(self, optimizer: str = "TwoPointsDE", *, name: str | None = None, k: int = 4,
-                 budget: int = 200, warm_start: bool = True) -> None:
+    def __init__(
+        self,
+        optimizer: str = "TwoPointsDE",
+        *,
+        name: str | None = None,
+        k: int = 4,
+        budget: int = 200,
+        warm_start: bool = True,
+    ) -> None:
         self.optimizer = optimizer
         self.name = name or optimizer
         self.k = k
         self.budget = budget
         self.warm_start = warm_start
 
-    def _decide(self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
-                ) -> list[Item]:
+    def _decide(
+        self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
+    ) -> list[Item]:
         warm = qcast_items(net, requests, Residual(net)) if self.warm_start else []
         prob = _Problem(net, requests, self.k, warm)
         if prob.dim == 0:
@@ -109,21 +117,24 @@ class MetaheuristicPolicy(TimedPolicy):
         val, items = self._search(prob, x0, rng)
         return items if val > best_val else best_items
 
-    def _search(self, prob: _Problem, x0: np.ndarray | None, rng: np.random.Generator
-                ) -> tuple[float, list[Item]]:
+    def _search(
+        self, prob: _Problem, x0: np.ndarray | None, rng: np.random.Generator
+    ) -> tuple[float, list[Item]]:
         raise NotImplementedError
 
 
 class NevergradPolicy(MetaheuristicPolicy):
     """A nevergrad optimiser (by registry name) on the encoding, first told q-cast's point."""
 
-    def _search(self, prob: _Problem, x0: np.ndarray | None, rng: np.random.Generator
-                ) -> tuple[float, list[Item]]:
+    def _search(
+        self, prob: _Problem, x0: np.ndarray | None, rng: np.random.Generator
+    ) -> tuple[float, list[Item]]:
         ng = require("nevergrad", extra="ai")
         param = ng.p.Array(shape=(prob.dim,), lower=0.0, upper=1.0)
         param.random_state = np.random.RandomState(int(rng.integers(2**31)))
-        opt = ng.optimizers.registry[self.optimizer](parametrization=param, budget=self.budget,
-                                                      num_workers=1)
+        opt = ng.optimizers.registry[self.optimizer](
+            parametrization=param, budget=self.budget, num_workers=1
+        )
         if x0 is not None:
             opt.suggest(x0)
         best: tuple[float, list[Item]] = (-1.0, [])
@@ -141,14 +152,22 @@ class NevergradPolicy(MetaheuristicPolicy):
 class SimulatedAnnealingPolicy(MetaheuristicPolicy):
     """Simulated annealing on the same encoding (Gaussian moves on a few coordinates)."""
 
-    def __init__(self, *, k: int = 4, budget: int = 300, warm_start: bool = True,
-                 t0: float = 0.5, step: float = 0.25) -> None:
+    def __init__(
+        self,
+        *,
+        k: int = 4,
+        budget: int = 300,
+        warm_start: bool = True,
+        t0: float = 0.5,
+        step: float = 0.25,
+    ) -> None:
         super().__init__("SA", name="sa", k=k, budget=budget, warm_start=warm_start)
         self.t0 = t0
         self.step = step
 
-    def _search(self, prob: _Problem, x0: np.ndarray | None, rng: np.random.Generator
-                ) -> tuple[float, list[Item]]:
+    def _search(
+        self, prob: _Problem, x0: np.ndarray | None, rng: np.random.Generator
+    ) -> tuple[float, list[Item]]:
         x = x0.copy() if x0 is not None else rng.random(prob.dim)
         val, items = prob.decode(x)
         best = (val, items)
@@ -203,8 +222,9 @@ class _Packing:
         users: list[list[int]] = [[] for _ in self.free]
         for j, (_, p) in enumerate(cands):
             e = net.path_edges(p).tolist()
-            use = [(i, 1) for i in e] + [(m + v, 1 if pos in (0, len(p) - 1) else 2)
-                                         for pos, v in enumerate(p)]
+            use = [(i, 1) for i in e] + [
+                (m + v, 1 if pos in (0, len(p) - 1) else 2) for pos, v in enumerate(p)
+            ]
             self.uses.append(use)
             cap = min(self.free[i] // k for i, k in use)
             self.table.append(net.path_ext(p)[: cap + 1].tolist())
@@ -329,8 +349,14 @@ class LocalSearchPolicy(TimedPolicy):
 
     name = "ls"
 
-    def __init__(self, *, k: int = 4, max_moves: int = 3000, time_limit_s: float | None = None,
-                 warm: tuple[str, ...] = ("q-cast", "rl:waxman-routing")) -> None:
+    def __init__(
+        self,
+        *,
+        k: int = 4,
+        max_moves: int = 3000,
+        time_limit_s: float | None = None,
+        warm: tuple[str, ...] = ("q-cast", "rl:waxman-routing"),
+    ) -> None:
         self.k = k
         self.max_moves = max_moves
         self.time_limit_s = time_limit_s
@@ -353,14 +379,19 @@ class LocalSearchPolicy(TimedPolicy):
             self._warm_policies = pols
         return self._warm_policies
 
-    def _decide(self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
-                ) -> list[Item]:
+    def _decide(
+        self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
+    ) -> list[Item]:
         t_end = None if self.time_limit_s is None else time.perf_counter() + self.time_limit_s
         starts: list[list[Item]] = []
         for pol in self.warm_policies():
             a = pol.allocate(net, requests, rng=rng)
-            starts.append([(int(r), p, int(w)) for r, p, w in
-                           zip(a.request, a.paths, a.widths.tolist(), strict=True)])
+            starts.append(
+                [
+                    (int(r), p, int(w))
+                    for r, p, w in zip(a.request, a.paths, a.widths.tolist(), strict=True)
+                ]
+            )
         cands: list[tuple[int, Path]] = []
         for r, (s, d) in enumerate(requests.tolist()):
             cands.extend((r, p) for p in net.candidate_paths(int(s), int(d), self.k))
@@ -411,8 +442,9 @@ class LocalSearchPolicy(TimedPolicy):
             else:
                 pk.load(best_w)
             # perturb: drop one or two requests, force a random path of another one
-            drop = rng.choice(requests_ids, size=min(len(requests_ids), int(rng.integers(1, 3))),
-                              replace=False).tolist()
+            drop = rng.choice(
+                requests_ids, size=min(len(requests_ids), int(rng.integers(1, 3))), replace=False
+            ).tolist()
             forced = [(c, 0) for r in drop for c in pk.by_request[r]]
             others = [r for r in requests_ids if r not in drop]
             locked = {c for c, _ in forced}

@@ -131,8 +131,9 @@ def solve_milp(
             options={"time_limit": time_limit_s, "mip_rel_gap": 1e-7},
         )
     if res.x is None:
-        return MilpResult(Allocation.from_list([]), 0.0, False, float("nan"),
-                          time.perf_counter() - t0)
+        return MilpResult(
+            Allocation.from_list([]), 0.0, False, float("nan"), time.perf_counter() - t0
+        )
     chosen = np.flatnonzero(res.x > 0.5)
     items = [(cands[var_path[i]][0], cands[var_path[i]][1], var_w[i]) for i in chosen]
     items = merge_items(items)
@@ -195,11 +196,16 @@ class MilpPolicy:
         extra = qcast_candidates(net, requests) if self.with_qcast else None
         got = solve_milp(net, requests, k=self.k, time_limit_s=self.time_limit_s, extra=extra)
         elapsed = time.perf_counter() - t0
-        alloc = Allocation(got.allocation.request, got.allocation.paths, got.allocation.widths,
-                           decision_time_s=elapsed)
+        alloc = Allocation(
+            got.allocation.request,
+            got.allocation.paths,
+            got.allocation.widths,
+            decision_time_s=elapsed,
+        )
         return MilpResult(alloc, got.objective, got.optimal, got.bound, elapsed)
 
-    def allocate(self, net: SlottedNetwork, requests: np.ndarray, *,
-                 rng: np.random.Generator | None = None) -> Allocation:
+    def allocate(
+        self, net: SlottedNetwork, requests: np.ndarray, *, rng: np.random.Generator | None = None
+    ) -> Allocation:
         """Solve and return the optimal allocation (timed)."""
         return self.solve(net, requests).allocation

@@ -25,14 +25,16 @@ def _survival_lists(net: SlottedNetwork) -> list[list[list[float]]]:
     cached = net.__dict__.get("_surv_lists")
     if cached is None:
         surv = net.survival
-        cached = [[surv[e, w, :w].tolist() for w in range(surv.shape[1])]
-                  for e in range(net.n_edges)]
+        cached = [
+            [surv[e, w, :w].tolist() for w in range(surv.shape[1])] for e in range(net.n_edges)
+        ]
         object.__setattr__(net, "_surv_lists", cached)
     return cached
 
 
-def ext_dijkstra(res: Residual, s: int, d: int, width: int, *, max_hops: int = 0
-                 ) -> tuple[float, Path | None]:
+def ext_dijkstra(
+    res: Residual, s: int, d: int, width: int, *, max_hops: int = 0
+) -> tuple[float, Path | None]:
     """Best (EXT, path) of width ``width`` from ``s`` to ``d`` in the residual network."""
     net = res.net
     nf, ef = res.node_free, res.edge_free
@@ -74,8 +76,9 @@ def ext_dijkstra(res: Residual, s: int, d: int, width: int, *, max_hops: int = 0
     return 0.0, None
 
 
-def best_path(res: Residual, s: int, d: int, *, max_hops: int = 0
-              ) -> tuple[float, Path | None, int]:
+def best_path(
+    res: Residual, s: int, d: int, *, max_hops: int = 0
+) -> tuple[float, Path | None, int]:
     """The (EXT, path, width) maximising EXT over all widths for request ``(s, d)``."""
     top = min(res.node_free[s], res.node_free[d], res.net.max_channels)
     best: tuple[float, Path | None, int] = (0.0, None, 0)
@@ -95,14 +98,22 @@ class QCastPolicy(TimedPolicy):
         self.max_paths = max_paths
         self.max_hops = max_hops
 
-    def _decide(self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
-                ) -> list[Item]:
-        return qcast_items(net, requests, Residual(net), max_paths=self.max_paths,
-                           max_hops=self.max_hops)
+    def _decide(
+        self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
+    ) -> list[Item]:
+        return qcast_items(
+            net, requests, Residual(net), max_paths=self.max_paths, max_hops=self.max_hops
+        )
 
 
-def qcast_items(net: SlottedNetwork, requests: np.ndarray, res: Residual, *, max_paths: int = 0,
-                max_hops: int = 0) -> list[Item]:
+def qcast_items(
+    net: SlottedNetwork,
+    requests: np.ndarray,
+    res: Residual,
+    *,
+    max_paths: int = 0,
+    max_hops: int = 0,
+) -> list[Item]:
     """Q-CAST's greedy loop on ``res`` (modified in place); returns the chosen items in order."""
     reqs = [(int(s), int(d)) for s, d in np.asarray(requests).reshape(-1, 2)]
     cache = [best_path(res, s, d, max_hops=max_hops) for s, d in reqs]

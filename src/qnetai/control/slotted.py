@@ -77,15 +77,14 @@ def ext_reference(p_hops: Sequence[float], widths: Sequence[int], q: float) -> f
     w_max = max(int(w) for w in widths)
 
     def q_dist(p: float, w: int) -> list[float]:
-        return [math.comb(w, i) * p**i * (1 - p) ** (w - i) if i <= w else 0.0
-                for i in range(w_max + 1)]
+        return [
+            math.comb(w, i) * p**i * (1 - p) ** (w - i) if i <= w else 0.0 for i in range(w_max + 1)
+        ]
 
     prev = q_dist(float(p_hops[0]), int(widths[0]))
     for p, w in zip(p_hops[1:], widths[1:], strict=True):
         cur_q = q_dist(float(p), int(w))
-        prev = [
-            prev[i] * sum(cur_q[i:]) + cur_q[i] * sum(prev[i + 1:]) for i in range(w_max + 1)
-        ]
+        prev = [prev[i] * sum(cur_q[i:]) + cur_q[i] * sum(prev[i + 1 :]) for i in range(w_max + 1)]
     h = len(p_hops)
     return q ** (h - 1) * sum(i * prev[i] for i in range(w_max + 1))
 
@@ -156,8 +155,9 @@ class SlottedNetwork:
         w = np.arange(w_top + 1)
         # survival[e, w, i-1] = P(Bin(w, p_e) >= i)
         object.__setattr__(
-            self, "survival", _binom_sf(i[None, None, :] - 1, w[None, :, None],
-                                        self.p_link[:, None, None])
+            self,
+            "survival",
+            _binom_sf(i[None, None, :] - 1, w[None, :, None], self.p_link[:, None, None]),
         )
 
     @property
@@ -185,8 +185,7 @@ class SlottedNetwork:
 
     def path_edges(self, path: Path) -> np.ndarray:
         """Edge ids along ``path``."""
-        return np.array([self._edge_id[(a, b)] for a, b in pairwise(path)],
-                        dtype=np.int64)
+        return np.array([self._edge_id[(a, b)] for a, b in pairwise(path)], dtype=np.int64)
 
     def path_ext(self, path: Path) -> np.ndarray:
         """EXT of ``path`` at widths ``0..W`` (``W`` its narrowest edge), cached."""
@@ -245,10 +244,14 @@ class SlottedNetwork:
         tries = 0
         while len(got) < k and tries < 2 * k:
             tries += 1
-            p = tuple(nx.dijkstra_path(
-                g, source, destination,
-                weight=lambda u, v, _d: cost[(u, v)] if (u, v) in cost else cost[(v, u)],
-            ))
+            p = tuple(
+                nx.dijkstra_path(
+                    g,
+                    source,
+                    destination,
+                    weight=lambda u, v, _d: cost[(u, v)] if (u, v) in cost else cost[(v, u)],
+                )
+            )
             for a, b in pairwise(p):
                 e = (a, b) if (a, b) in cost else (b, a)
                 cost[e] *= 3.0
@@ -391,8 +394,9 @@ class Allocation:
     decision_time_s: float = 0.0
 
     @staticmethod
-    def from_list(items: Sequence[tuple[int, Path, int]], decision_time_s: float = 0.0
-                  ) -> Allocation:
+    def from_list(
+        items: Sequence[tuple[int, Path, int]], decision_time_s: float = 0.0
+    ) -> Allocation:
         """Build from ``[(request, path, width), ...]`` (zero widths dropped)."""
         items = [it for it in items if it[2] > 0]
         return Allocation(
@@ -430,8 +434,10 @@ def is_feasible(net: SlottedNetwork, alloc: Allocation) -> bool:
 
 def expected_pairs(net: SlottedNetwork, alloc: Allocation) -> np.ndarray:
     """EXT of each allocated path at its width, ``(len(alloc),)``."""
-    return np.array([net.path_ext(p)[w] for p, w in zip(alloc.paths, alloc.widths.tolist(),
-                                                          strict=True)], dtype=float)
+    return np.array(
+        [net.path_ext(p)[w] for p, w in zip(alloc.paths, alloc.widths.tolist(), strict=True)],
+        dtype=float,
+    )
 
 
 def simulate_slot(

@@ -42,7 +42,14 @@ from qnetai.control.slotted_policies import get_slot_policy
 from qnetai.errors import InputError
 
 DEFAULT_METHODS: tuple[str, ...] = (
-    "shortest-path", "widest-path", "q-cast", "sa", "de", "ls", "milp", "rl:waxman-routing",
+    "shortest-path",
+    "widest-path",
+    "q-cast",
+    "sa",
+    "de",
+    "ls",
+    "milp",
+    "rl:waxman-routing",
 )
 
 
@@ -100,19 +107,28 @@ def run_benchmark(
                 opt = sol.objective
             allocs = {}
             for m, pol in policies.items():
-                alloc = sol.allocation if (m == "milp" and opt is not None) else \
-                    pol.allocate(net, reqs, rng=np.random.default_rng([int(seed), t, 3]))
+                alloc = (
+                    sol.allocation
+                    if (m == "milp" and opt is not None)
+                    else pol.allocate(net, reqs, rng=np.random.default_rng([int(seed), t, 3]))
+                )
                 if not is_feasible(net, alloc):
                     raise RuntimeError(f"method {m} returned an infeasible allocation")
                 allocs[m] = alloc
             opt_union = None
             if milp is not None:
                 extra = qcast_candidates(net, reqs) + [
-                    (int(r), p) for a in allocs.values()
-                    for r, p in zip(a.request.tolist(), a.paths, strict=True)]
+                    (int(r), p)
+                    for a in allocs.values()
+                    for r, p in zip(a.request.tolist(), a.paths, strict=True)
+                ]
                 opt_union = solve_milp(
-                    net, reqs, k=getattr(milp, "k", 4),
-                    time_limit_s=getattr(milp, "time_limit_s", 10.0), extra=extra).objective
+                    net,
+                    reqs,
+                    k=getattr(milp, "k", 4),
+                    time_limit_s=getattr(milp, "time_limit_s", 10.0),
+                    extra=extra,
+                ).objective
             for m, pol in policies.items():
                 alloc = allocs[m]
                 ext = expected_pairs(net, alloc)
@@ -139,27 +155,35 @@ def run_benchmark(
         rec = per[m]
         thr = mean_ci(np.array(rec["thr"]))
         ext = mean_ci(np.array(rec["ext"]))
-        rows.append({
-            "method": m,
-            "throughput": thr[0],
-            "throughput_ci_low": thr[1],
-            "throughput_ci_high": thr[2],
-            "expected_throughput": ext[0],
-            "expected_ci_low": ext[1],
-            "expected_ci_high": ext[2],
-            "fairness": float(np.mean(rec["jain"])),
-            "decision_time_ms": float(np.mean(rec["time"])),
-            "decision_time_ms_per_step": float(np.mean(rec["step"])) if rec["step"] else None,
-            "gap_to_milp": float(np.mean(rec["gap"])) if rec["gap"] else None,
-            "gap_to_union_optimum": float(np.mean(rec["gap_u"])) if rec["gap_u"] else None,
-            "samples": len(rec["thr"]),
-        })
+        rows.append(
+            {
+                "method": m,
+                "throughput": thr[0],
+                "throughput_ci_low": thr[1],
+                "throughput_ci_high": thr[2],
+                "expected_throughput": ext[0],
+                "expected_ci_low": ext[1],
+                "expected_ci_high": ext[2],
+                "fairness": float(np.mean(rec["jain"])),
+                "decision_time_ms": float(np.mean(rec["time"])),
+                "decision_time_ms_per_step": float(np.mean(rec["step"])) if rec["step"] else None,
+                "gap_to_milp": float(np.mean(rec["gap"])) if rec["gap"] else None,
+                "gap_to_union_optimum": float(np.mean(rec["gap_u"])) if rec["gap_u"] else None,
+                "samples": len(rec["thr"]),
+            }
+        )
     return {
-        "config": {"topology": topology, "nodes": nodes, "requests": requests, "slots": slots,
-                   "seeds": list(seeds), "methods": list(methods),
-                   "ci": "95% t-interval over slots x seeds",
-                   "gap": "1 - EXT/MILP optimum over the MILP candidate set (k=4 + q-cast paths)",
-                   "gap_union": "1 - EXT/MILP optimum over that set plus every benchmarked "
-                                "method's paths of the slot"},
+        "config": {
+            "topology": topology,
+            "nodes": nodes,
+            "requests": requests,
+            "slots": slots,
+            "seeds": list(seeds),
+            "methods": list(methods),
+            "ci": "95% t-interval over slots x seeds",
+            "gap": "1 - EXT/MILP optimum over the MILP candidate set (k=4 + q-cast paths)",
+            "gap_union": "1 - EXT/MILP optimum over that set plus every benchmarked "
+            "method's paths of the slot",
+        },
         "rows": rows,
     }

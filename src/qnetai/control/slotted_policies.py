@@ -111,8 +111,9 @@ class TimedPolicy:
         items = merge_items(items)
         return Allocation.from_list(items, decision_time_s=time.perf_counter() - t0)
 
-    def _decide(self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
-                ) -> list[Item]:
+    def _decide(
+        self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
+    ) -> list[Item]:
         raise NotImplementedError
 
 
@@ -196,8 +197,9 @@ class ShortestPathSlotPolicy(TimedPolicy):
     def _find(self, res: Residual, s: int, d: int) -> Path | None:
         return bfs_path(res, s, d)
 
-    def _decide(self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
-                ) -> list[Item]:
+    def _decide(
+        self, net: SlottedNetwork, requests: np.ndarray, rng: np.random.Generator
+    ) -> list[Item]:
         res = Residual(net)
         items: list[Item] = []
         for _ in range(self.rounds):

@@ -61,8 +61,10 @@ def _compose(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float
     for k in range(4):
         j = _COMPOSE[k]
         out[..., k] = (
-            a[..., 0] * b[..., j[0]] + a[..., 1] * b[..., j[1]]
-            + a[..., 2] * b[..., j[2]] + a[..., 3] * b[..., j[3]]
+            a[..., 0] * b[..., j[0]]
+            + a[..., 1] * b[..., j[1]]
+            + a[..., 2] * b[..., j[2]]
+            + a[..., 3] * b[..., j[3]]
         )
     return out
 
@@ -75,9 +77,7 @@ def bell_kets() -> NDArray[np.complex128]:
         True
     """
     s = 1.0 / np.sqrt(2.0)
-    return np.array(
-        [[s, 0, 0, s], [0, s, s, 0], [0, s, -s, 0], [s, 0, 0, -s]], dtype=np.complex128
-    )
+    return np.array([[s, 0, 0, s], [0, s, s, 0], [0, s, -s, 0], [s, 0, 0, -s]], dtype=np.complex128)
 
 
 def validate_bell(p: ArrayLike, *, atol: float = 1e-9) -> NDArray[np.float64]:

@@ -26,9 +26,7 @@ Y = np.array([[0, -1j], [1j, 0]], dtype=np.complex128)
 Z = np.array([[1, 0], [0, -1]], dtype=np.complex128)
 H = np.array([[1, 1], [1, -1]], dtype=np.complex128) / np.sqrt(2.0)
 #: CNOT with the first qubit as control.
-CNOT = np.array(
-    [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=np.complex128
-)
+CNOT = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=np.complex128)
 for _m in (I2, X, Y, Z, H, CNOT):
     _m.setflags(write=False)
 

@@ -24,8 +24,9 @@ import numpy as np
 
 
 @numba.njit(cache=True)
-def _frame(e, perms, invs, sizes, reuse, leaf_of, leaf_hi, odd, cand, cand_len, in_cand,
-           found, levels_max):
+def _frame(
+    e, perms, invs, sizes, reuse, leaf_of, leaf_hi, odd, cand, cand_len, in_cand, found, levels_max
+):
     passes, n = perms.shape
     leak = 0
     for q in range(passes):
@@ -142,8 +143,21 @@ def cascade_kernel(errors: np.ndarray, perms: np.ndarray, sizes: np.ndarray, reu
         odd[:] = 0
         in_cand[:] = 0
         cand_len[:] = 0
-        leak[f] = _frame(e, perms, invs, sizes, reuse, leaf_of, leaf_hi, odd, cand, cand_len,
-                         in_cand, found, levels_max)
+        leak[f] = _frame(
+            e,
+            perms,
+            invs,
+            sizes,
+            reuse,
+            leaf_of,
+            leaf_hi,
+            odd,
+            cand,
+            cand_len,
+            in_cand,
+            found,
+            levels_max,
+        )
         for j in range(n):
             flips[f, j] = e[j] ^ errors[f, j]
     return flips, leak, passes + levels_max.sum()

@@ -59,8 +59,9 @@ def _phi(x: float, table: np.ndarray) -> float:
 
 
 @numba.njit(cache=True)
-def unsatisfied_checks(indptr: np.ndarray, cols: np.ndarray, syndrome: np.ndarray,
-                       post: np.ndarray) -> int:
+def unsatisfied_checks(
+    indptr: np.ndarray, cols: np.ndarray, syndrome: np.ndarray, post: np.ndarray
+) -> int:
     """Number of checks whose parity under the hard decision ``post < 0`` differs."""
     bad = 0
     for c in range(indptr.size - 1):
@@ -72,9 +73,16 @@ def unsatisfied_checks(indptr: np.ndarray, cols: np.ndarray, syndrome: np.ndarra
 
 
 @numba.njit(cache=True)
-def layered_decode(indptr: np.ndarray, cols: np.ndarray, syndrome: np.ndarray,
-                   r: np.ndarray, post: np.ndarray, max_iter: int, table: np.ndarray,
-                   patience: int = 0) -> int:
+def layered_decode(
+    indptr: np.ndarray,
+    cols: np.ndarray,
+    syndrome: np.ndarray,
+    r: np.ndarray,
+    post: np.ndarray,
+    max_iter: int,
+    table: np.ndarray,
+    patience: int = 0,
+) -> int:
     """Run up to ``max_iter`` layered iterations in place; iterations used, or -1 on failure.
 
     ``indptr``/``cols``: CSR structure of the parity-check matrix (rows = checks);

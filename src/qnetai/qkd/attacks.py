@@ -296,7 +296,10 @@ def labelled_block_features(
         else:
             schedule.append(None)
     blocks = iter_blocks(
-        setup, pulses=n_blocks * block_pulses, rng=rng, block_pulses=block_pulses,
+        setup,
+        pulses=n_blocks * block_pulses,
+        rng=rng,
+        block_pulses=block_pulses,
         block_attacks=schedule,
     )
     return [block_features(b) for b in blocks]

@@ -133,15 +133,27 @@ def bbm92_rate(
     lb = np.asarray(distance_b_km, dtype=float)
     eta_a = channel.transmittance(la)
     eta_b = channel.transmittance(lb)
-    gain, qber = bbm92_gain_qber(mu=mu, eta_a=eta_a, eta_b=eta_b, y0_a=channel.y0,
-                                 y0_b=channel.y0, e_detector=channel.e_detector,
-                                 statistics=statistics)
+    gain, qber = bbm92_gain_qber(
+        mu=mu,
+        eta_a=eta_a,
+        eta_b=eta_b,
+        y0_a=channel.y0,
+        y0_b=channel.y0,
+        e_detector=channel.e_detector,
+        statistics=statistics,
+    )
     e = np.clip(qber, 0.0, 0.5)
     rate = q * gain * (1 - f_ec * binary_entropy(e) - binary_entropy(e))
     eta_ch = channel.channel_transmittance(la + lb)
     return Bbm92Result(
-        distance_a_km=la, distance_b_km=lb, mu=float(mu),
-        key_rate_per_pulse=np.maximum(rate, 0.0), gain=gain, qber=qber,
-        eta=eta_a * eta_b, eta_channel=eta_ch,
-        plob_bound=np.asarray(plob_bound(eta_ch)), tgw_bound=np.asarray(tgw_bound(eta_ch)),
+        distance_a_km=la,
+        distance_b_km=lb,
+        mu=float(mu),
+        key_rate_per_pulse=np.maximum(rate, 0.0),
+        gain=gain,
+        qber=qber,
+        eta=eta_a * eta_b,
+        eta_channel=eta_ch,
+        plob_bound=np.asarray(plob_bound(eta_ch)),
+        tgw_bound=np.asarray(tgw_bound(eta_ch)),
     )

@@ -216,12 +216,15 @@ def cascade_frames(
 
         perms = np.stack([rng.permutation(n).astype(np.int64) for _ in block_sizes])
         flips, leak, rts = cascade_kernel(
-            np.ascontiguousarray(errors, dtype=np.uint8), perms.reshape(len(block_sizes), n),
-            np.asarray(block_sizes, dtype=np.int64), bool(reuse_subblocks),
+            np.ascontiguousarray(errors, dtype=np.uint8),
+            perms.reshape(len(block_sizes), n),
+            np.asarray(block_sizes, dtype=np.int64),
+            bool(reuse_subblocks),
         )
         return flips, leak, int(rts)
-    return _cascade_frames_numpy(errors, block_sizes, rng=rng, reuse_subblocks=reuse_subblocks,
-                                 concurrent=concurrent)
+    return _cascade_frames_numpy(
+        errors, block_sizes, rng=rng, reuse_subblocks=reuse_subblocks, concurrent=concurrent
+    )
 
 
 def _cascade_frames_numpy(

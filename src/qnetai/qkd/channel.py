@@ -105,9 +105,11 @@ class ChannelModel:
         """``n``-photon error rate ``e_n = (e0 Y0 + e_d eta_n + p_ap (Y0 + eta_n)/2) / Y_n``."""
         n = np.asarray(n_photons, dtype=float)
         eta_n = -np.expm1(n * np.log1p(-np.asarray(eta, dtype=float)))
-        num = E0 * self.y0 + self.e_detector * eta_n + self.afterpulse_probability * (
-            self.y0 + eta_n
-        ) / 2
+        num = (
+            E0 * self.y0
+            + self.e_detector * eta_n
+            + self.afterpulse_probability * (self.y0 + eta_n) / 2
+        )
         return num / self.yield_at(n, eta)
 
     # -- statistics at a distance ----------------------------------------------------

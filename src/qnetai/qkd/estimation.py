@@ -128,9 +128,7 @@ def estimate_parameters(
     else:
         leak = f_ec * key_bits * _h2(key_qber)
         if s_z0 + s_z1 * (1 - _h2(phase)) - leak - verification_bits <= 0:
-            reason = (
-                f"key length bound not positive (single-photon phase error bound {phase:.4f})"
-            )
+            reason = f"key length bound not positive (single-photon phase error bound {phase:.4f})"
     return EstimationResult(
         gains=tuple((float(g[0]), float(g[1])) for g in gains),
         qber=tuple((float(e[0]), float(e[1])) for e in qber),

@@ -214,8 +214,9 @@ def ldpc_reconcile(
     if patience < 0:
         raise InputError(f"patience must be >= 0 (got {patience})")
     rng = np.random.default_rng(0) if rng is None else rng
-    rate, p0 = choose_code(qber_estimate, code_bits=code_bits, modulation=modulation,
-                           efficiency_start=efficiency_start)
+    rate, p0 = choose_code(
+        qber_estimate, code_bits=code_bits, modulation=modulation, efficiency_start=efficiency_start
+    )
     n = int(code_bits)
     d = round(modulation * n)
     k = n - d
@@ -245,8 +246,9 @@ def ldpc_reconcile(
         err[modulated[:p0]] = rng.integers(0, 2, p0, dtype=np.uint8)  # Alice's random filler
         known[modulated[:p0]] = False
         syndrome = np.asarray(h @ err, dtype=np.int64).astype(np.uint8) & 1
-        est, p, rounds[f] = run_frame(err, known, modulated[:p0], syndrome, step, step_growth,
-                                      blind)
+        est, p, rounds[f] = run_frame(
+            err, known, modulated[:p0], syndrome, step, step_growth, blind
+        )
         if est is not None:
             decoded[f] = True
             corrected[lo:hi] ^= est[payload[:width]]
@@ -290,8 +292,7 @@ def _layered_frame(h, q: float, max_iter: int, patience: int):
         tries = 0
         while True:
             tries += 1
-            if layered_decode(indptr, cols, syndrome, r, post, max_iter, PHI_TABLE,
-                              patience) >= 0:
+            if layered_decode(indptr, cols, syndrome, r, post, max_iter, PHI_TABLE, patience) >= 0:
                 return (post < 0).astype(np.uint8), p, tries
             if not blind or p == 0:
                 return None, p, tries
@@ -307,8 +308,14 @@ def _layered_frame(h, q: float, max_iter: int, patience: int):
 def _ldpc_package_frame(h, q, max_iter, bp_method, ms_scaling_factor, schedule):
     """Blind decoding of one frame with ``ldpc.BpDecoder``, every round from scratch."""
     ldpc = require("ldpc", extra="qec")
-    bp = ldpc.BpDecoder(h, error_rate=q, max_iter=max_iter, bp_method=bp_method,
-                        ms_scaling_factor=ms_scaling_factor, schedule=schedule)
+    bp = ldpc.BpDecoder(
+        h,
+        error_rate=q,
+        max_iter=max_iter,
+        bp_method=bp_method,
+        ms_scaling_factor=ms_scaling_factor,
+        schedule=schedule,
+    )
 
     def run(err, known, punctured, syndrome, step, growth, blind):
         err = err.copy()

@@ -59,16 +59,16 @@ class MultiplyAddShiftHasher:
         seed = np.asarray(seed_bits)
         w = n + out_len - 1
         if seed.ndim != 1 or seed.size != 2 * w:
-            raise InputError(f"seed_bits must have 2 (n + out_len - 1) = {2 * w} bits "
-                             f"(got shape {seed.shape})")
+            raise InputError(
+                f"seed_bits must have 2 (n + out_len - 1) = {2 * w} bits (got shape {seed.shape})"
+            )
         if seed.size and (int(seed.min()) < 0 or int(seed.max()) > 1):
             raise InputError("seed_bits must contain only 0 and 1")
         seed = seed.astype(np.uint8, copy=False)
         self._setup(_pack_int(seed[:w]), _pack_int(seed[w:]), n, out_len)
 
     @classmethod
-    def from_rng(cls, rng: np.random.Generator, *, n: int, out_len: int
-                 ) -> MultiplyAddShiftHasher:
+    def from_rng(cls, rng: np.random.Generator, *, n: int, out_len: int) -> MultiplyAddShiftHasher:
         """A hasher with a fresh uniform seed drawn from ``rng`` (as bytes)."""
         _check_sizes(n, out_len)
         w = n + out_len - 1
@@ -115,8 +115,9 @@ def _int_bits(value, width: int) -> NDArray[np.uint8]:
     return np.unpackbits(raw, bitorder="little")[:width]
 
 
-def multiply_add_shift_hash(bits: ArrayLike, out_len: int, seed_bits: ArrayLike
-                            ) -> NDArray[np.uint8]:
+def multiply_add_shift_hash(
+    bits: ArrayLike, out_len: int, seed_bits: ArrayLike
+) -> NDArray[np.uint8]:
     """``((a x + b) mod 2**W) >> (W - out_len)`` of a 1-D bit array with a ``2 W``-bit seed.
 
     Example:
@@ -129,8 +130,9 @@ def multiply_add_shift_hash(bits: ArrayLike, out_len: int, seed_bits: ArrayLike
     return MultiplyAddShiftHasher(seed_bits, n=x.size, out_len=out_len)(x)
 
 
-def multiply_add_shift_reference(bits: ArrayLike, out_len: int, seed_bits: ArrayLike
-                                 ) -> NDArray[np.uint8]:
+def multiply_add_shift_reference(
+    bits: ArrayLike, out_len: int, seed_bits: ArrayLike
+) -> NDArray[np.uint8]:
     """Same hash with Python integers and per-bit loops (slow; for tests)."""
     x_bits = [int(v) for v in np.asarray(bits).ravel()]
     seed = [int(v) for v in np.asarray(seed_bits).ravel()]

@@ -60,31 +60,81 @@ __all__ = [
 
 _F, _I, _S = pa.float64(), pa.int64(), pa.string()
 QKD_SCHEMAS: dict[str, pa.Schema] = {
-    "link_key_rates": pa.schema([
-        ("link", _S), ("a", _S), ("b", _S), ("kind", _S), ("length_km", _F), ("loss_db", _F),
-        ("mode", _S), ("key_rate_per_pulse", _F), ("pulse_rate_hz", _F), ("key_rate_bps", _F),
-        ("qber", _F), ("mu", _F), ("nu", _F), ("status", _S), ("bits_generated", _I),
-        ("bits_consumed", _I), ("bits_overflow", _I), ("bits_left", _I),
-        ("pool_capacity_bits", _I), ("pool_mean_bits", _F), ("pool_min_bits", _I),
-        ("pool_max_bits", _I),
-    ]),
-    "pool_levels": pa.schema([
-        ("time_s", _F), ("link", _S), ("level_bits", _I), ("generated_bits", _I),
-        ("consumed_bits", _I), ("overflow_bits", _I),
-    ]),
-    "relay": pa.schema([
-        ("source", _S), ("destination", _S), ("path", _S), ("hops", _I), ("path_length_km", _F),
-        ("key_bits_per_request", _I), ("requests", _I), ("served", _I), ("blocked", _I),
-        ("blocked_no_route", _I), ("pending", _I), ("delivered_bits", _I),
-        ("key_rate_bps", _F), ("mean_wait_s", _F), ("p95_wait_s", _F), ("max_wait_s", _F),
-        ("keys_matched", _I),
-    ]),
-    "entanglement_qkd": pa.schema([
-        ("source", _S), ("destination", _S), ("pairs_delivered", _I), ("mean_fidelity", _F),
-        ("sifted_bits", _I), ("expected_sifted_bits", _F), ("errors", _I), ("qber_z", _F),
-        ("qber_x", _F), ("expected_qber", _F), ("key_bits_sampled", _F),
-        ("key_bits_expected", _F), ("key_rate_bps_sampled", _F), ("key_rate_bps_expected", _F),
-    ]),
+    "link_key_rates": pa.schema(
+        [
+            ("link", _S),
+            ("a", _S),
+            ("b", _S),
+            ("kind", _S),
+            ("length_km", _F),
+            ("loss_db", _F),
+            ("mode", _S),
+            ("key_rate_per_pulse", _F),
+            ("pulse_rate_hz", _F),
+            ("key_rate_bps", _F),
+            ("qber", _F),
+            ("mu", _F),
+            ("nu", _F),
+            ("status", _S),
+            ("bits_generated", _I),
+            ("bits_consumed", _I),
+            ("bits_overflow", _I),
+            ("bits_left", _I),
+            ("pool_capacity_bits", _I),
+            ("pool_mean_bits", _F),
+            ("pool_min_bits", _I),
+            ("pool_max_bits", _I),
+        ]
+    ),
+    "pool_levels": pa.schema(
+        [
+            ("time_s", _F),
+            ("link", _S),
+            ("level_bits", _I),
+            ("generated_bits", _I),
+            ("consumed_bits", _I),
+            ("overflow_bits", _I),
+        ]
+    ),
+    "relay": pa.schema(
+        [
+            ("source", _S),
+            ("destination", _S),
+            ("path", _S),
+            ("hops", _I),
+            ("path_length_km", _F),
+            ("key_bits_per_request", _I),
+            ("requests", _I),
+            ("served", _I),
+            ("blocked", _I),
+            ("blocked_no_route", _I),
+            ("pending", _I),
+            ("delivered_bits", _I),
+            ("key_rate_bps", _F),
+            ("mean_wait_s", _F),
+            ("p95_wait_s", _F),
+            ("max_wait_s", _F),
+            ("keys_matched", _I),
+        ]
+    ),
+    "entanglement_qkd": pa.schema(
+        [
+            ("source", _S),
+            ("destination", _S),
+            ("pairs_delivered", _I),
+            ("mean_fidelity", _F),
+            ("sifted_bits", _I),
+            ("expected_sifted_bits", _F),
+            ("errors", _I),
+            ("qber_z", _F),
+            ("qber_x", _F),
+            ("expected_qber", _F),
+            ("key_bits_sampled", _F),
+            ("key_bits_expected", _F),
+            ("key_rate_bps_sampled", _F),
+            ("key_rate_bps_expected", _F),
+        ]
+    ),
 }
 QKD_TABLE_NAMES: tuple[str, ...] = tuple(QKD_SCHEMAS)
 
@@ -105,8 +155,14 @@ class KeyNetworkResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready figures: summary, links, pool statistics, relay and entanglement rows."""
-        pool_cols = ("link", "bits_left", "pool_mean_bits", "pool_min_bits", "pool_max_bits",
-                     "pool_capacity_bits")
+        pool_cols = (
+            "link",
+            "bits_left",
+            "pool_mean_bits",
+            "pool_min_bits",
+            "pool_max_bits",
+            "pool_capacity_bits",
+        )
         return {
             "summary": self.summary,
             "links": self.link_key_rates.to_pylist(),
@@ -118,8 +174,7 @@ class KeyNetworkResult:
 
 def _table(name: str, columns: dict[str, Any]) -> pa.Table:
     schema = QKD_SCHEMAS[name]
-    return pa.table({f.name: pa.array(columns[f.name], type=f.type) for f in schema},
-                     schema=schema)
+    return pa.table({f.name: pa.array(columns[f.name], type=f.type) for f in schema}, schema=schema)
 
 
 def _qkd_graph(scenario: Any) -> Any:
@@ -138,8 +193,11 @@ def qkd_path(graph: Any, source: str, destination: str, metric: str = "hops") ->
     import networkx as nx
 
     try:
-        return list(nx.shortest_path(graph, source, destination,
-                                     weight=None if metric == "hops" else "length_km"))
+        return list(
+            nx.shortest_path(
+                graph, source, destination, weight=None if metric == "hops" else "length_km"
+            )
+        )
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return None
 
@@ -156,41 +214,53 @@ def check_key_network(scenario: Any) -> None:
     for i, r in enumerate(scenario.qkd.relay.requests):
         for fld in ("source", "destination"):
             if getattr(r, fld) not in names:
-                problems.append(f"qkd.relay.requests[{i}].{fld}: unknown node "
-                                f"{getattr(r, fld)!r}")
+                problems.append(f"qkd.relay.requests[{i}].{fld}: unknown node {getattr(r, fld)!r}")
     for i, pair in enumerate(scenario.qkd.entanglement.pairs):
         for j, name in enumerate(pair):
             if name not in names:
                 problems.append(f"qkd.entanglement.pairs[{i}][{j}]: unknown node {name!r}")
         if pair[0] == pair[1]:
-            problems.append(f"qkd.entanglement.pairs[{i}]: the two nodes must differ "
-                            f"(got {pair[0]!r} twice)")
+            problems.append(
+                f"qkd.entanglement.pairs[{i}]: the two nodes must differ (got {pair[0]!r} twice)"
+            )
     if problems:
         raise input_error_from_lines(problems, source=repr(scenario.name))
 
 
-def _pool_tables(links: list[Any], pools: KeyPools, out: Any, spec: Any, mode: str
-                 ) -> tuple[pa.Table, pa.Table]:
+def _pool_tables(
+    links: list[Any], pools: KeyPools, out: Any, spec: Any, mode: str
+) -> tuple[pa.Table, pa.Table]:
     names = [lk.link for lk in links]
     nt, nl = out.record_times_s.size, len(links)
     lv = out.record_levels.reshape(nt, nl)
     levels = {
-        "time_s": np.repeat(out.record_times_s, nl), "link": names * nt,
-        "level_bits": lv.reshape(-1), "generated_bits": out.record_generated.reshape(-1),
+        "time_s": np.repeat(out.record_times_s, nl),
+        "link": names * nt,
+        "level_bits": lv.reshape(-1),
+        "generated_bits": out.record_generated.reshape(-1),
         "consumed_bits": out.record_consumed.reshape(-1),
         "overflow_bits": out.record_overflow.reshape(-1),
     }
     rates = {
-        "link": names, "a": [lk.a for lk in links], "b": [lk.b for lk in links],
-        "kind": [lk.kind for lk in links], "length_km": [lk.length_km for lk in links],
-        "loss_db": [lk.loss_db for lk in links], "mode": [mode] * nl,
+        "link": names,
+        "a": [lk.a for lk in links],
+        "b": [lk.b for lk in links],
+        "kind": [lk.kind for lk in links],
+        "length_km": [lk.length_km for lk in links],
+        "loss_db": [lk.loss_db for lk in links],
+        "mode": [mode] * nl,
         "key_rate_per_pulse": [lk.key_rate_per_pulse for lk in links],
         "pulse_rate_hz": [spec.pulse_rate_hz] * nl,
-        "key_rate_bps": [lk.key_rate_bps for lk in links], "qber": [lk.qber for lk in links],
-        "mu": [lk.mu for lk in links], "nu": [lk.nu for lk in links],
-        "status": [lk.status for lk in links], "bits_generated": pools.generated,
-        "bits_consumed": pools.consumed, "bits_overflow": pools.overflow,
-        "bits_left": pools.levels, "pool_capacity_bits": [pools.capacity_bits] * nl,
+        "key_rate_bps": [lk.key_rate_bps for lk in links],
+        "qber": [lk.qber for lk in links],
+        "mu": [lk.mu for lk in links],
+        "nu": [lk.nu for lk in links],
+        "status": [lk.status for lk in links],
+        "bits_generated": pools.generated,
+        "bits_consumed": pools.consumed,
+        "bits_overflow": pools.overflow,
+        "bits_left": pools.levels,
+        "pool_capacity_bits": [pools.capacity_bits] * nl,
         "pool_mean_bits": lv.mean(axis=0) if nt else [np.nan] * nl,
         "pool_min_bits": lv.min(axis=0) if nt else [0] * nl,
         "pool_max_bits": lv.max(axis=0) if nt else [0] * nl,
@@ -198,19 +268,30 @@ def _pool_tables(links: list[Any], pools: KeyPools, out: Any, spec: Any, mode: s
     return _table("link_key_rates", rates), _table("pool_levels", levels)
 
 
-def _relay_table(flows: list[RelayFlow], paths: list[list[str] | None], lengths: list[float],
-                 out: Any, duration_s: float) -> pa.Table:
+def _relay_table(
+    flows: list[RelayFlow],
+    paths: list[list[str] | None],
+    lengths: list[float],
+    out: Any,
+    duration_s: float,
+) -> pa.Table:
     rows: dict[str, list[Any]] = {f.name: [] for f in QKD_SCHEMAS["relay"]}
     for i, f in enumerate(flows):
         w = np.asarray(out.waits_s[i], dtype=float)
         delivered = int(out.served[i]) * f.key_bits
         vals = {
-            "source": f.source, "destination": f.destination,
-            "path": ">".join(paths[i]) if paths[i] else "", "hops": len(f.pools),
-            "path_length_km": lengths[i], "key_bits_per_request": f.key_bits,
-            "requests": int(f.arrivals_s.size), "served": int(out.served[i]),
-            "blocked": int(out.blocked[i]), "blocked_no_route": int(out.blocked_no_route[i]),
-            "pending": int(out.pending[i]), "delivered_bits": delivered,
+            "source": f.source,
+            "destination": f.destination,
+            "path": ">".join(paths[i]) if paths[i] else "",
+            "hops": len(f.pools),
+            "path_length_km": lengths[i],
+            "key_bits_per_request": f.key_bits,
+            "requests": int(f.arrivals_s.size),
+            "served": int(out.served[i]),
+            "blocked": int(out.blocked[i]),
+            "blocked_no_route": int(out.blocked_no_route[i]),
+            "pending": int(out.pending[i]),
+            "delivered_bits": delivered,
             "key_rate_bps": delivered / duration_s,
             "mean_wait_s": float(w.mean()) if w.size else np.nan,
             "p95_wait_s": float(np.quantile(w, 0.95)) if w.size else np.nan,
@@ -222,8 +303,9 @@ def _relay_table(flows: list[RelayFlow], paths: list[list[str] | None], lengths:
     return _table("relay", rows)
 
 
-def _merge_flows(scenario: Any, graph: Any, duration_s: float, rng: np.random.Generator
-                 ) -> tuple[list[RelayFlow], list[list[str] | None], list[float]]:
+def _merge_flows(
+    scenario: Any, graph: Any, duration_s: float, rng: np.random.Generator
+) -> tuple[list[RelayFlow], list[list[str] | None], list[float]]:
     """One flow per configured request flow (same pair and settings are kept apart)."""
     flows, paths, lengths = [], [], []
     spec = scenario.qkd.relay
@@ -231,17 +313,23 @@ def _merge_flows(scenario: Any, graph: Any, duration_s: float, rng: np.random.Ge
         path = qkd_path(graph, r.source, r.destination, spec.path_metric)
         hops = list(itertools.pairwise(path)) if path else []
         pools = tuple(int(graph.edges[a, b]["index"]) for a, b in hops)
-        arrivals = request_arrivals(rate_hz=r.rate_hz, start_s=r.start_s, end_s=duration_s,
-                                    process=r.process, count=r.count, rng=rng)
-        flows.append(RelayFlow(r.source, r.destination, r.key_bits, arrivals, pools,
-                               r.max_wait_s))
+        arrivals = request_arrivals(
+            rate_hz=r.rate_hz,
+            start_s=r.start_s,
+            end_s=duration_s,
+            process=r.process,
+            count=r.count,
+            rng=rng,
+        )
+        flows.append(RelayFlow(r.source, r.destination, r.key_bits, arrivals, pools, r.max_wait_s))
         paths.append(path)
         lengths.append(float(sum(graph.edges[a, b]["length_km"] for a, b in hops)))
     return flows, paths, lengths
 
 
-def _entanglement_table(scenario: Any, sim_result: Any, duration_s: float,
-                        rng: np.random.Generator) -> pa.Table:
+def _entanglement_table(
+    scenario: Any, sim_result: Any, duration_s: float, rng: np.random.Generator
+) -> pa.Table:
     spec = scenario.qkd.entanglement
     empty = {f.name: [] for f in QKD_SCHEMAS["entanglement_qkd"]}
     if sim_result is None or not spec.enabled:
@@ -267,14 +355,21 @@ def _entanglement_table(scenario: Any, sim_result: Any, duration_s: float,
             shown.append((a, b))
         gidx[k] = groups[key]
     keep = (gidx >= 0) & np.isfinite(fid)
-    k = entanglement_key(np.clip(fid[keep], 0.0, 1.0), gidx[keep], len(shown), p_z=spec.p_z,
-                         f_ec=spec.f_ec, rng=rng)
+    k = entanglement_key(
+        np.clip(fid[keep], 0.0, 1.0), gidx[keep], len(shown), p_z=spec.p_z, f_ec=spec.f_ec, rng=rng
+    )
     cols = {
-        "source": [a for a, _ in shown], "destination": [b for _, b in shown],
-        "pairs_delivered": k.pairs, "mean_fidelity": k.mean_fidelity,
-        "sifted_bits": k.sifted_bits, "expected_sifted_bits": k.expected_sifted_bits,
-        "errors": k.errors, "qber_z": k.qber_z, "qber_x": k.qber_x,
-        "expected_qber": k.expected_qber, "key_bits_sampled": k.key_bits_sampled,
+        "source": [a for a, _ in shown],
+        "destination": [b for _, b in shown],
+        "pairs_delivered": k.pairs,
+        "mean_fidelity": k.mean_fidelity,
+        "sifted_bits": k.sifted_bits,
+        "expected_sifted_bits": k.expected_sifted_bits,
+        "errors": k.errors,
+        "qber_z": k.qber_z,
+        "qber_x": k.qber_x,
+        "expected_qber": k.expected_qber,
+        "key_bits_sampled": k.key_bits_sampled,
         "key_bits_expected": k.key_bits_expected,
         "key_rate_bps_sampled": k.key_bits_sampled / duration_s,
         "key_rate_bps_expected": k.key_bits_expected / duration_s,
@@ -317,23 +412,37 @@ def simulate_key_network(
     links = link_key_rates(links_spec, spec, rng=r_links)
     rates = np.array([lk.key_rate_bps for lk in links], dtype=float)
     if spec.mode == "simulate" and links:
-        supply = KeySupply(rates, pulse_rate_hz=spec.pulse_rate_hz,
-                           chunks_bits=np.array([lk.chunks_bits for lk in links]),
-                           block_pulses=spec.simulate.block_pulses)
+        supply = KeySupply(
+            rates,
+            pulse_rate_hz=spec.pulse_rate_hz,
+            chunks_bits=np.array([lk.chunks_bits for lk in links]),
+            block_pulses=spec.simulate.block_pulses,
+        )
     else:
         supply = KeySupply(rates, pulse_rate_hz=spec.pulse_rate_hz)
-    pools = KeyPools(len(links), capacity_bits=spec.pool_capacity_bits,
-                     initial_bits=spec.initial_pool_bits)
+    pools = KeyPools(
+        len(links), capacity_bits=spec.pool_capacity_bits, initial_bits=spec.initial_pool_bits
+    )
     graph = _qkd_graph(sc)
-    flows, paths, lengths = (_merge_flows(sc, graph, duration, r_arrivals) if spec.enabled
-                             else ([], [], []))
-    out = simulate_relay(flows, pools, supply, duration_s=duration,
-                         time_step_s=spec.time_step_s, record_interval_s=spec.record_interval_s,
-                         rng=r_relay)
+    flows, paths, lengths = (
+        _merge_flows(sc, graph, duration, r_arrivals) if spec.enabled else ([], [], [])
+    )
+    out = simulate_relay(
+        flows,
+        pools,
+        supply,
+        duration_s=duration,
+        time_step_s=spec.time_step_s,
+        record_interval_s=spec.record_interval_s,
+        rng=r_relay,
+    )
     link_table, levels = _pool_tables(links, pools, out, spec, spec.mode)
     relay = _relay_table(flows, paths, lengths, out, duration)
-    ent = (_entanglement_table(sc, sim_result, duration, r_ent) if spec.enabled
-           else _table("entanglement_qkd", {f.name: [] for f in QKD_SCHEMAS["entanglement_qkd"]}))
+    ent = (
+        _entanglement_table(sc, sim_result, duration, r_ent)
+        if spec.enabled
+        else _table("entanglement_qkd", {f.name: [] for f in QKD_SCHEMAS["entanglement_qkd"]})
+    )
     served = int(out.served.sum())
     delivered = int(sum(int(s) * f.key_bits for s, f in zip(out.served, flows, strict=True)))
     ks = np.asarray(ent.column("key_bits_sampled").to_numpy(), dtype=float)
@@ -367,5 +476,10 @@ def simulate_key_network(
         "entanglement_key_rate_bps_expected": float(ke.sum()) / duration,
         "wall_time_s": time.perf_counter() - t0,
     }
-    return KeyNetworkResult(summary=summary, link_key_rates=link_table, pool_levels=levels,
-                            relay=relay, entanglement_qkd=ent)
+    return KeyNetworkResult(
+        summary=summary,
+        link_key_rates=link_table,
+        pool_levels=levels,
+        relay=relay,
+        entanglement_qkd=ent,
+    )

@@ -87,13 +87,15 @@ def qber_upper_bound(errors: ArrayLike, bits: ArrayLike, eps_pe: float) -> NDArr
     return np.where(n > 0, np.minimum(upper, 0.5), 0.5)
 
 
-def _key(n_zz: ArrayLike, n_xx: ArrayLike, e_z: ArrayLike, e_x: ArrayLike, f_ec: float
-         ) -> NDArray[np.float64]:
+def _key(
+    n_zz: ArrayLike, n_xx: ArrayLike, e_z: ArrayLike, e_x: ArrayLike, f_ec: float
+) -> NDArray[np.float64]:
     ez = np.clip(np.nan_to_num(np.asarray(e_z, float), nan=0.5), 0, 0.5)
     ex = np.clip(np.nan_to_num(np.asarray(e_x, float), nan=0.5), 0, 0.5)
     hz, hx = binary_entropy(ez), binary_entropy(ex)
-    return (np.asarray(n_zz, float) * np.maximum(1 - f_ec * hz - hx, 0.0)
-            + np.asarray(n_xx, float) * np.maximum(1 - f_ec * hx - hz, 0.0))
+    return np.asarray(n_zz, float) * np.maximum(1 - f_ec * hz - hx, 0.0) + np.asarray(
+        n_xx, float
+    ) * np.maximum(1 - f_ec * hx - hz, 0.0)
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,14 @@ class EntanglementKey:
 
 
 def entanglement_key(
-    fidelity: ArrayLike, group: ArrayLike, n_groups: int, *, p_z: float = 0.5,
-    f_ec: float = 1.0, eps_pe: float = 1e-3, rng: np.random.Generator,
+    fidelity: ArrayLike,
+    group: ArrayLike,
+    n_groups: int,
+    *,
+    p_z: float = 0.5,
+    f_ec: float = 1.0,
+    eps_pe: float = 1e-3,
+    rng: np.random.Generator,
 ) -> EntanglementKey:
     """Measure Werner pairs of the given fidelities BBM92-style, per group (e.g. user pair).
 
@@ -161,12 +169,24 @@ def entanglement_key(
         e_mean = np.bincount(g, weights=e, minlength=n_groups) / n_pairs
         f_mean = np.bincount(g, weights=f, minlength=n_groups) / n_pairs
     # a basis never measured (NaN QBER -> 1/2) gives no phase-error estimate for the other
-    sampled = _key(n_zz, n_xx, qber_upper_bound(err_z, n_zz, eps_pe),
-                   qber_upper_bound(err_x, n_xx, eps_pe), f_ec)
+    sampled = _key(
+        n_zz,
+        n_xx,
+        qber_upper_bound(err_z, n_zz, eps_pe),
+        qber_upper_bound(err_x, n_xx, eps_pe),
+        f_ec,
+    )
     e_exp = np.where(n_pairs > 0, e_mean, np.nan)
     expected = _key(n_pairs * p_z**2, n_pairs * (1 - p_z) ** 2, e_exp, e_exp, f_ec)
     return EntanglementKey(
-        pairs=n_pairs, sifted_bits=n_zz + n_xx, errors=err_z + err_x, qber_z=qz, qber_x=qx,
-        key_bits_sampled=sampled, expected_sifted_bits=n_pairs * (p_z**2 + (1 - p_z) ** 2),
-        expected_qber=e_exp, key_bits_expected=expected, mean_fidelity=f_mean,
+        pairs=n_pairs,
+        sifted_bits=n_zz + n_xx,
+        errors=err_z + err_x,
+        qber_z=qz,
+        qber_x=qx,
+        key_bits_sampled=sampled,
+        expected_sifted_bits=n_pairs * (p_z**2 + (1 - p_z) ** 2),
+        expected_qber=e_exp,
+        key_bits_expected=expected,
+        mean_fidelity=f_mean,
     )

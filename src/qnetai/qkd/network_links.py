@@ -64,9 +64,13 @@ def _channel(spec: Any) -> Any:
     from qnetai.qkd.channel import ChannelModel
 
     r = spec.receiver
-    return ChannelModel(alpha_db_per_km=EQUIVALENT_DB_PER_KM, eta_bob=r.eta_bob,
-                        y0=min(2 * r.dark_count_probability, 0.5), e_detector=r.e_detector,
-                        afterpulse_probability=r.afterpulse_probability)
+    return ChannelModel(
+        alpha_db_per_km=EQUIVALENT_DB_PER_KM,
+        eta_bob=r.eta_bob,
+        y0=min(2 * r.dark_count_probability, 0.5),
+        e_detector=r.e_detector,
+        afterpulse_probability=r.afterpulse_probability,
+    )
 
 
 def _analytic(distance_km: float, spec: Any) -> tuple[float, float, float | None, float | None]:
@@ -76,8 +80,14 @@ def _analytic(distance_km: float, spec: Any) -> tuple[float, float, float | None
     kw: dict[str, Any] = {"channel": _channel(spec), "f_ec": spec.f_ec}
     if spec.finite_key:
         both = spec.mu is not None and spec.nu is not None
-        d = rate_summary(distance_km, finite_key=True, block_size=spec.block_size,
-                         mu=spec.mu if both else None, nu=spec.nu if both else None, **kw)
+        d = rate_summary(
+            distance_km,
+            finite_key=True,
+            block_size=spec.block_size,
+            mu=spec.mu if both else None,
+            nu=spec.nu if both else None,
+            **kw,
+        )
     elif spec.decoys == "infinite":
         d = rate_summary(distance_km, decoys="infinite", mu=spec.mu, **kw)
     else:
@@ -85,8 +95,9 @@ def _analytic(distance_km: float, spec: Any) -> tuple[float, float, float | None
     return float(d["key_rate_per_pulse"]), float(d["e_mu"]), d.get("mu"), d.get("nu")
 
 
-def _simulated(distance_km: float, spec: Any, rng: np.random.Generator
-               ) -> tuple[tuple[int, ...], float, str]:
+def _simulated(
+    distance_km: float, spec: Any, rng: np.random.Generator
+) -> tuple[tuple[int, ...], float, str]:
     """Final key bits of each simulated block, the mean key QBER and a status."""
     from qnetai.qkd.pipeline import run_bb84
 
@@ -94,10 +105,14 @@ def _simulated(distance_km: float, spec: Any, rng: np.random.Generator
     chunks, qbers, statuses = [], [], set()
     for _ in range(spec.simulate.blocks):
         out = run_bb84(
-            distance_km=distance_km, pulses=spec.simulate.block_pulses, rng=rng,
-            alpha_db_per_km=EQUIVALENT_DB_PER_KM, eta_bob=r.eta_bob,
+            distance_km=distance_km,
+            pulses=spec.simulate.block_pulses,
+            rng=rng,
+            alpha_db_per_km=EQUIVALENT_DB_PER_KM,
+            eta_bob=r.eta_bob,
             dark_count_probability=r.dark_count_probability,
-            afterpulse_probability=r.afterpulse_probability, e_detector=r.e_detector,
+            afterpulse_probability=r.afterpulse_probability,
+            e_detector=r.e_detector,
             reconciliation=spec.simulate.reconciliation,
             block_pulses=min(spec.simulate.block_pulses, 1 << 20),
         )
@@ -123,16 +138,43 @@ def link_key_rates(links: list[Any], spec: Any, *, rng: np.random.Generator) -> 
         if spec.mode == "simulate":
             chunks, qber, status = _simulated(d_eq, spec, rng)
             per_pulse = sum(chunks) / (len(chunks) * spec.simulate.block_pulses)
-            out.append(LinkKeyRate(name, a, b, link.kind, float(link.length_km), loss,
-                                   per_pulse, per_pulse * spec.pulse_rate_hz, qber, None, None,
-                                   chunks, status))
+            out.append(
+                LinkKeyRate(
+                    name,
+                    a,
+                    b,
+                    link.kind,
+                    float(link.length_km),
+                    loss,
+                    per_pulse,
+                    per_pulse * spec.pulse_rate_hz,
+                    qber,
+                    None,
+                    None,
+                    chunks,
+                    status,
+                )
+            )
             continue
         key = round(loss, 9)
         if key not in cache:
             cache[key] = _analytic(d_eq, spec)
         rpp, qber, mu, nu = cache[key]
-        out.append(LinkKeyRate(name, a, b, link.kind, float(link.length_km), loss, rpp,
-                               rpp * spec.pulse_rate_hz, qber, mu, nu))
+        out.append(
+            LinkKeyRate(
+                name,
+                a,
+                b,
+                link.kind,
+                float(link.length_km),
+                loss,
+                rpp,
+                rpp * spec.pulse_rate_hz,
+                qber,
+                mu,
+                nu,
+            )
+        )
     return out
 
 
@@ -146,8 +188,12 @@ class KeySupply:
     """
 
     def __init__(
-        self, rates_bps: NDArray[np.float64], *, pulse_rate_hz: float,
-        chunks_bits: NDArray[np.int64] | None = None, block_pulses: int | None = None,
+        self,
+        rates_bps: NDArray[np.float64],
+        *,
+        pulse_rate_hz: float,
+        chunks_bits: NDArray[np.int64] | None = None,
+        block_pulses: int | None = None,
     ) -> None:
         self.rates_bps = np.asarray(rates_bps, dtype=float)
         self.pulse_rate_hz = float(pulse_rate_hz)

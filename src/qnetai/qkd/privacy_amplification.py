@@ -284,8 +284,9 @@ def toeplitz_hash(
         True
     """
     x = _bits(bits, "bits")
-    hasher = ToeplitzHasher(seed_bits, n=x.size, out_len=out_len, workers=workers,
-                            precision=precision)
+    hasher = ToeplitzHasher(
+        seed_bits, n=x.size, out_len=out_len, workers=workers, precision=precision
+    )
     return hasher(x)
 
 

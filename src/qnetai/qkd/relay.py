@@ -34,8 +34,14 @@ from numpy.typing import ArrayLike, NDArray
 from qnetai.errors import InputError
 from qnetai.qkd.key_pool import KeyPools
 
-__all__ = ["RelayFlow", "RelayOutcome", "RelayedKey", "request_arrivals", "simulate_relay",
-           "xor_relay"]
+__all__ = [
+    "RelayFlow",
+    "RelayOutcome",
+    "RelayedKey",
+    "request_arrivals",
+    "simulate_relay",
+    "xor_relay",
+]
 
 #: The XOR relay is carried out on at most this many bytes of every request's key.
 MAX_MATERIALISED_BYTES = 1 << 20
@@ -73,8 +79,9 @@ def xor_relay(hop_keys: ArrayLike) -> RelayedKey:
     # node j (1..h-1) holds k_{j-1} and has heard a_1..a_{j-1}
     prefix = np.concatenate([np.zeros_like(ann[:1]), cum[:-1]], axis=0)
     node_keys = k[:-1] ^ prefix
-    return RelayedKey(alice_key=k[0].copy(), bob_key=k[-1] ^ cum[-1], announcements=ann,
-                      node_keys=node_keys)
+    return RelayedKey(
+        alice_key=k[0].copy(), bob_key=k[-1] ^ cum[-1], announcements=ann, node_keys=node_keys
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,12 @@ class RelayOutcome:
 
 
 def request_arrivals(
-    *, rate_hz: float, start_s: float, end_s: float, process: str, count: int | None,
+    *,
+    rate_hz: float,
+    start_s: float,
+    end_s: float,
+    process: str,
+    count: int | None,
     rng: np.random.Generator,
 ) -> NDArray[np.float64]:
     """Arrival times in ``[start_s, end_s)`` of a Poisson or periodic flow (at most ``count``)."""
@@ -139,8 +151,9 @@ def _relay_one(hops: int, key_bits: int, rng: np.random.Generator) -> bool:
     if spare > 0:
         keys[:, -1] &= np.uint8((0xFF << spare) & 0xFF)
     out = xor_relay(keys)
-    return bool(np.array_equal(out.alice_key, out.bob_key)
-                and np.all(out.node_keys == out.alice_key))
+    return bool(
+        np.array_equal(out.alice_key, out.bob_key) and np.all(out.node_keys == out.alice_key)
+    )
 
 
 def simulate_relay(
@@ -173,16 +186,21 @@ def simulate_relay(
     matched = np.zeros(nf, np.int64)
     waits: list[list[float]] = [[] for _ in flows]
     t_all = np.concatenate([f.arrivals_s for f in flows]) if flows else np.zeros(0)
-    f_all = np.concatenate([np.full(f.arrivals_s.size, i) for i, f in enumerate(flows)]
-                           ) if flows else np.zeros(0, int)
+    f_all = (
+        np.concatenate([np.full(f.arrivals_s.size, i) for i, f in enumerate(flows)])
+        if flows
+        else np.zeros(0, int)
+    )
     order = np.argsort(t_all, kind="stable")
     t_all, f_all = t_all[order], f_all[order]
     queues: list[deque[float]] = [deque() for _ in flows]
     idx = [np.asarray(f.pools, dtype=np.intp) for f in flows]
     for f, ix in zip(flows, idx, strict=True):
         if np.unique(ix).size != ix.size or (ix.size and (ix.min() < 0 or ix.max() >= len(pools))):
-            raise InputError(f"flow {f.source}->{f.destination}: pools must be distinct indices "
-                             f"in [0, {len(pools)}) (got {list(f.pools)})")
+            raise InputError(
+                f"flow {f.source}->{f.destination}: pools must be distinct indices "
+                f"in [0, {len(pools)}) (got {list(f.pools)})"
+            )
 
     def serve(i: int) -> bool:
         if pools.try_consume(idx[i], flows[i].key_bits):
@@ -193,8 +211,13 @@ def simulate_relay(
 
     n_steps = max(int(np.ceil(duration_s / time_step_s - 1e-9)), 1)
     rec_every = max(round(record_interval_s / time_step_s), 1)
-    times, lv, gen, con, ovf = [0.0], [pools.levels.copy()], [pools.generated.copy()], [
-        pools.consumed.copy()], [pools.overflow.copy()]
+    times, lv, gen, con, ovf = (
+        [0.0],
+        [pools.levels.copy()],
+        [pools.generated.copy()],
+        [pools.consumed.copy()],
+        [pools.overflow.copy()],
+    )
     ptr, prev_cum = 0, np.asarray(cumulative_bits(0.0), dtype=np.int64)
     if prev_cum.size:
         pools.add(prev_cum)
@@ -231,8 +254,15 @@ def simulate_relay(
             ovf.append(pools.overflow.copy())
     pending = np.array([len(q) for q in queues], dtype=np.int64)
     return RelayOutcome(
-        served=served, blocked=blocked + no_route, blocked_no_route=no_route, pending=pending,
-        keys_matched=matched, waits_s=waits, record_times_s=np.array(times),
-        record_levels=np.array(lv), record_generated=np.array(gen),
-        record_consumed=np.array(con), record_overflow=np.array(ovf),
+        served=served,
+        blocked=blocked + no_route,
+        blocked_no_route=no_route,
+        pending=pending,
+        keys_matched=matched,
+        waits_s=waits,
+        record_times_s=np.array(times),
+        record_levels=np.array(lv),
+        record_generated=np.array(gen),
+        record_consumed=np.array(con),
+        record_overflow=np.array(ovf),
     )

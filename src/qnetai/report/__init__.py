@@ -30,10 +30,13 @@ def render_html(
     sc = result.scenario
     title = title or f"qnetai run — {sc.name}"
     subtitle = f"<p>{esc(sc.description)}</p>" if sc.description else ""
-    subtitle += (f"<p>seed {esc(sc.seed)} · simulated {fmt(result.summary.get('simulated_s'))} s"
-                 f" · {len(sc.nodes)} nodes · {len(sc.links)} links</p>")
-    parts = [frag for fn in (DEFAULT_SECTIONS if sections is None else sections)
-             if (frag := fn(result))]
+    subtitle += (
+        f"<p>seed {esc(sc.seed)} · simulated {fmt(result.summary.get('simulated_s'))} s"
+        f" · {len(sc.nodes)} nodes · {len(sc.links)} links</p>"
+    )
+    parts = [
+        frag for fn in (DEFAULT_SECTIONS if sections is None else sections) if (frag := fn(result))
+    ]
     return page(title, subtitle, parts, plotly_js=plotly.offline.get_plotlyjs())
 
 

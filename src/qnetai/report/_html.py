@@ -66,8 +66,10 @@ def section(anchor: str, title: str, body: str) -> str:
 def card(label: str, value: str, detail: str = "") -> str:
     """One summary card (``value`` and ``detail`` are already-formatted text)."""
     extra = f'<div class="detail">{esc(detail)}</div>' if detail else ""
-    return (f'<div class="card"><div class="label">{esc(label)}</div>'
-            f'<div class="value">{esc(value)}</div>{extra}</div>')
+    return (
+        f'<div class="card"><div class="label">{esc(label)}</div>'
+        f'<div class="value">{esc(value)}</div>{extra}</div>'
+    )
 
 
 def table_html(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, digits: int = 4) -> str:
@@ -79,14 +81,19 @@ def table_html(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, digits:
             f"<td>{fmt(v, digits) if isinstance(v, int | float) else esc(v)}</td>" for v in row
         )
         body.append(f"<tr>{cells}</tr>")
-    return (f'<div class="scroll"><table class="data"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return (
+        f'<div class="scroll"><table class="data"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def figure_html(fig: Any, div_id: str) -> str:
     """A plotly figure as an HTML fragment that uses the page's inlined plotly.js (no CDN)."""
     return fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOT_CONFIG,
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        config=PLOT_CONFIG,
         default_height="420px",
     )
 

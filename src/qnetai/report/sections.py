@@ -28,29 +28,47 @@ def _col(table: Any, name: str) -> np.ndarray:
 
 
 def _layout(fig: Any, x: str, y: str) -> Any:
-    fig.update_layout(template="plotly_white", margin={"l": 50, "r": 20, "t": 30, "b": 50},
-                      xaxis_title=x, yaxis_title=y, bargap=0.05)
+    fig.update_layout(
+        template="plotly_white",
+        margin={"l": 50, "r": 20, "t": 30, "b": 50},
+        xaxis_title=x,
+        yaxis_title=y,
+        bargap=0.05,
+    )
     return fig
 
 
 def summary_section(result: Any) -> str:
     """Summary cards: requests, throughput, fidelity, latency, memory, timing."""
     s = result.summary
-    lat_ms = {k: (s.get(k) * 1e3 if s.get(k) is not None else None)
-              for k in ("mean_latency_s", "latency_p95_s")}
+    lat_ms = {
+        k: (s.get(k) * 1e3 if s.get(k) is not None else None)
+        for k in ("mean_latency_s", "latency_p95_s")
+    }
     cards = [
-        card("requests served",
-             f"{fmt(s.get('requests_served'))} / {fmt(s.get('requests_total'))}"),
-        card("pairs delivered", fmt(s.get("pairs_delivered")),
-             f"{fmt(s.get('pairs_per_s'))} pairs/s"),
-        card("mean fidelity", fmt(s.get("mean_fidelity")),
-             f"p05 {fmt(s.get('fidelity_p05'))} · p50 {fmt(s.get('fidelity_p50'))} · "
-             f"p95 {fmt(s.get('fidelity_p95'))}"),
-        card("mean latency", f"{fmt(lat_ms['mean_latency_s'])} ms",
-             f"p95 {fmt(lat_ms['latency_p95_s'])} ms"),
+        card(
+            "requests served", f"{fmt(s.get('requests_served'))} / {fmt(s.get('requests_total'))}"
+        ),
+        card(
+            "pairs delivered", fmt(s.get("pairs_delivered")), f"{fmt(s.get('pairs_per_s'))} pairs/s"
+        ),
+        card(
+            "mean fidelity",
+            fmt(s.get("mean_fidelity")),
+            f"p05 {fmt(s.get('fidelity_p05'))} · p50 {fmt(s.get('fidelity_p50'))} · "
+            f"p95 {fmt(s.get('fidelity_p95'))}",
+        ),
+        card(
+            "mean latency",
+            f"{fmt(lat_ms['mean_latency_s'])} ms",
+            f"p95 {fmt(lat_ms['latency_p95_s'])} ms",
+        ),
         card("memory utilisation", fmt(s.get("mean_memory_utilisation"))),
-        card("simulated time", f"{fmt(s.get('simulated_s'))} s",
-             f"wall {fmt(s.get('wall_time_s'))} s · {fmt(s.get('events'))} events"),
+        card(
+            "simulated time",
+            f"{fmt(s.get('simulated_s'))} s",
+            f"wall {fmt(s.get('wall_time_s'))} s · {fmt(s.get('events'))} events",
+        ),
     ]
     return section("summary", "Summary", f'<div class="cards">{"".join(cards)}</div>')
 
@@ -63,8 +81,10 @@ def topology_section(result: Any) -> str:
     if fig is None:
         body = '<p class="note">Network too large to lay out without node positions.</p>'
     else:
-        body = ('<p class="note">Link colour and width: entanglement generation rate; hover a '
-                "link's diamond for its figures.</p>" + figure_html(fig, "fig-topology"))
+        body = (
+            '<p class="note">Link colour and width: entanglement generation rate; hover a '
+            "link's diamond for its figures.</p>" + figure_html(fig, "fig-topology")
+        )
     return section("topology", "Topology", body)
 
 
@@ -79,8 +99,15 @@ def _histogram(values: np.ndarray, *, bins: int, x: str, div_id: str, colour: st
         lo, hi = lo - 0.5 * max(abs(lo), 1e-6) * 0.01, hi + 0.5 * max(abs(hi), 1e-6) * 0.01
     counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
     centres = (edges[:-1] + edges[1:]) / 2
-    fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges), marker_color=colour,
-                           hovertemplate="%{x:.4g}: %{y}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=centres,
+            y=counts,
+            width=np.diff(edges),
+            marker_color=colour,
+            hovertemplate="%{x:.4g}: %{y}<extra></extra>",
+        )
+    )
     return figure_html(_layout(fig, x, "count"), div_id)
 
 
@@ -110,18 +137,46 @@ def timeseries_section(result: Any) -> str:
     width = np.where(end > start, end - start, np.nan)
     rate = _col(ts, "deliveries") / width
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=(start + end) / 2, y=rate, width=width, name="deliveries / s",
-                         marker_color="#4c72b0", opacity=0.75), secondary_y=False)
-    fig.add_trace(go.Scatter(x=(start + end) / 2, y=_col(ts, "mean_fidelity"), name="mean fidelity",
-                             mode="lines+markers", line={"color": "#c44e52"}), secondary_y=True)
+    fig.add_trace(
+        go.Bar(
+            x=(start + end) / 2,
+            y=rate,
+            width=width,
+            name="deliveries / s",
+            marker_color="#4c72b0",
+            opacity=0.75,
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=(start + end) / 2,
+            y=_col(ts, "mean_fidelity"),
+            name="mean fidelity",
+            mode="lines+markers",
+            line={"color": "#c44e52"},
+        ),
+        secondary_y=True,
+    )
     _layout(fig, "simulated time (s)", "deliveries / s")
     fig.update_yaxes(title_text="mean fidelity", secondary_y=True)
     fig.update_layout(legend={"orientation": "h", "y": 1.1})
     return section("timeseries", "Deliveries over time", figure_html(fig, "fig-timeseries"))
 
 
-LINK_COLUMNS = ("link", "a", "b", "kind", "length_km", "p_success", "attempt_s",
-                "pairs_generated", "pairs_consumed", "pairs_discarded", "rate_hz")
+LINK_COLUMNS = (
+    "link",
+    "a",
+    "b",
+    "kind",
+    "length_km",
+    "p_success",
+    "attempt_s",
+    "pairs_generated",
+    "pairs_consumed",
+    "pairs_discarded",
+    "rate_hz",
+)
 
 
 def links_section(result: Any) -> str:
@@ -152,12 +207,16 @@ def memory_section(result: Any) -> str:
     if len(names) > MAX_BARS:
         order = np.argsort(-np.nan_to_num(util))[:MAX_BARS]
         note = f'<p class="note">The {MAX_BARS} busiest of {len(names)} nodes.</p>'
-    fig = go.Figure(go.Bar(
-        x=[names[i] for i in order], y=util[order], marker_color="#55a868",
-        customdata=np.stack([peak[order], qubits[order]], axis=1),
-        hovertemplate="%{x}: %{y:.3f}<br>peak %{customdata[0]} of %{customdata[1]} qubits"
-                      "<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=[names[i] for i in order],
+            y=util[order],
+            marker_color="#55a868",
+            customdata=np.stack([peak[order], qubits[order]], axis=1),
+            hovertemplate="%{x}: %{y:.3f}<br>peak %{customdata[0]} of %{customdata[1]} qubits"
+            "<extra></extra>",
+        )
+    )
     _layout(fig, "node", "mean memory utilisation")
     fig.update_yaxes(range=[0, max(1.0, float(np.nanmax(util)) if util.size else 1.0)])
     return section("memory", "Memory utilisation", note + figure_html(fig, "fig-memory"))
@@ -168,25 +227,60 @@ def scenario_section(result: Any) -> str:
     sc = result.scenario
     ops = sc.operations
     rows = [
-        ("name", sc.name), ("seed", sc.seed), ("duration_s", sc.duration_s),
-        ("nodes", len(sc.nodes)), ("links", len(sc.links)),
-        ("routing", sc.controller.routing), ("path metric", sc.controller.path_metric),
-        ("swapping policy", ops.swapping_policy), ("purification", ops.purification.protocol),
+        ("name", sc.name),
+        ("seed", sc.seed),
+        ("duration_s", sc.duration_s),
+        ("nodes", len(sc.nodes)),
+        ("links", len(sc.links)),
+        ("routing", sc.controller.routing),
+        ("path metric", sc.controller.path_metric),
+        ("swapping policy", ops.swapping_policy),
+        ("purification", ops.purification.protocol),
         ("cutoff_s", ops.cutoff_s if ops.cutoff_s is not None else "none"),
     ]
     return section("scenario", "Scenario", table_html(("setting", "value"), rows))
 
 
 MAX_POOL_LINES = 20
-QKD_LINK_COLUMNS = ("link", "length_km", "loss_db", "key_rate_bps", "qber", "mu",
-                    "bits_generated", "bits_consumed", "bits_overflow", "bits_left",
-                    "pool_mean_bits")
-QKD_RELAY_COLUMNS = ("source", "destination", "hops", "requests", "served", "blocked",
-                     "pending", "key_bits_per_request", "key_rate_bps", "mean_wait_s",
-                     "p95_wait_s", "keys_matched")
-QKD_ENT_COLUMNS = ("source", "destination", "pairs_delivered", "mean_fidelity", "sifted_bits",
-                   "qber_z", "qber_x", "expected_qber", "key_rate_bps_sampled",
-                   "key_rate_bps_expected")
+QKD_LINK_COLUMNS = (
+    "link",
+    "length_km",
+    "loss_db",
+    "key_rate_bps",
+    "qber",
+    "mu",
+    "bits_generated",
+    "bits_consumed",
+    "bits_overflow",
+    "bits_left",
+    "pool_mean_bits",
+)
+QKD_RELAY_COLUMNS = (
+    "source",
+    "destination",
+    "hops",
+    "requests",
+    "served",
+    "blocked",
+    "pending",
+    "key_bits_per_request",
+    "key_rate_bps",
+    "mean_wait_s",
+    "p95_wait_s",
+    "keys_matched",
+)
+QKD_ENT_COLUMNS = (
+    "source",
+    "destination",
+    "pairs_delivered",
+    "mean_fidelity",
+    "sifted_bits",
+    "qber_z",
+    "qber_x",
+    "expected_qber",
+    "key_rate_bps_sampled",
+    "key_rate_bps_expected",
+)
 
 
 def _pool_figure(levels: Any, rates: list[dict[str, Any]]) -> str:
@@ -197,17 +291,25 @@ def _pool_figure(levels: Any, rates: list[dict[str, Any]]) -> str:
     order = [r["link"] for r in sorted(rates, key=lambda r: -(r.get("key_rate_bps") or 0.0))]
     note = ""
     if len(order) > MAX_POOL_LINES:
-        note = (f'<p class="note">The {MAX_POOL_LINES} fastest of {len(order)} QKD links; all in '
-                "qkd_pool_levels.parquet.</p>")
+        note = (
+            f'<p class="note">The {MAX_POOL_LINES} fastest of {len(order)} QKD links; all in '
+            "qkd_pool_levels.parquet.</p>"
+        )
         order = order[:MAX_POOL_LINES]
     link = np.asarray([str(x) for x in levels.column("link").to_pylist()])
     t, lv = _col(levels, "time_s"), _col(levels, "level_bits")
     fig = go.Figure()
     for name in order:
         m = link == name
-        fig.add_trace(go.Scatter(x=t[m], y=lv[m], mode="lines", name=name,
-                                 hovertemplate="%{x:.3f} s: %{y:.4g} bits<extra>" + name
-                                 + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=t[m],
+                y=lv[m],
+                mode="lines",
+                name=name,
+                hovertemplate="%{x:.3f} s: %{y:.4g} bits<extra>" + name + "</extra>",
+            )
+        )
     _layout(fig, "simulated time (s)", "key in pool (bits)")
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
     return note + figure_html(fig, "fig-qkd-pools")
@@ -224,16 +326,32 @@ def _pair_rate_figure(relay: list[dict[str, Any]], ent: list[dict[str, Any]]) ->
 
     fig = go.Figure()
     if relay:
-        fig.add_trace(go.Bar(x=[label(r) for r in relay], y=[r["key_rate_bps"] for r in relay],
-                             name="trusted relay", marker_color="#4c72b0"))
+        fig.add_trace(
+            go.Bar(
+                x=[label(r) for r in relay],
+                y=[r["key_rate_bps"] for r in relay],
+                name="trusted relay",
+                marker_color="#4c72b0",
+            )
+        )
     if ent:
         ent = ent[:MAX_BARS]
-        fig.add_trace(go.Bar(x=[label(r) for r in ent],
-                             y=[r["key_rate_bps_sampled"] for r in ent],
-                             name="entanglement (sampled)", marker_color="#55a868"))
-        fig.add_trace(go.Bar(x=[label(r) for r in ent],
-                             y=[r["key_rate_bps_expected"] for r in ent],
-                             name="entanglement (expected)", marker_color="#8c8c8c"))
+        fig.add_trace(
+            go.Bar(
+                x=[label(r) for r in ent],
+                y=[r["key_rate_bps_sampled"] for r in ent],
+                name="entanglement (sampled)",
+                marker_color="#55a868",
+            )
+        )
+        fig.add_trace(
+            go.Bar(
+                x=[label(r) for r in ent],
+                y=[r["key_rate_bps_expected"] for r in ent],
+                name="entanglement (expected)",
+                marker_color="#8c8c8c",
+            )
+        )
     _layout(fig, "user pair", "end-to-end key rate (bit/s)")
     fig.update_yaxes(type="log")
     fig.update_layout(barmode="group", legend={"orientation": "h", "y": 1.1})
@@ -252,39 +370,56 @@ def qkd_section(result: Any) -> str:
     s = getattr(result, "qkd_summary", None) or {}
     rates = tables["qkd_link_key_rates"].to_pylist()
     relay = tables["qkd_relay"].to_pylist() if "qkd_relay" in tables else []
-    ent = (tables["qkd_entanglement_qkd"].to_pylist() if "qkd_entanglement_qkd" in tables
-           else [])
+    ent = tables["qkd_entanglement_qkd"].to_pylist() if "qkd_entanglement_qkd" in tables else []
     cards = [
-        card("QKD links", fmt(s.get("qkd_links", len(rates))),
-             f"{s.get('mode', '—')} · {fmt(s.get('link_key_rate_bps_total'))} bit/s in all"),
-        card("key generated", f"{fmt(s.get('bits_generated'))} bits",
-             f"consumed {fmt(s.get('bits_consumed'))} · left {fmt(s.get('bits_left'))} · "
-             f"overflow {fmt(s.get('bits_overflow'))}"),
-        card("relay requests served",
-             f"{fmt(s.get('relay_served'))} / {fmt(s.get('relay_requests'))}",
-             f"blocked {fmt(s.get('relay_blocked'))} · {fmt(s.get('relay_key_rate_bps'))} bit/s"),
-        card("entanglement-based key", f"{fmt(s.get('entanglement_key_rate_bps_sampled'))} bit/s",
-             f"expected {fmt(s.get('entanglement_key_rate_bps_expected'))} bit/s from "
-             f"{fmt(s.get('entanglement_pairs_measured'))} pairs"),
+        card(
+            "QKD links",
+            fmt(s.get("qkd_links", len(rates))),
+            f"{s.get('mode', '—')} · {fmt(s.get('link_key_rate_bps_total'))} bit/s in all",
+        ),
+        card(
+            "key generated",
+            f"{fmt(s.get('bits_generated'))} bits",
+            f"consumed {fmt(s.get('bits_consumed'))} · left {fmt(s.get('bits_left'))} · "
+            f"overflow {fmt(s.get('bits_overflow'))}",
+        ),
+        card(
+            "relay requests served",
+            f"{fmt(s.get('relay_served'))} / {fmt(s.get('relay_requests'))}",
+            f"blocked {fmt(s.get('relay_blocked'))} · {fmt(s.get('relay_key_rate_bps'))} bit/s",
+        ),
+        card(
+            "entanglement-based key",
+            f"{fmt(s.get('entanglement_key_rate_bps_sampled'))} bit/s",
+            f"expected {fmt(s.get('entanglement_key_rate_bps_expected'))} bit/s from "
+            f"{fmt(s.get('entanglement_pairs_measured'))} pairs",
+        ),
     ]
-    body = [f'<div class="cards">{"".join(cards)}</div>',
-            "<h3>Key pool levels</h3>",
-            _pool_figure(tables["qkd_pool_levels"], rates) if "qkd_pool_levels" in tables
-            else "",
-            table_html(QKD_LINK_COLUMNS, ([r.get(c) for c in QKD_LINK_COLUMNS] for r in rates))]
+    body = [
+        f'<div class="cards">{"".join(cards)}</div>',
+        "<h3>Key pool levels</h3>",
+        _pool_figure(tables["qkd_pool_levels"], rates) if "qkd_pool_levels" in tables else "",
+        table_html(QKD_LINK_COLUMNS, ([r.get(c) for c in QKD_LINK_COLUMNS] for r in rates)),
+    ]
     body.append("<h3>End-to-end key rates per user pair</h3>")
     body.append(_pair_rate_figure(relay, ent))
     if relay:
-        body.append('<p class="note">Trusted-node relay over QKD links (hop-by-hop XOR; '
-                    "intermediate nodes learn the key).</p>")
-        body.append(table_html(QKD_RELAY_COLUMNS,
-                               ([r.get(c) for c in QKD_RELAY_COLUMNS] for r in relay)))
+        body.append(
+            '<p class="note">Trusted-node relay over QKD links (hop-by-hop XOR; '
+            "intermediate nodes learn the key).</p>"
+        )
+        body.append(
+            table_html(QKD_RELAY_COLUMNS, ([r.get(c) for c in QKD_RELAY_COLUMNS] for r in relay))
+        )
     if ent:
-        body.append('<p class="note">BBM92 on delivered pairs, treated as Werner pairs: QBER '
-                    "2(1-F)/3 in both bases.</p>")
+        body.append(
+            '<p class="note">BBM92 on delivered pairs, treated as Werner pairs: QBER '
+            "2(1-F)/3 in both bases.</p>"
+        )
         shown = ent[:MAX_TABLE_ROWS]
-        body.append(table_html(QKD_ENT_COLUMNS,
-                               ([r.get(c) for c in QKD_ENT_COLUMNS] for r in shown)))
+        body.append(
+            table_html(QKD_ENT_COLUMNS, ([r.get(c) for c in QKD_ENT_COLUMNS] for r in shown))
+        )
     return section("qkd", "QKD on the network", "\n".join(b for b in body if b))
 
 
@@ -300,4 +435,3 @@ DEFAULT_SECTIONS: tuple[Section, ...] = (
     qkd_section,
     scenario_section,
 )
-

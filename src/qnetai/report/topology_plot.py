@@ -23,16 +23,21 @@ def node_positions(result: Any, *, seed: int = 0) -> dict[str, tuple[float, floa
     graph = nx.Graph()
     graph.add_nodes_from(names)
     links = result.links
-    graph.add_edges_from(zip(links.column("a").to_pylist(), links.column("b").to_pylist(),
-                             strict=True))
+    graph.add_edges_from(
+        zip(links.column("a").to_pylist(), links.column("b").to_pylist(), strict=True)
+    )
     fixed = {n: tuple(s.position_km) for n, s in specs.items() if s.position_km is not None}
     if len(fixed) == graph.number_of_nodes():
         return {n: (float(x), float(y)) for n, (x, y) in fixed.items()}
     if graph.number_of_nodes() - len(fixed) > MAX_LAYOUT_NODES:
         return None
     if fixed:
-        pos = nx.spring_layout(graph, pos={n: np.asarray(p, float) for n, p in fixed.items()},
-                               fixed=list(fixed), seed=seed)
+        pos = nx.spring_layout(
+            graph,
+            pos={n: np.asarray(p, float) for n, p in fixed.items()},
+            fixed=list(fixed),
+            seed=seed,
+        )
     else:
         pos = nx.spring_layout(graph, seed=seed)
     return {str(n): (float(p[0]), float(p[1])) for n, p in pos.items()}
@@ -41,9 +46,11 @@ def node_positions(result: Any, *, seed: int = 0) -> dict[str, tuple[float, floa
 def _edge_hover(row: dict[str, Any]) -> str:
     from qnetai.report._html import fmt
 
-    return (f"<b>{row['link']}</b> ({row['a']}–{row['b']}, {row['kind']})<br>"
-            f"length {fmt(row['length_km'])} km<br>p_success {fmt(row['p_success'])}<br>"
-            f"pairs generated {fmt(row['pairs_generated'])}<br>rate {fmt(row['rate_hz'])} Hz")
+    return (
+        f"<b>{row['link']}</b> ({row['a']}–{row['b']}, {row['kind']})<br>"
+        f"length {fmt(row['length_km'])} km<br>p_success {fmt(row['p_success'])}<br>"
+        f"pairs generated {fmt(row['pairs_generated'])}<br>rate {fmt(row['rate_hz'])} Hz"
+    )
 
 
 def topology_figure(result: Any) -> Any | None:
@@ -75,49 +82,96 @@ def topology_figure(result: Any) -> Any | None:
             (x0, y0), (x1, y1) = pos[rows[i]["a"]], pos[rows[i]["b"]]
             xs += [x0, x1, None]
             ys += [y0, y1, None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
-                                 line={"color": colours[b], "width": 1.5 + 4.5 * (b + 0.5)
-                                       / RATE_BINS}))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                hoverinfo="skip",
+                showlegend=False,
+                line={"color": colours[b], "width": 1.5 + 4.5 * (b + 0.5) / RATE_BINS},
+            )
+        )
     if rows:  # invisible-ish midpoints carry the link hover text and the colour bar
         mid = np.array([[(pos[r["a"]][k] + pos[r["b"]][k]) / 2 for k in (0, 1)] for r in rows])
-        fig.add_trace(go.Scatter(
-            x=mid[:, 0], y=mid[:, 1], mode="markers", name="links", showlegend=False,
-            hovertext=[_edge_hover(r) for r in rows], hoverinfo="text",
-            marker={"size": 7, "color": rates, "colorscale": "Viridis", "opacity": 0.6,
-                    "colorbar": {"title": {"text": "link rate (Hz)"}}, "symbol": "diamond"},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=mid[:, 0],
+                y=mid[:, 1],
+                mode="markers",
+                name="links",
+                showlegend=False,
+                hovertext=[_edge_hover(r) for r in rows],
+                hoverinfo="text",
+                marker={
+                    "size": 7,
+                    "color": rates,
+                    "colorscale": "Viridis",
+                    "opacity": 0.6,
+                    "colorbar": {"title": {"text": "link rate (Hz)"}},
+                    "symbol": "diamond",
+                },
+            )
+        )
     util = {}
     if result.nodes.num_rows:
-        util = dict(zip(result.nodes.column("node").to_pylist(),
-                        result.nodes.column("mean_memory_utilisation").to_pylist(), strict=True))
+        util = dict(
+            zip(
+                result.nodes.column("node").to_pylist(),
+                result.nodes.column("mean_memory_utilisation").to_pylist(),
+                strict=True,
+            )
+        )
     kinds: dict[str, list[str]] = {}
     specs = {n.name: n for n in result.scenario.nodes}
     for name in pos:
         kind = specs[name].kind if name in specs else "node"
         kinds.setdefault(kind, []).append(name)
-    symbols = {"end_user": "circle", "repeater": "square", "qkd_terminal": "star",
-               "ground_station": "triangle-up", "satellite": "star-diamond"}
+    symbols = {
+        "end_user": "circle",
+        "repeater": "square",
+        "qkd_terminal": "star",
+        "ground_station": "triangle-up",
+        "satellite": "star-diamond",
+    }
     big = len(pos) > 60
     for kind, names in kinds.items():
         hover = []
         for n in names:
             mem = specs[n].memory_qubits if n in specs else "?"
-            hover.append(f"<b>{n}</b> ({kind})<br>memory qubits {mem}<br>"
-                         f"mean utilisation {fmt(util.get(n))}")
-        fig.add_trace(go.Scatter(
-            x=[pos[n][0] for n in names], y=[pos[n][1] for n in names],
-            mode="markers" if big else "markers+text", text=None if big else names,
-            textposition="top center", name=kind, hovertext=hover, hoverinfo="text",
-            marker={"size": 8 if big else 13, "symbol": symbols.get(kind, "circle"),
-                    "line": {"width": 1, "color": "#1d2433"}},
-        ))
+            hover.append(
+                f"<b>{n}</b> ({kind})<br>memory qubits {mem}<br>mean utilisation {fmt(util.get(n))}"
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[pos[n][0] for n in names],
+                y=[pos[n][1] for n in names],
+                mode="markers" if big else "markers+text",
+                text=None if big else names,
+                textposition="top center",
+                name=kind,
+                hovertext=hover,
+                hoverinfo="text",
+                marker={
+                    "size": 8 if big else 13,
+                    "symbol": symbols.get(kind, "circle"),
+                    "line": {"width": 1, "color": "#1d2433"},
+                },
+            )
+        )
     has_pos = all(s.position_km is not None for s in specs.values()) and bool(specs)
     unit = " (km)" if has_pos else ""
     fig.update_layout(
-        template="plotly_white", margin={"l": 40, "r": 20, "t": 30, "b": 40},
-        legend={"orientation": "h", "y": -0.12}, hovermode="closest",
+        template="plotly_white",
+        margin={"l": 40, "r": 20, "t": 30, "b": 40},
+        legend={"orientation": "h", "y": -0.12},
+        hovermode="closest",
         xaxis={"title": {"text": f"x{unit}"}, "showgrid": False, "zeroline": False},
-        yaxis={"title": {"text": f"y{unit}"}, "showgrid": False, "zeroline": False,
-               "scaleanchor": "x" if has_pos else None},
+        yaxis={
+            "title": {"text": f"y{unit}"},
+            "showgrid": False,
+            "zeroline": False,
+            "scaleanchor": "x" if has_pos else None,
+        },
     )
     return fig

@@ -13,8 +13,13 @@ from qnetai.sim.result import SCHEMAS, SimulationResult
 
 
 def synthetic_result(
-    *, nodes: int = 4, deliveries: int = 50, duration_s: float = 1.0, seed: int = 0,
-    positions: bool = True, name: str = "synthetic",
+    *,
+    nodes: int = 4,
+    deliveries: int = 50,
+    duration_s: float = 1.0,
+    seed: int = 0,
+    positions: bool = True,
+    name: str = "synthetic",
 ) -> SimulationResult:
     """A line of ``nodes`` nodes with random telemetry whose columns follow the engine's schemas.
 
@@ -31,17 +36,24 @@ def synthetic_result(
         "seed": seed,
         "duration_s": duration_s,
         "nodes": [
-            {"name": n, "kind": "end_user" if i in (0, nodes - 1) else "repeater",
-             **({"position_km": (10.0 * i, 0.0)} if positions else {})}
+            {
+                "name": n,
+                "kind": "end_user" if i in (0, nodes - 1) else "repeater",
+                **({"position_km": (10.0 * i, 0.0)} if positions else {}),
+            }
             for i, n in enumerate(names)
         ],
         "links": [
-            {"endpoints": (names[i], names[i + 1]), "name": f"{names[i]}-{names[i + 1]}",
-             "length_km": 10.0}
+            {
+                "endpoints": (names[i], names[i + 1]),
+                "name": f"{names[i]}-{names[i + 1]}",
+                "length_km": 10.0,
+            }
             for i in range(nodes - 1)
         ],
-        "traffic": {"requests": [{"source": names[0], "destination": names[-1],
-                                  "count": deliveries + 5}]},
+        "traffic": {
+            "requests": [{"source": names[0], "destination": names[-1], "count": deliveries + 5}]
+        },
     }
     scenario = Scenario.model_validate(spec)
     path = ">".join(names)
@@ -143,6 +155,11 @@ def synthetic_result(
         "mean_memory_utilisation": float(node_t["mean_memory_utilisation"].to_numpy().mean()),
     }
     return SimulationResult(
-        scenario=scenario, summary=summary, requests=requests, deliveries=dels, links=links,
-        nodes=node_t, timeseries=ts,
+        scenario=scenario,
+        summary=summary,
+        requests=requests,
+        deliveries=dels,
+        links=links,
+        nodes=node_t,
+        timeseries=ts,
     )

@@ -120,7 +120,11 @@ class Simulation(PoolMixin, EntanglementMixin):
         for i, spec in enumerate(sc.links):
             a, b = spec.endpoints
             lm = build_link_model(
-                i, spec, specs[a], specs[b], speed_km_per_s=self._speed,
+                i,
+                spec,
+                specs[a],
+                specs[b],
+                speed_km_per_s=self._speed,
                 processing_delay_s=self._proc,
             )
             self.links.append(lm)
@@ -244,8 +248,13 @@ class Simulation(PoolMixin, EntanglementMixin):
         if t < self.kernel.now:
             raise InputError(f"at_s must be >= now={self.kernel.now} (got {at_s})")
         req = self._new_request(
-            self.node_index[source], self.node_index[destination], t, pairs, min_fidelity,
-            math.inf if timeout_s is None else timeout_s, memories,
+            self.node_index[source],
+            self.node_index[destination],
+            t,
+            pairs,
+            min_fidelity,
+            math.inf if timeout_s is None else timeout_s,
+            memories,
         )
         self.kernel.schedule(t, self._on_submitted, req, P_ARRIVAL)
         return req.rid
@@ -276,12 +285,26 @@ class Simulation(PoolMixin, EntanglementMixin):
             )
 
     def _new_request(
-        self, src: int, dst: int, t: float, pairs: int, fmin: float, timeout: float,
+        self,
+        src: int,
+        dst: int,
+        t: float,
+        pairs: int,
+        fmin: float,
+        timeout: float,
         mem: int = 1,
     ) -> Request:
         req = Request(
-            len(self.requests), src, dst, self.node_names[src], self.node_names[dst], t,
-            pairs, fmin, t + timeout, mem,
+            len(self.requests),
+            src,
+            dst,
+            self.node_names[src],
+            self.node_names[dst],
+            t,
+            pairs,
+            fmin,
+            t + timeout,
+            mem,
         )
         self.requests.append(req)
         return req
@@ -417,7 +440,8 @@ class Simulation(PoolMixin, EntanglementMixin):
             self._n_active -= 1
             seen: set[int] = set()
             held = (
-                (*req.L, *req.R, *req.pump) if req.mem == 1
+                (*req.L, *req.R, *req.pump)
+                if req.mem == 1
                 else [p for pool in (*req.L, *req.R) for p in pool]
             )
             for p in held:

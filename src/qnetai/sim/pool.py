@@ -137,7 +137,9 @@ class PoolMixin:
         token: list[Pair | None] = [pair]
         pair.cut = token
         self.kernel.schedule(
-            deadline if deadline > now else now, self._pool_on_cutoff, (req, token, req.ver),
+            deadline if deadline > now else now,
+            self._pool_on_cutoff,
+            (req, token, req.ver),
             P_CUTOFF,
         )
 

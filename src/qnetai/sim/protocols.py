@@ -125,7 +125,9 @@ class EntanglementMixin:
             token: list[Pair | None] = [pair]
             pair.cut = token
             self.kernel.schedule(
-                deadline if deadline > now else now, self._on_cutoff, (req, token, req.ver),
+                deadline if deadline > now else now,
+                self._on_cutoff,
+                (req, token, req.ver),
                 P_CUTOFF,
             )
 
@@ -290,7 +292,11 @@ class EntanglementMixin:
 
     # -- failures ----------------------------------------------------------------------------
     def _swap_live(
-        self, req: Request, X: Pair, Y: Pair, k: int,
+        self,
+        req: Request,
+        X: Pair,
+        Y: Pair,
+        k: int,
         fail: Callable[[Request, Pair, Pair, int], Pair],
     ) -> Pair:
         """Swap two live pairs at node ``k`` now: the merged pair, or ``fail(...)``'s."""

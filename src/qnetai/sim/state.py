@@ -23,7 +23,15 @@ class Route:
     """A path with everything the engine needs precomputed."""
 
     __slots__ = (
-        "hops", "links", "names", "need", "nodes", "path_str", "pos_km", "span_l", "span_r"
+        "hops",
+        "links",
+        "names",
+        "need",
+        "nodes",
+        "path_str",
+        "pos_km",
+        "span_l",
+        "span_r",
     )
 
     def __init__(

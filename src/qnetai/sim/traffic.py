@@ -53,9 +53,7 @@ def draw_arrivals(
         k: [] for k in ("t", "src", "dst", "pairs", "fmin", "tmo", "mem")
     }
 
-    def add(
-        t: np.ndarray, src, dst, pairs: int, fmin: float, tmo: float | None, mem: int
-    ) -> None:
+    def add(t: np.ndarray, src, dst, pairs: int, fmin: float, tmo: float | None, mem: int) -> None:
         n = t.shape[0]
         cols["t"].append(t)
         cols["src"].append(np.broadcast_to(np.asarray(src, dtype=np.int64), (n,)))
@@ -95,7 +93,12 @@ def draw_arrivals(
         j = rng.integers(0, k - 1, size=n)
         j = j + (j >= i)  # distinct from i, uniform over the others
         add(
-            t, eligible[i], eligible[j], rnd.pairs_per_request, rnd.min_fidelity, rnd.timeout_s,
+            t,
+            eligible[i],
+            eligible[j],
+            rnd.pairs_per_request,
+            rnd.min_fidelity,
+            rnd.timeout_s,
             rnd.memories,
         )
 
