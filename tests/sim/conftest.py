@@ -53,3 +53,11 @@ def _busy_network(*, memory_qubits=6, requests=80, pairs=3, memories=None, **ops
 def busy_network():
     """Factory of the busy test network (keyword options: see ``_busy_network``)."""
     return _busy_network
+
+
+@pytest.fixture
+def policy_for():
+    """``policy_for(scenario)``: the routing policy object the scenario names (tests only)."""
+    from sim_helpers import policy_for
+
+    return policy_for

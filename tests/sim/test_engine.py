@@ -3,11 +3,12 @@ import math
 
 import numpy as np
 import pytest
+from sim_helpers import Simulation, simulate
 
 from qnetai import physics as ph
 from qnetai.config.models import Scenario
 from qnetai.errors import InputError
-from qnetai.sim import Simulation, SimulationResult, simulate
+from qnetai.sim import SimulationResult
 from qnetai.sim.linklayer import build_link_model
 from qnetai.sim.result import SCHEMAS, SUMMARY_KEYS
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from sim_helpers import Simulation, simulate
 
 from qnetai.config.models import Scenario
-from qnetai.sim import Simulation, simulate
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from collections import deque
 
 import numpy as np
 import pytest
+from sim_helpers import Simulation, simulate
 
 from qnetai.config.models import Scenario
 from qnetai.errors import InputError
-from qnetai.sim import Simulation, simulate
 
 
 def scenario(nodes, links, requests, **extra):

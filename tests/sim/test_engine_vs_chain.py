@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from sim_helpers import Simulation
 
 from qnetai.config.models import Scenario
-from qnetai.sim import Simulation
 from qnetai.sim.chain import exact_mean_fidelity, exact_mean_waiting_time_s, simulate_chain
 
 

@@ -246,7 +246,7 @@ class NetworkRoutingEnv(gym.Env):
         path = self._cands[a] if 0 <= a < self.k and self._mask[a] else None
         self._submit(path)
         more = self._advance()
-        delivered = len(self.sim.tel.d_fid)
+        delivered = self.sim.pairs_delivered
         reward = float(delivered - self._delivered)
         self._delivered = delivered
         obs, info = self._observe()

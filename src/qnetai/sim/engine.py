@@ -1,6 +1,7 @@
 """The network simulation engine: :class:`Simulation` and :func:`simulate`.
 
-A request arrives, the routing policy (:mod:`qnetai.control`) picks a path, the request
+A request arrives, the routing policy (any :class:`qnetai.sim.routing.RoutingPolicy` object,
+passed in by the caller) picks a path, the request
 reserves memory qubits along it (``memories`` at each end node and ``2 * memories`` at each
 intermediate node; twice as many with purification) or waits for them, and then its
 elementary links generate, purify, swap and deliver end-to-end pairs (see
@@ -23,7 +24,8 @@ Example:
     ...     "links": [{"endpoints": ["A", "B"], "length_km": 10}],
     ...     "traffic": {"requests": [{"source": "A", "destination": "B", "count": 3}]},
     ... })
-    >>> r = simulate(s, seed=1)
+    >>> from qnetai.control.policy import ShortestPathPolicy
+    >>> r = simulate(s, seed=1, policy=ShortestPathPolicy())
     >>> r.summary["requests_served"]
     3
 """
@@ -41,7 +43,6 @@ import networkx as nx
 import numpy as np
 
 from qnetai.config.models import Scenario
-from qnetai.control.policy import RoutingPolicy, policy_from_options
 from qnetai.errors import InputError
 from qnetai.physics import scalar as bf
 from qnetai.sim.kernel import Kernel
@@ -49,6 +50,7 @@ from qnetai.sim.linklayer import LinkModel, Uniforms, build_link_model
 from qnetai.sim.pool import PoolMixin
 from qnetai.sim.protocols import P_ARRIVAL, P_TIMEOUT, EntanglementMixin
 from qnetai.sim.result import SimulationResult
+from qnetai.sim.routing import RoutingPolicy
 from qnetai.sim.state import (
     ACTIVE,
     EXPIRED,
@@ -67,19 +69,21 @@ from qnetai.sim.telemetry import Telemetry, build_tables
 class Simulation(PoolMixin, EntanglementMixin):
     """A steppable network simulation built from a scenario.
 
-    ``Simulation(scenario, seed=None, policy=None)`` resolves the scenario, precomputes every
-    link, draws the traffic and queues the first arrival; :meth:`run` advances the clock,
+    ``Simulation(scenario, seed=None, policy=...)`` resolves the scenario, precomputes every
+    link, draws the traffic and queues the first arrival; ``policy`` is a routing policy
+    object (the scenario's ``controller.routing`` name is resolved above the engine, by
+    :func:`qnetai.plugins.routing_policy`); :meth:`run` advances the clock,
     :meth:`submit` adds requests programmatically and :meth:`result` returns the tables.
     The object also serves as the ``state`` handed to routing policies (``now``,
     :meth:`free_memory`, :attr:`queued_requests`).
 
     Example:
-        >>> sim = Simulation(scenario, seed=3)  # doctest: +SKIP
+        >>> sim = Simulation(scenario, seed=3, policy=policy)  # doctest: +SKIP
         >>> sim.run(until=0.5); sim.free_memory("A")  # doctest: +SKIP
     """
 
     def __init__(
-        self, scenario: Scenario, *, seed: int | None = None, policy: RoutingPolicy | None = None
+        self, scenario: Scenario, *, seed: int | None = None, policy: RoutingPolicy
     ) -> None:
         from qnetai.topology import resolve
 
@@ -153,7 +157,12 @@ class Simulation(PoolMixin, EntanglementMixin):
                 self._check_memories(flow.memories, f"{where}.memories")
         # controller
         ctl = sc.controller
-        self.policy = policy or policy_from_options(ctl.routing, {"metric": ctl.path_metric})
+        if not isinstance(policy, RoutingPolicy):
+            raise InputError(
+                "policy must be a routing policy object with a name and choose_path(...) "
+                f"(got {policy!r}); resolve a name with qnetai.plugins.routing_policy"
+            )
+        self.policy = policy
         self._max_admitted = ctl.max_concurrent_requests
         self._admitted = 0  # requests waiting for memory or active
         self._n_active = 0
@@ -201,6 +210,11 @@ class Simulation(PoolMixin, EntanglementMixin):
     def queued_requests(self) -> int:
         """Requests admitted but waiting for memory, plus those held back by the cap."""
         return self._admitted - self._n_active + self._n_waiting
+
+    @property
+    def pairs_delivered(self) -> int:
+        """End-to-end pairs handed to applications so far (all requests)."""
+        return len(self.tel.d_fid)
 
     @property
     def events_processed(self) -> int:
@@ -501,15 +515,17 @@ def simulate(
     scenario: Scenario,
     *,
     seed: int | None = None,
+    policy: RoutingPolicy,
     progress: Callable[[float], Any] | None = None,
 ) -> SimulationResult:
     """Run ``scenario`` for its ``duration_s`` and return the :class:`SimulationResult`.
 
-    ``seed`` overrides ``scenario.seed``; the same seed gives the same result.
+    ``seed`` overrides ``scenario.seed``; the same seed gives the same result. ``policy`` is
+    the routing policy object (``qnetai.simulate`` resolves ``controller.routing`` to one).
     ``progress(fraction_done)`` is called after each twentieth of the simulated time.
     """
     t0 = time.perf_counter()
-    sim = Simulation(scenario, seed=seed)
+    sim = Simulation(scenario, seed=seed, policy=policy)
     steps = 20 if progress is not None else 1
     for k in range(1, steps + 1):
         sim.run(sim.duration_s * k / steps)
