@@ -130,8 +130,8 @@ def test_two_segment_chain_matches_independent_monte_carlo(m, p, p_swap, cutoff_
         eng_n.append(r.summary["pairs_delivered"])
         eng_f.append(r.summary["mean_fidelity"])
         # the request is still active: its stored pairs are neither consumed nor discarded
-        (req,) = sim.requests
-        held = {id(x): x for pool in (*req.L, *req.R) for x in pool if not x.dead}
+        (res,) = sim.reservations
+        held = {id(x): x for store in (*res.left, *res.right) for x in store if not x.dead}
         stored = np.bincount([i for x in held.values() for i in x.parts], minlength=2)
         links = r.links.to_pandas()
         np.testing.assert_array_equal(
@@ -212,17 +212,18 @@ def test_four_hop_fidelity_exact_without_decoherence(policy):
 
 
 def _pool_invariants(sim):
-    for req in sim.requests:
-        if req.status != "active" or req.mem == 1:
+    for res in sim.reservations:
+        m = res.req.mem
+        if not res.live or m == 1:
             continue
-        for s in range(req.route.hops):
-            held_a = sum(1 for x in req.R[s] if x.stored)
-            held_b = sum(1 for x in req.L[s + 1] if x.stored)
-            assert held_a == len(req.R[s]) and held_b == len(req.L[s + 1])
-            assert 0 <= req.fa[s] and held_a + req.fa[s] <= req.mem
-            assert 0 <= req.fb[s] and held_b + req.fb[s] <= req.mem
+        for s in range(res.route.hops):
+            held_a = sum(1 for x in res.right[s] if x.stored)
+            held_b = sum(1 for x in res.left[s + 1] if x.stored)
+            assert held_a == len(res.right[s]) and held_b == len(res.left[s + 1])
+            assert 0 <= res.free_a[s] and held_a + res.free_a[s] <= m
+            assert 0 <= res.free_b[s] and held_b + res.free_b[s] <= m
             # a running process holds one memory at each end of its link
-            assert req.mem - held_a - req.fa[s] == req.mem - held_b - req.fb[s]
+            assert m - held_a - res.free_a[s] == m - held_b - res.free_b[s]
 
 
 @pytest.mark.parametrize("policy", ["swap_asap", "nested"])
@@ -322,24 +323,12 @@ def test_determinism():
     assert a.summary["pairs_delivered"] > 0
 
 
-def test_purification_with_pools_is_rejected_and_bad_memories():
+def test_bad_memories():
     base = {
         "nodes": [{"name": "A", "kind": "end_user"}, {"name": "B", "kind": "end_user"}],
         "links": [{"endpoints": ["A", "B"], "length_km": 1.0}],
-        "operations": {"purification": {"protocol": "dejmps", "rounds": 1}},
     }
-    s = Scenario.model_validate(
-        {**base, "traffic": {"requests": [request("A", "B", 1), request("A", "B", 2)]}}
-    )
-    with pytest.raises(InputError, match=r"traffic\.requests\[1\]\.memories.*purification"):
-        Simulation(s)
-    s = Scenario.model_validate({**base, "traffic": {"random": {"memories": 4}}})
-    with pytest.raises(InputError, match=r"traffic\.random\.memories"):
-        Simulation(s)
-    sim = Simulation(Scenario.model_validate(base))
-    with pytest.raises(InputError, match="memories"):
-        sim.submit("A", "B", memories=2)
-    sim2 = Simulation(Scenario.model_validate({k: v for k, v in base.items() if k != "operations"}))
+    sim2 = Simulation(Scenario.model_validate(base))
     with pytest.raises(InputError, match="memories"):
         sim2.submit("A", "B", memories=0)
     rid = sim2.submit("A", "B", memories=4, pairs=8)

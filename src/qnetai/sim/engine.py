@@ -5,10 +5,10 @@ passed in by the caller) picks a path, the request
 reserves memory qubits along it (``memories`` at each end node and ``2 * memories`` at each
 intermediate node; twice as many with purification) or waits for them, and then its
 elementary links generate, purify, swap and deliver end-to-end pairs (see
-:mod:`qnetai.sim.protocols` for the physics conventions, :mod:`qnetai.sim.pool` for requests
-with ``memories > 1``, whose stored pairs are pooled per node side, and
-:mod:`qnetai.sim.linklayer` for link timing and event skipping). A request is served after
-``pairs_per_request`` deliveries, expires at its timeout, and releases its memory either way.
+:mod:`qnetai.sim.protocols` for the physics conventions and the structure of the engine's
+components, and :mod:`qnetai.sim.linklayer` for link timing and event skipping). A request
+is served after ``pairs_per_request`` deliveries, expires at its timeout, and releases its
+memory either way.
 
 Memory waiting is FIFO per node: a request that cannot reserve its path waits in the queue of
 the first node lacking memory; when that node frees memory its queue is scanned in arrival
@@ -45,28 +45,31 @@ import numpy as np
 from qnetai.config.models import Scenario
 from qnetai.errors import InputError
 from qnetai.physics import scalar as bf
+from qnetai.sim.context import P_ARRIVAL, P_TIMEOUT, Context
+from qnetai.sim.generation import Generation
 from qnetai.sim.kernel import Kernel
 from qnetai.sim.linklayer import LinkModel, Uniforms, build_link_model
-from qnetai.sim.pool import PoolMixin
-from qnetai.sim.protocols import P_ARRIVAL, P_TIMEOUT, EntanglementMixin
+from qnetai.sim.release import OnePairInFlight, Pooled
 from qnetai.sim.result import SimulationResult
 from qnetai.sim.routing import RoutingPolicy
+from qnetai.sim.schedules import Nested, SwapAsap
 from qnetai.sim.state import (
     ACTIVE,
     EXPIRED,
     QUEUED,
-    SEG_IDLE,
     SERVED,
     UNSERVED,
     WAITING,
     Request,
+    Reservation,
     Route,
     nested_spans,
 )
+from qnetai.sim.swapping import Swapping
 from qnetai.sim.telemetry import Telemetry, build_tables
 
 
-class Simulation(PoolMixin, EntanglementMixin):
+class Simulation:
     """A steppable network simulation built from a scenario.
 
     ``Simulation(scenario, seed=None, policy=...)`` resolves the scenario, precomputes every
@@ -140,21 +143,10 @@ class Simulation(PoolMixin, EntanglementMixin):
             )
         # operations
         ops = sc.operations
-        self._cutoff = ops.cutoff_s
-        self._p_swap = float(ops.swap_success_probability)
-        self._gate = float(ops.swap_gate_fidelity)
-        self._meas = float(ops.measurement_error)
-        self._nested = ops.swapping_policy == "nested"
         pur = ops.purification
-        self._pur_rounds = 0 if pur.protocol == "none" else int(pur.rounds)
-        self._pur_fn = bf.dejmps if pur.protocol == "dejmps" else bf.bbpssw
-        self._mem_factor = 2 if self._pur_rounds > 0 else 1
-        if self._pur_rounds:
-            flows = [(f"traffic.requests[{i}]", r) for i, r in enumerate(sc.traffic.requests)]
-            if sc.traffic.random is not None:
-                flows.append(("traffic.random", sc.traffic.random))
-            for where, flow in flows:
-                self._check_memories(flow.memories, f"{where}.memories")
+        pur_rounds = 0 if pur.protocol == "none" else int(pur.rounds)
+        # a memory slot holds a kept pair and its partner with purification
+        self._mem_factor = 2 if pur_rounds > 0 else 1
         # controller
         ctl = sc.controller
         if not isinstance(policy, RoutingPolicy):
@@ -167,9 +159,10 @@ class Simulation(PoolMixin, EntanglementMixin):
         self._admitted = 0  # requests waiting for memory or active
         self._n_active = 0
         self._n_waiting = 0  # held back by max_concurrent_requests
-        self._global_queue: deque[Request] = deque()
-        self._node_queue: dict[int, deque[Request]] = {}
+        self._global_queue: deque[Reservation] = deque()
+        self._node_queue: dict[int, deque[Reservation]] = {}
         self._routes: dict[tuple[str, ...], Route] = {}
+        self._reservations: dict[int, Reservation] = {}  # routed, not yet ended
         self._spans: dict[int, tuple[list[int], list[int]]] = {}
         # randomness: traffic and dynamics from independent streams of one seed
         traffic_ss, dyn_ss = np.random.SeedSequence(self.seed).spawn(2)
@@ -192,6 +185,31 @@ class Simulation(PoolMixin, EntanglementMixin):
         self.kernel = Kernel()
         self.tel = Telemetry(len(self.node_names), len(self.links), self.duration_s)
         self.requests: list[Request] = []
+        # components, with their explicit context
+        self.ctx = ctx = Context(
+            self.kernel,
+            self.uni,
+            self.tel,
+            rates=self._rate,
+            t1t2=self._t1t2,
+            speed_km_per_s=self._speed,
+            processing_delay_s=self._proc,
+            cutoff_s=ops.cutoff_s,
+            p_swap=float(ops.swap_success_probability),
+            gate_fidelity=float(ops.swap_gate_fidelity),
+            measurement_error=float(ops.measurement_error),
+            nested=ops.swapping_policy == "nested",
+            purify=bf.dejmps if pur.protocol == "dejmps" else bf.bbpssw,
+            purification_rounds=pur_rounds,
+        )
+        self._gen = Generation(ctx)
+        self._swapping = Swapping(ctx, self._gen, Nested() if ctx.nested else SwapAsap())
+        self._gen.place = self._swapping.place
+        if ctx.cutoff_s is not None:
+            self._gen.schedule_cutoff = self._swapping.schedule_cutoff
+        self._swapping.finish = self._finish
+        self._one_pair = OnePairInFlight(ctx, self._gen)
+        self._pooled = Pooled(self._gen)
         if len(self._arrivals):
             self.kernel.schedule(self._arr_cols[0][0], self._on_arrival, 0, P_ARRIVAL)
         self._wall_s = time.perf_counter() - t_build
@@ -215,6 +233,11 @@ class Simulation(PoolMixin, EntanglementMixin):
     def pairs_delivered(self) -> int:
         """End-to-end pairs handed to applications so far (all requests)."""
         return len(self.tel.d_fid)
+
+    @property
+    def reservations(self) -> list[Reservation]:
+        """The reservations of the requests routed and not yet ended (queued or active)."""
+        return list(self._reservations.values())
 
     @property
     def events_processed(self) -> int:
@@ -256,8 +279,6 @@ class Simulation(PoolMixin, EntanglementMixin):
             raise InputError(f"pairs must be >= 1 (got {pairs})")
         if isinstance(memories, bool) or not isinstance(memories, int) or memories < 1:
             raise InputError(f"memories must be an integer >= 1 (got {memories!r})")
-        if self._pur_rounds:
-            self._check_memories(memories, "memories")
         t = self.kernel.now if at_s is None else float(at_s)
         if t < self.kernel.now:
             raise InputError(f"at_s must be >= now={self.kernel.now} (got {at_s})")
@@ -290,14 +311,6 @@ class Simulation(PoolMixin, EntanglementMixin):
         return SimulationResult(scenario=self.scenario, summary=summary, **tables)
 
     # -- arrivals, routing, admission ---------------------------------------------------------
-    @staticmethod
-    def _check_memories(memories: int, where: str) -> None:
-        if memories > 1:
-            raise InputError(
-                f"{where}: memories > 1 is not supported with operations.purification yet "
-                f"(got {memories}; use memories: 1 or purification protocol 'none')"
-            )
-
     def _new_request(
         self,
         src: int,
@@ -340,7 +353,6 @@ class Simulation(PoolMixin, EntanglementMixin):
         if route is None:
             req.status = UNSERVED
             return
-        req.route = route
         req.path_str = route.path_str
         req.hops = route.hops
         m = req.mem
@@ -348,13 +360,15 @@ class Simulation(PoolMixin, EntanglementMixin):
         if any(need * m > cap[n] for n, need in zip(route.nodes, route.need, strict=True)):
             req.status = UNSERVED  # can never reserve its path
             return
+        res = Reservation(req, route, self._one_pair if m == 1 else self._pooled)
+        self._reservations[req.rid] = res
         if self._max_admitted is not None and self._admitted >= self._max_admitted:
             req.status = WAITING
             self._n_waiting += 1
-            self._global_queue.append(req)
+            self._global_queue.append(res)
             return
         self._admitted += 1
-        self._try_admit(req)
+        self._try_admit(res)
 
     def _route(self, names: list[str], req: Request) -> Route:
         key = tuple(names)
@@ -388,23 +402,22 @@ class Simulation(PoolMixin, EntanglementMixin):
         self._routes[key] = route
         return route
 
-    def _try_admit(self, req: Request) -> None:
-        blocking = self._reserve(req)
+    def _try_admit(self, res: Reservation) -> None:
+        blocking = self._reserve(res)
         if blocking < 0:
-            self._activate(req)
+            self._activate(res)
         else:
-            req.status = QUEUED
+            res.req.status = QUEUED
             q = self._node_queue.get(blocking)
             if q is None:
                 q = self._node_queue[blocking] = deque()
-            q.append(req)
+            q.append(res)
 
-    def _reserve(self, req: Request) -> int:
+    def _reserve(self, res: Reservation) -> int:
         """Reserve the whole path, or return the first node lacking memory (nothing reserved)."""
-        route = req.route
-        assert route is not None
+        route = res.route
         free = self.free
-        m = req.mem
+        m = res.req.mem
         for n, need in zip(route.nodes, route.need, strict=True):
             if free[n] < need * m:
                 return n
@@ -415,36 +428,29 @@ class Simulation(PoolMixin, EntanglementMixin):
             mem(n, now, need * m)
         return -1
 
-    def _activate(self, req: Request) -> None:
-        route = req.route
-        assert route is not None
+    def _activate(self, res: Reservation) -> None:
+        """The path is reserved: start ``memories`` generation processes on every link."""
+        req = res.req
         req.status = ACTIVE
         self._n_active += 1
-        if req.mem > 1:
-            req.last_start = self.kernel.now
-            self._pool_activate(req)
-            return
-        n = route.hops
-        req.L = [None] * (n + 1)
-        req.R = [None] * (n + 1)
-        req.seg = [SEG_IDLE] * n
-        if self._pur_rounds:
-            req.pump = [None] * n
-            req.pump_count = [0] * n
+        res.open()
         now = self.kernel.now
-        req.last_start = now
-        for s in range(n):
-            self._start_segment(req, s, now)
+        start = self._gen.start
+        for s in range(res.route.hops):
+            for _ in range(req.mem):
+                start(res, s, now)
 
     def _on_timeout(self, req: Request) -> None:
         if req.status in (WAITING, QUEUED, ACTIVE):
-            self._finish(req, EXPIRED)
+            self._finish(self._reservations[req.rid], EXPIRED)
 
-    def _finish(self, req: Request, status: str) -> None:
+    def _finish(self, res: Reservation, status: str) -> None:
         """End a request (served or expired): drop its pairs, release memory, admit others."""
+        req = res.req
         old = req.status
         req.status = status
-        req.ver += 1
+        res.live = False
+        del self._reservations[req.rid]
         now = self.kernel.now
         if status == SERVED:
             req.served_s = now
@@ -452,20 +458,12 @@ class Simulation(PoolMixin, EntanglementMixin):
             self._n_waiting -= 1
         if old == ACTIVE:
             self._n_active -= 1
-            seen: set[int] = set()
-            held = (
-                (*req.L, *req.R, *req.pump)
-                if req.mem == 1
-                else [p for pool in (*req.L, *req.R) for p in pool]
-            )
-            for p in held:
-                if p is not None and p.stored and id(p) not in seen:
-                    seen.add(id(p))
-                    p.stored = False
-                    if not p.dead:
-                        self._discard_parts(p.parts)
-            route = req.route
-            assert route is not None
+            discard = self.ctx.discard
+            for p in res.held():
+                p.stored = False
+                if not p.dead:
+                    discard(p.parts)
+            route = res.route
             mem = self.tel.memory
             m = req.mem
             for n, need in zip(route.nodes, route.need, strict=True):
@@ -482,7 +480,7 @@ class Simulation(PoolMixin, EntanglementMixin):
             q = self._node_queue.get(n)
             while q and free[n] > 0:
                 r = q[0]
-                if r.status != QUEUED:
+                if r.req.status != QUEUED:
                     q.popleft()
                     continue
                 blocking = self._reserve(r)
@@ -504,7 +502,7 @@ class Simulation(PoolMixin, EntanglementMixin):
         q = self._global_queue
         while q and self._admitted < self._max_admitted:
             r = q.popleft()
-            if r.status != WAITING:
+            if r.req.status != WAITING:
                 continue
             self._n_waiting -= 1
             self._admitted += 1

@@ -1,8 +1,22 @@
-"""Plain state records of the event engine: routes, requests and stored pairs (``__slots__``)."""
+"""Plain records of the event engine (``__slots__``): routes, requests, pairs, reservations.
+
+A :class:`Request` is static (what was asked, and its outcome); everything that changes while
+it holds memory lives in its :class:`Reservation`: one memory store per node side (a list of
+stored pairs, capacity ``memories``, the same operations whatever the capacity), the pairs
+being purified, and the per-link counters of the release strategy. Nothing points back from a
+pair or a request to its reservation, so finished requests are freed by reference counting.
+
+Example:
+    >>> Route(["A", "B"], [0, 1], [None], [0.0, 10.0], [1, 1], [-1, -1], [-1, -1]).path_str
+    'A>B'
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qnetai.sim.release import Release
 
 # Request status values.
 WAITING = "waiting"  # arrived, held back by the concurrency limit
@@ -12,10 +26,8 @@ SERVED = "served"
 EXPIRED = "expired"
 UNSERVED = "unserved"  # no path (or still pending when the simulation ended)
 
-# Segment states.
-SEG_IDLE = 0
-SEG_BUSY = 1  # generating (or purifying) its elementary pair
-SEG_HELD = 2  # its elementary pair is stored, alone or inside a longer pair
+# Segment states (used by the one-pair-in-flight release strategy).
+SEG_BUSY = 1  # generating (or purifying) its elementary pair, or holding it
 SEG_RESTART = 3  # its pair was lost; a restart event is queued
 
 
@@ -85,14 +97,16 @@ class Pair:
     ``state`` is a Bell-diagonal 4-tuple valid at ``t_ref``; ``gen`` the generation time of
     its oldest elementary link (cut-off age); ``known_i/known_j`` when its ends have heard of
     every swap inside it; ``parts`` the link indices of its elementary pairs. A ``dead`` pair
-    contains a failed swap that its ends have not heard of yet (``learn_i/learn_j``). ``cut``
-    is the one-element token of the queued cut-off event of its oldest link: a swapped pair
-    takes it over from its older constituent, so swaps queue no new cut-off events.
+    contains a failed swap that its ends have not heard of yet (``learn_i/learn_j``; -1 once
+    heard). ``fwd`` is the pair that took over this pair's cut-off event (the swapped pair of
+    which it was the older part): the event follows ``fwd`` links, so swaps queue no new
+    cut-off events and no pair refers back to an older one (no reference cycles).
+    ``rounds`` counts the successful purification rounds of a pair being purified.
     """
 
     __slots__ = (
-        "cut",
         "dead",
+        "fwd",
         "gen",
         "i",
         "j",
@@ -102,6 +116,7 @@ class Pair:
         "learn_j",
         "parts",
         "pumping",
+        "rounds",
         "state",
         "stored",
         "t_ref",
@@ -119,44 +134,34 @@ class Pair:
         self.stored = True
         self.dead = False
         self.pumping = False
+        self.rounds = 0
         self.learn_i = 0.0
         self.learn_j = 0.0
-        self.cut: list[Pair | None] | None = None
+        self.fwd: Pair | None = None
 
 
 class Request:
-    """An entanglement request and, while active, its per-path-node memory slots.
+    """An entanglement request: what was asked (static) and its outcome (status, deliveries).
 
-    With ``mem == 1``, ``L[k]`` / ``R[k]`` hold the one pair ending / starting at path node
-    ``k`` (or None); with ``mem > 1`` they are lists of pairs in arrival order (pools).
+    ``mem`` is the number of memories per node side it reserves (pooled when > 1).
     """
 
     __slots__ = (
-        "L",
-        "R",
         "arrival",
         "deadline",
         "delivered",
         "dst",
         "dst_name",
-        "fa",
-        "fb",
         "fmin",
         "hops",
-        "last_start",
         "mem",
         "pairs",
         "path_str",
-        "pump",
-        "pump_count",
         "rid",
-        "route",
-        "seg",
         "served_s",
         "src",
         "src_name",
         "status",
-        "ver",
     )
 
     def __init__(
@@ -181,21 +186,65 @@ class Request:
         self.pairs = pairs
         self.fmin = fmin
         self.deadline = deadline
+        self.mem = mem
         self.status = WAITING
         self.served_s = float("nan")
         self.delivered = 0
-        self.route: Route | None = None
         self.path_str = ""
         self.hops = 0
-        self.ver = 0
-        self.L: list[Pair | None] = []
-        self.R: list[Pair | None] = []
+
+
+class Reservation:
+    """The memory a routed request holds (or waits for) on its path, and its live pairs.
+
+    ``left[k]`` / ``right[k]``: the memory stores of path node ``k`` facing link ``k - 1`` /
+    link ``k``: the stored pairs ending / starting at ``k``, in arrival order, at most ``mem``
+    each. ``pumping``: pairs being purified (not yet in a store). ``free_a[s]`` /
+    ``free_b[s]``: free memories at the two ends of link ``s`` (pooled release), ``seg[s]``
+    the restart state of link ``s`` (one pair in flight). ``live`` is False once the request
+    has ended: queued events of the reservation then do nothing.
+    """
+
+    __slots__ = (
+        "free_a",
+        "free_b",
+        "left",
+        "live",
+        "pumping",
+        "release",
+        "req",
+        "right",
+        "route",
+        "seg",
+    )
+
+    def __init__(self, req: Request, route: Route, release: Release) -> None:
+        self.req = req
+        self.route = route
+        self.release = release
+        self.live = False
+        self.left: list[list[Pair]] = []
+        self.right: list[list[Pair]] = []
+        self.pumping: list[Pair] = []
         self.seg: list[int] = []
-        self.pump: list[Pair | None] = []
-        self.pump_count: list[int] = []
-        self.last_start = arrival
-        # memories > 1 (see qnetai.sim.pool): L and R hold lists (pools) instead of single
-        # pairs; fa[s] / fb[s] count the free memories at the two ends of link s
-        self.mem = mem
-        self.fa: list[int] = []
-        self.fb: list[int] = []
+        self.free_a: list[int] = []
+        self.free_b: list[int] = []
+
+    def open(self) -> None:
+        """Empty stores for every path node; the reservation is live from now on."""
+        n = self.route.hops
+        self.left = [[] for _ in range(n + 1)]
+        self.right = [[] for _ in range(n + 1)]
+        self.seg = [SEG_BUSY] * n
+        self.free_a = [0] * n
+        self.free_b = [0] * n
+        self.live = True
+
+    def held(self) -> list[Pair]:
+        """Every distinct pair still stored (in a store or being purified)."""
+        seen: dict[int, Pair] = {}
+        for store in (*self.left, *self.right, self.pumping):
+            for p in store:
+                if p.stored:
+                    seen[id(p)] = p
+        return list(seen.values())

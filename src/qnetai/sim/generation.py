@@ -1,0 +1,137 @@
+"""Elementary links of active requests: heralded generation and purification (pumping).
+
+A *generation process* runs on link ``s`` of a reservation and holds one memory (one memory
+slot: two qubits with purification) at each end of the link. It draws its next success with
+event skipping (:meth:`qnetai.sim.linklayer.LinkModel.next_success`); the heralded pair goes
+to :meth:`qnetai.sim.swapping.Swapping.place`, or, with purification, the process keeps it and
+generates a second pair on the same memories (entanglement pumping): BBPSSW/DEJMPS is applied
+and the outcome is known after the classical round trip of the link; ``rounds`` successful
+rounds make the pair ready; a failure discards both and the process starts over. The process
+carries the pair it keeps, so any number of processes per link (pooled memories) purify
+independently. A pair being purified can be cut off (its process then starts over with its
+next herald).
+
+Example:
+    >>> Generation.__name__
+    'Generation'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from qnetai.sim.context import P_GEN, Context
+from qnetai.sim.linklayer import successes_in_round
+from qnetai.sim.state import Pair, Reservation
+
+
+class Generation:
+    """Generation processes and purification of elementary links (one component per engine)."""
+
+    __slots__ = ("_sched", "_uni", "ctx", "place", "schedule_cutoff")
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._sched = ctx.kernel.schedule
+        self._uni = ctx.uni
+        #: Where a ready elementary pair goes (set by the engine: ``Swapping.place``).
+        self.place: Callable[[Reservation, Pair], None] = _unwired
+        #: The cut-off event of a pair being purified (``Swapping.schedule_cutoff``; set by
+        #: the engine, ``None`` without a cut-off).
+        self.schedule_cutoff: Callable[[Reservation, Pair], None] | None = None
+
+    def start(self, res: Reservation, s: int, t0: float, kept: Pair | None = None) -> None:
+        """Start (or continue) a generation process on link ``s`` from ``t0``."""
+        t, p, state = res.route.links[s].next_success(t0, self._uni)
+        if t != math.inf:
+            self._sched(t, self._on_link, (res, s, p, state, kept), P_GEN)
+
+    def _on_link(self, arg: tuple) -> None:
+        res, s, p, state, kept = arg
+        if not res.live:
+            return
+        ctx = self.ctx
+        now = ctx.kernel.now
+        lm = res.route.links[s]
+        emitted = now - lm.round_trip_s
+        if ctx.purification_rounds == 0:
+            ctx.tel.generated(lm.index, now, 1)
+            pair = Pair(s, s + 1, state, emitted, emitted, [lm.index])
+            pair.known_i = pair.known_j = now
+            self.place(res, pair)
+            return
+        if kept is not None and not kept.stored:
+            kept = None  # cut off while this process generated its partner
+        n = 1
+        if kept is None and lm.multiplexing > 1:
+            n = successes_in_round(self._uni(), lm.multiplexing, p, 2)
+        ctx.tel.generated(lm.index, now, n)
+        new = Pair(s, s + 1, state, emitted, emitted, [lm.index])
+        if kept is None:
+            new.pumping = True
+            res.pumping.append(new)
+            self._schedule_cutoff(res, new)
+            if n >= 2:
+                self._purify(res, s, new, Pair(s, s + 1, state, emitted, emitted, [lm.index]))
+            else:
+                self.start(res, s, now, new)
+        else:
+            self._purify(res, s, kept, new)
+
+    def _schedule_cutoff(self, res: Reservation, pair: Pair) -> None:
+        cut = self.schedule_cutoff
+        if cut is not None:
+            cut(res, pair)
+
+    def _purify(self, res: Reservation, s: int, kept: Pair, new: Pair) -> None:
+        ctx = self.ctx
+        now = ctx.kernel.now
+        nodes = res.route.nodes
+        ctx.decohere(nodes, kept, now)
+        ctx.decohere(nodes, new, now)
+        out, p_ok = ctx.purify(kept.state, new.state, ctx.gate_fidelity, ctx.measurement_error)
+        ok = self._uni() < p_ok
+        counters = ctx.tel.counters
+        counters["purifications"] += 1
+        new.stored = False
+        if ok:
+            kept.state = out
+            kept.t_ref = now
+            kept.parts = kept.parts + new.parts
+            kept.gen = min(kept.gen, new.gen)
+        else:
+            counters["purification_failures"] += 1
+            ctx.discard(new.parts)
+        done = now + 2.0 * res.route.links[s].classical_delay_s
+        self._sched(done, self._on_purified, (res, s, kept, ok), P_GEN)
+
+    def _on_purified(self, arg: tuple) -> None:
+        res, s, kept, ok = arg
+        if not res.live:
+            return
+        now = self.ctx.kernel.now
+        if not ok or not kept.stored:
+            if kept.stored:
+                kept.stored = False
+                self.ctx.discard(kept.parts)
+            _drop(res.pumping, kept)
+            self.start(res, s, now)
+            return
+        kept.rounds += 1
+        if kept.rounds >= self.ctx.purification_rounds:
+            kept.pumping = False
+            _drop(res.pumping, kept)
+            kept.known_i = kept.known_j = now
+            self.place(res, kept)
+        else:
+            self.start(res, s, now, kept)
+
+
+def _drop(pumping: list[Pair], pair: Pair) -> None:
+    if pair in pumping:
+        pumping.remove(pair)
+
+
+def _unwired(res: Reservation, pair: Pair) -> None:  # pragma: no cover - wiring error
+    raise RuntimeError("Generation.place is not wired")

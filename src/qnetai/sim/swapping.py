@@ -1,0 +1,299 @@
+"""Stored pairs of active requests: storage, swapping, news of failures, cut-offs, delivery.
+
+One set of handlers whatever the number of memories: the reservation's stores hold the pairs
+(:class:`qnetai.sim.state.Reservation`), a swapping schedule (:mod:`qnetai.sim.schedules`)
+picks what a node swaps, and the reservation's release strategy (:mod:`qnetai.sim.release`)
+decides what happens when memory is let go. The physics conventions are those of
+:mod:`qnetai.sim.protocols`.
+
+Example:
+    >>> Swapping.__name__
+    'Swapping'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from qnetai.physics import scalar as bf
+from qnetai.sim.context import CUTOFF_RTOL, P_CUTOFF, P_DEAD, P_DELIVER, Context
+from qnetai.sim.generation import Generation
+from qnetai.sim.schedules import SwapSchedule
+from qnetai.sim.state import SERVED, Pair, Reservation
+
+
+class Swapping:
+    """Storage, swapping, failure news, cut-offs and delivery (one component per engine)."""
+
+    __slots__ = ("_sched", "ctx", "finish", "gen", "schedule")
+
+    def __init__(self, ctx: Context, gen: Generation, schedule: SwapSchedule) -> None:
+        self.ctx = ctx
+        self.gen = gen
+        self.schedule = schedule
+        self._sched = ctx.kernel.schedule
+        #: Ends a request (set by the engine: it releases the reservation's memory).
+        self.finish: Callable[[Reservation, str], None] = _unwired
+
+    # -- storage -------------------------------------------------------------------------
+    def place(self, res: Reservation, pair: Pair) -> None:
+        """A ready elementary pair on link ``pair.i``: store it and try to swap or deliver."""
+        ctx = self.ctx
+        s = pair.i
+        now = ctx.kernel.now
+        cutoff = ctx.cutoff_s
+        if cutoff is not None and now - pair.gen > cutoff * (1.0 + CUTOFF_RTOL):
+            pair.stored = False  # older than the cut-off already when heralded
+            ctx.tel.counters["cutoff_discards"] += 1
+            ctx.discard(pair.parts)
+            self.gen.start(res, s, now)  # the process keeps its memories
+            return
+        hops = res.route.hops
+        if hops == 1:
+            self._deliver(res, pair)
+            return
+        res.right[s].append(pair)
+        res.left[s + 1].append(pair)
+        if cutoff is not None:
+            self.schedule_cutoff(res, pair)
+        if s > 0:
+            self.swap(res, s)
+        if s + 1 < hops and res.live:
+            self.swap(res, s + 1)
+
+    def schedule_cutoff(self, res: Reservation, pair: Pair) -> None:
+        """Queue the cut-off of ``pair`` (it follows the pair into the pairs it is swapped into)."""
+        cutoff = self.ctx.cutoff_s
+        assert cutoff is not None  # only scheduled with a cut-off
+        deadline = pair.gen + cutoff * (1.0 + CUTOFF_RTOL)
+        now = self.ctx.kernel.now
+        self._sched(deadline if deadline > now else now, self._on_cutoff, (res, pair), P_CUTOFF)
+
+    # -- swapping ----------------------------------------------------------------------------
+    def swap(self, res: Reservation, k: int) -> None:
+        """Swap at path node ``k`` while the schedule picks a pair on each side."""
+        left, right = res.left[k], res.right[k]
+        if not (left and right):
+            return
+        kernel = self.ctx.kernel
+        hops = res.route.hops
+        schedule = self.schedule
+        release = res.release
+        while left and right:
+            now = kernel.now
+            xy = schedule.pick(res, k, left, right, now)
+            if xy is None:
+                return
+            X, Y = xy
+            # the far ends keep their memories: the swapped pair takes them over
+            if not X.dead or X.learn_i >= 0.0:
+                res.right[X.i].remove(X)
+            if not Y.dead or Y.learn_j >= 0.0:
+                res.left[Y.j].remove(Y)
+            X.stored = Y.stored = False
+            if X.dead or Y.dead:
+                Z = self._merge_dead(res, X, Y, k)
+            else:
+                Z = self._swap_live(res, X, Y, k)
+            release.swapped(res, k, now)  # node k measured its two memories
+            if Z.dead:
+                self._store_dead(res, Z)  # its ends may still swap it on: they do not know yet
+            elif Z.i == 0 and Z.j == hops:
+                t = max(Z.known_i, Z.known_j)
+                if t <= now:
+                    self._deliver(res, Z)
+                    if not res.live:
+                        return
+                else:
+                    res.right[0].append(Z)
+                    res.left[hops].append(Z)
+                    self._sched(t, self._on_deliver, (res, Z), P_DELIVER)
+                continue
+            else:
+                res.right[Z.i].append(Z)
+                res.left[Z.j].append(Z)
+                ti, tj = schedule.wait_for(res, Z, now)
+                if ti >= 0.0:
+                    self._sched(ti, self._on_known, (res, Z.i), P_DELIVER)
+                if tj >= 0.0:
+                    self._sched(tj, self._on_known, (res, Z.j), P_DELIVER)
+            if Z.i > 0 and Z.stored:
+                self.swap(res, Z.i)
+                if not res.live:
+                    return
+            if Z.j < hops and Z.stored:
+                self.swap(res, Z.j)
+                if not res.live:
+                    return
+
+    def _on_known(self, arg: tuple) -> None:
+        res, k = arg
+        if res.live:
+            self.swap(res, k)
+
+    def _swap_live(self, res: Reservation, X: Pair, Y: Pair, k: int) -> Pair:
+        """Swap two live pairs at node ``k`` now: the merged pair, or a dead one on failure."""
+        ctx = self.ctx
+        now = ctx.kernel.now
+        route = res.route
+        ctx.decohere(route.nodes, X, now)
+        ctx.decohere(route.nodes, Y, now)
+        counters = ctx.tel.counters
+        counters["swaps"] += 1
+        p_swap = ctx.p_swap
+        if not (p_swap >= 1.0 or ctx.uni() < p_swap):
+            counters["swap_failures"] += 1
+            return self._fail(res, X, Y, k)
+        Z = Pair(
+            X.i,
+            Y.j,
+            bf.swap(X.state, Y.state, ctx.gate_fidelity, ctx.measurement_error),
+            now,
+            X.gen if X.gen < Y.gen else Y.gen,
+            X.parts + Y.parts,
+        )
+        pos, delay = route.pos_km, ctx.delay
+        Z.known_i = max(X.known_i, now + delay(pos, k, X.i))
+        Z.known_j = max(Y.known_j, now + delay(pos, k, Y.j))
+        # Z inherits the cut-off event of its oldest link (the younger one's is dropped)
+        if X.gen <= Y.gen:
+            X.fwd = Z
+        else:
+            Y.fwd = Z
+        return Z
+
+    # -- failures ----------------------------------------------------------------------------
+    def _fail(self, res: Reservation, X: Pair, Y: Pair, k: int) -> Pair:
+        """Swap at ``k`` failed: a dead pair over both spans; the ends hear after a delay."""
+        ctx = self.ctx
+        now = ctx.kernel.now
+        Z = Pair(X.i, Y.j, X.state, now, min(X.gen, Y.gen), [])
+        Z.dead = True
+        ctx.discard(X.parts)
+        ctx.discard(Y.parts)
+        pos, delay = res.route.pos_km, ctx.delay
+        Z.learn_i = now + delay(pos, k, X.i)
+        Z.learn_j = now + delay(pos, k, Y.j)
+        Z.known_i = Z.known_j = math.inf  # nested: the news of its span is the news of its loss
+        res.release.lost(res, X.i, Y.j, lambda x: now + delay(pos, k, x))
+        return Z
+
+    def _merge_dead(self, res: Reservation, X: Pair, Y: Pair, k: int) -> Pair:
+        """Node ``k`` swapped a pair it does not yet know is dead: the result is dead too."""
+        ctx = self.ctx
+        Z = Pair(X.i, Y.j, X.state, ctx.kernel.now, min(X.gen, Y.gen), [])
+        Z.dead = True
+        pos, delay = res.route.pos_km, ctx.delay
+        if X.dead and Y.dead:
+            Z.learn_i, Z.learn_j = X.learn_i, Y.learn_j
+        elif X.dead:
+            t_k = X.learn_j  # when node k hears that X is dead
+            Z.learn_i = X.learn_i
+            Z.learn_j = t_k + delay(pos, k, Y.j)
+            ctx.discard(Y.parts)
+            res.release.lost(res, Y.i, Y.j, lambda x: t_k + delay(pos, k, x))
+        else:
+            t_k = Y.learn_i
+            Z.learn_j = Y.learn_j
+            Z.learn_i = t_k + delay(pos, k, X.i)
+            ctx.discard(X.parts)
+            res.release.lost(res, X.i, X.j, lambda x: t_k + delay(pos, k, x))
+        return Z
+
+    def _store_dead(self, res: Reservation, Z: Pair) -> None:
+        """Hold a dead pair's end memories until each end node hears of the failure."""
+        now = self.ctx.kernel.now
+        sched = self._sched
+        if Z.learn_i >= 0.0:
+            res.right[Z.i].append(Z)
+            sched(max(Z.learn_i, now), self._on_dead_end, (res, Z, 0), P_DEAD)
+        if Z.learn_j >= 0.0:
+            res.left[Z.j].append(Z)
+            sched(max(Z.learn_j, now), self._on_dead_end, (res, Z, 1), P_DEAD)
+        if Z.learn_i < 0.0 and Z.learn_j < 0.0:
+            Z.stored = False
+
+    def _on_dead_end(self, arg: tuple) -> None:
+        res, Z, side = arg
+        if not res.live or not Z.stored:
+            return
+        now = self.ctx.kernel.now
+        if side == 0:
+            _drop(res.right[Z.i], Z)
+            Z.learn_i = -1.0
+            res.release.end_heard(res, Z.i, True, now)
+        else:
+            _drop(res.left[Z.j], Z)
+            Z.learn_j = -1.0
+            res.release.end_heard(res, Z.j, False, now)
+        if Z.learn_i < 0.0 and Z.learn_j < 0.0:
+            Z.stored = False
+
+    def _on_cutoff(self, arg: tuple) -> None:
+        res, Z = arg
+        while Z.fwd is not None:
+            Z = Z.fwd
+        if not res.live or not Z.stored or Z.dead:
+            return
+        ctx = self.ctx
+        ctx.tel.counters["cutoff_discards"] += 1
+        ctx.discard(Z.parts)
+        Z.stored = False
+        if Z.pumping:  # its generation process starts over with its next herald
+            _drop(res.pumping, Z)
+            return
+        _drop(res.right[Z.i], Z)
+        _drop(res.left[Z.j], Z)
+        cutoff = ctx.cutoff_s
+        assert cutoff is not None  # only scheduled with a cut-off
+        base = min(ctx.kernel.now, Z.gen + cutoff)
+        res.release.cut(res, Z, base)
+
+    # -- delivery ----------------------------------------------------------------------------
+    def _on_deliver(self, arg: tuple) -> None:
+        res, Z = arg
+        if res.live and Z.stored and not Z.dead:
+            res.right[0].remove(Z)
+            res.left[res.route.hops].remove(Z)
+            self._deliver(res, Z)
+
+    def _deliver(self, res: Reservation, Z: Pair) -> None:
+        """Hand an end-to-end pair (out of the stores) over; release the end memories."""
+        now = self.ctx.kernel.now
+        if not self._hand_over(res, Z, now):
+            res.release.delivered(res, now)
+
+    def _hand_over(self, res: Reservation, Z: Pair, now: float) -> bool:
+        """Give an end-to-end pair to the application (or discard it below ``min_fidelity``).
+
+        Returns True when this delivery completed the request (which is then finished).
+        """
+        ctx = self.ctx
+        Z.stored = False
+        ctx.decohere(res.route.nodes, Z, now)
+        fid = Z.state[0]
+        tel = ctx.tel
+        req = res.req
+        if fid >= req.fmin:
+            consumed = tel.link_consumed
+            for link in Z.parts:
+                consumed[link] += 1
+            req.delivered += 1
+            tel.delivered(req.rid, now, fid)
+        else:
+            tel.counters["pairs_below_min_fidelity"] += 1
+            ctx.discard(Z.parts)
+        if req.delivered >= req.pairs:
+            self.finish(res, SERVED)
+            return True
+        return False
+
+
+def _drop(store: list[Pair], pair: Pair) -> None:
+    if pair in store:
+        store.remove(pair)
+
+
+def _unwired(res: Reservation, status: str) -> None:  # pragma: no cover - wiring error
+    raise RuntimeError("Swapping.finish is not wired")
