@@ -174,7 +174,7 @@ def test_analytic_link_accumulates_rate_times_t():
     row = r.link_key_rates.to_pylist()[0]
     rec = sc.qkd.receiver
     ch = ChannelModel(
-        alpha_db_per_km=0.2,
+        attenuation_db_per_km=0.2,
         eta_bob=rec.eta_bob,
         y0=2 * rec.dark_count_probability,
         e_detector=rec.e_detector,

@@ -8,10 +8,28 @@ import pytest
 from scipy import stats
 
 from qnetai.errors import InputError
-from qnetai.qkd.attacks import AttackSpec, build_channel_model
+from qnetai.qkd.attacks import AttackSpec, build_pulse_model
 from qnetai.qkd.channel import ChannelModel as RatesChannel
 from qnetai.qkd.pulses import BB84Setup, bernoulli_positions, iter_blocks
 from qnetai.qkd.sifting import SiftCounts, block_counts
+
+
+def _setup(
+    *,
+    eta_bob: float,
+    dark_count_probability: float,
+    afterpulse_probability: float,
+    e_detector: float = 0.01,
+    **source: float,
+) -> BB84Setup:
+    """A setup whose channel has per-detector dark-count probability ``dark_count_probability``."""
+    channel = RatesChannel(
+        eta_bob=eta_bob,
+        y0=1 - (1 - dark_count_probability) ** 4,
+        e_detector=e_detector,
+        afterpulse_probability=afterpulse_probability,
+    )
+    return BB84Setup(channel=channel, **source)
 
 
 def naive_bb84(setup, n, rng, *, attack=None, strength=0.0, pns_f=(1.0, 0.0)):
@@ -143,7 +161,7 @@ def _independent_stats(setup, k, alice_basis):
 
 
 def test_gains_and_qber_match_analytic_channel_model():
-    setup = BB84Setup(
+    setup = _setup(
         channel_transmittance=0.3,
         eta_bob=0.1,
         dark_count_probability=1e-4,
@@ -180,7 +198,7 @@ def test_gains_and_qber_match_analytic_channel_model():
 
 
 def test_double_click_rate_matches_expectation():
-    setup = BB84Setup(
+    setup = _setup(
         channel_transmittance=0.8,
         eta_bob=0.5,
         mu=0.8,
@@ -204,7 +222,7 @@ def test_double_click_rate_matches_expectation():
 
 def test_afterpulse_rate_and_block_boundaries():
     p_ap = 0.2
-    setup = BB84Setup(
+    setup = _setup(
         channel_transmittance=0.5,
         eta_bob=0.2,
         dark_count_probability=1e-3,
@@ -233,7 +251,7 @@ def test_afterpulse_rate_and_block_boundaries():
 
 @pytest.mark.parametrize("attack", [None, "intercept-resend", "pns", "blinding"])
 def test_fast_sampler_matches_naive_reference(attack):
-    setup = BB84Setup(
+    setup = _setup(
         channel_transmittance=0.4,
         eta_bob=0.3,
         mu=0.6,
@@ -246,7 +264,7 @@ def test_fast_sampler_matches_naive_reference(attack):
     n = 400_000
     strength = 0.6 if attack else 0.0
     spec = AttackSpec(attack, strength)
-    ch = build_channel_model(setup, spec)
+    ch = build_pulse_model(setup, spec)
     fast = list(
         iter_blocks(setup, pulses=n, rng=np.random.default_rng(1), attack=spec, block_pulses=50_000)
     )

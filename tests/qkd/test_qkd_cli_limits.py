@@ -43,6 +43,12 @@ print(next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswi
 """
 
 
+def _same(x: dict, y: dict) -> bool:
+    """Equal results, timing aside (NaN equals NaN)."""
+    dump = lambda d: json.dumps(d | {"timing_s": 0}, sort_keys=True)  # noqa: E731
+    return dump(x) == dump(y)
+
+
 def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 
@@ -74,14 +80,18 @@ def test_progress_does_not_change_the_result():
     kw = {"distance_km": 25.0, "pulses": 2_500_000, "block_pulses": 1 << 20}
     a = run_bb84(rng=np.random.default_rng(9), **kw)
     b = run_bb84(rng=np.random.default_rng(9), progress=lambda *c: calls.append(c), **kw)
-    assert a.to_dict() | {"timing_s": 0} == b.to_dict() | {"timing_s": 0}
+    # compared as JSON: NaN figures (no sifted vacuum events on the GYS link) are equal there
+    assert _same(a.to_dict(), b.to_dict())
     assert calls[0] == ("pulses", 0, 2_500_000)
     assert ("pulses", 2_500_000, 2_500_000) in calls
     assert calls[-1] == ("key bits", a.key_bits, a.key_bits)
 
 
 def _peak_kb(pulses: str) -> int:
-    argv = ["qkd", "simulate", "--distance-km", "120", "--pulses", pulses, "--json"]
+    # the link this test was sized on (120 km of it still yields a key from 3e7 pulses)
+    link = "--attenuation-db-per-km 0.2 --eta-bob 0.1 --y0 4e-6 --e-detector 0.01"
+    link += " --afterpulse-probability 0.005"
+    argv = ["qkd", "simulate", "--distance-km", "120", *link.split(), "--pulses", pulses, "--json"]
     out = subprocess.run(
         [sys.executable, "-c", _PEAK, " ".join([*argv[:-2], "3e7", "--json"]), *argv],
         capture_output=True,

@@ -1,3 +1,4 @@
+import inspect
 import math
 
 import numpy as np
@@ -5,7 +6,16 @@ import pytest
 
 from qnetai.errors import InputError
 from qnetai.physics import binary_entropy
-from qnetai.qkd.reconciliation import METHODS, reconcile
+from qnetai.qkd.reconciliation import (
+    BUILTIN_RECONCILIATION,
+    RECONCILIATION_METHODS,
+    Cascade,
+    Ldpc,
+    ReconciliationMethod,
+    ReconciliationOutcome,
+    reconcile,
+    resolve_reconciliation,
+)
 
 
 def _keys(n, q, seed):
@@ -14,7 +24,7 @@ def _keys(n, q, seed):
     return a, a ^ (rng.random(n) < q).astype(np.uint8)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", RECONCILIATION_METHODS)
 def test_methods_reconcile_and_account(method):
     if method == "ldpc":
         pytest.importorskip("ldpc")
@@ -59,3 +69,71 @@ def test_bad_method_and_lengths():
         reconcile(a, b, qber_estimate=0.5, rng=np.random.default_rng())
     with pytest.raises(InputError, match="equal length"):
         reconcile(a, b[:-1], qber_estimate=0.01, rng=np.random.default_rng())
+
+
+class _FlagAll:
+    """A user method that corrects nothing and flags every frame as failed."""
+
+    name = "flag-all"
+
+    def reconcile(self, alice_bits, bob_bits, qber_estimate, *, rng):
+        frames = -(-bob_bits.size // 100)
+        return ReconciliationOutcome(
+            corrected_bits=bob_bits.copy(),
+            leaked_bits=7,
+            frame_bits=100,
+            failed_frames=tuple(range(frames)),
+        )
+
+
+def test_builtin_table_is_the_one_list():
+    """Config schema, CLI help and the library share the table's names."""
+    from qnetai.cli.qkd_simulate_cmd import simulate_command
+    from qnetai.config.models import QKDSimulateSpec
+
+    assert RECONCILIATION_METHODS == tuple(BUILTIN_RECONCILIATION)
+    assert RECONCILIATION_METHODS[0] == "cascade"
+    schema = QKDSimulateSpec.model_json_schema()["properties"]["reconciliation"]
+    assert tuple(schema["enum"]) == RECONCILIATION_METHODS
+    option = inspect.signature(simulate_command).parameters["reconciliation"].default
+    help_text = option.help
+    assert all(name in help_text for name in RECONCILIATION_METHODS)
+    for name, method in BUILTIN_RECONCILIATION.items():
+        assert isinstance(method, ReconciliationMethod) and method.name == name
+        assert resolve_reconciliation(name) is method
+
+
+def test_user_method_outcome_is_completed_and_checked():
+    a, b = _keys(1_000, 0.05, 5)
+    out = reconcile(a, b, qber_estimate=0.05, method=_FlagAll(), rng=np.random.default_rng(0))
+    assert out.method == "flag-all" and out.frames == 10 and out.frame_bits == 100
+    assert out.failed_frames == tuple(range(10)) and out.detected_failures == 10
+    assert out.residual_bit_errors == int(np.count_nonzero(a ^ b))
+    assert out.frame_errors == int(np.count_nonzero((a ^ b).reshape(10, 100).any(axis=1)))
+    assert out.verified_frames is None and out.leaked_bits == 7
+
+    class Short(_FlagAll):
+        def reconcile(self, alice_bits, bob_bits, qber_estimate, *, rng):
+            return ReconciliationOutcome(corrected_bits=bob_bits[:-1], leaked_bits=0, frame_bits=1)
+
+    with pytest.raises(InputError, match="corrected_bits has 999 bits"):
+        reconcile(a, b, qber_estimate=0.05, method=Short(), rng=np.random.default_rng(0))
+    with pytest.raises(InputError, match="frame_bits applies"):
+        reconcile(a, b, qber_estimate=0.05, method=_FlagAll(), rng=None, frame_bits=100)
+
+
+def test_resolve_names_objects_and_import_paths():
+    assert resolve_reconciliation("cascade-original") == Cascade(variant="original")
+    assert resolve_reconciliation("qnetai.qkd.reconciliation:Ldpc") == Ldpc()
+    obj = _FlagAll()
+    assert resolve_reconciliation(obj) is obj
+    with pytest.raises(InputError, match="cannot import"):
+        resolve_reconciliation("no_such_module_xyz:Method")
+    with pytest.raises(InputError, match="one of cascade"):
+        resolve_reconciliation("magic")
+    with pytest.raises(InputError, match="needs a str `name`"):
+        resolve_reconciliation(object())
+    with pytest.raises(InputError, match="variant"):
+        Cascade(variant="option9")
+    with pytest.raises(InputError, match="code_bits=100 < 256"):
+        Ldpc(code_bits=100)

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from qnetai.qkd.channel import DEFAULT_CHANNEL
 from qnetai.qkd.pulses import BB84Setup, iter_blocks
 from qnetai.qkd.sifting import block_counts, key_bits, sift_mask
 
 
 def test_sifting_keeps_matching_bases_and_counts_errors():
-    setup = BB84Setup(channel_transmittance=0.5, p_z=0.7)
+    channel = replace(DEFAULT_CHANNEL, e_detector=0.01)  # the QBER bound below assumes 1 %
+    setup = BB84Setup(channel_transmittance=0.5, p_z=0.7, channel=channel)
     (block,) = iter_blocks(
         setup, pulses=500_000, rng=np.random.default_rng(2), block_pulses=500_000
     )

@@ -3,9 +3,11 @@
 The pulse simulator's observed counts go through the pipeline's estimation
 (:func:`estimate_parameters` + :func:`asymptotic_key_length`, model leak ``f n h(E)``, no tag);
 the analytic figure is the same formula at the expected statistics of the analytic channel
-model (:func:`expected_statistics`). After-pulsing is off, or on (the pipeline default
-0.5 %) with the analytic side counting after-pulses as background (see
-``benchmarks/bench_qkd_agreement.py`` for 0-100 km with many seeds).
+model (:func:`expected_statistics`), both from the SAME :class:`ChannelModel` object (the
+GYS defaults, :data:`DEFAULT_CHANNEL`, the link of ``qkd rate`` and ``qkd simulate``).
+After-pulsing is off (as in GYS), or on (0.5 %) with the analytic side counting
+after-pulses as background (see ``benchmarks/bench_qkd_agreement.py`` for 0-100 km with
+many seeds).
 
 Standard error: first-order (delta-method) propagation of the binomial noise of the twelve
 sifted gains and twelve error rates through :func:`asymptotic_rate_from_statistics`, using
@@ -16,10 +18,13 @@ keeps the test to a few seconds.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from qnetai.physics import binary_entropy
+from qnetai.qkd.channel import DEFAULT_CHANNEL
 from qnetai.qkd.estimation import (
     asymptotic_key_length,
     asymptotic_rate_from_statistics,
@@ -67,10 +72,13 @@ def _delta_se(counts: SiftCounts, setup: BB84Setup) -> float:
 
 @pytest.mark.parametrize(
     ("distance_km", "afterpulse", "pulses", "seed"),
-    [(0.0, 0.0, 30_000_000, 11), (25.0, 0.0, 60_000_000, 12), (0.0, 0.005, 30_000_000, 13)],
+    # pulses sized for an SE of ~3.5 % of the rate on the GYS link (the power check below)
+    [(0.0, 0.0, 60_000_000, 11), (25.0, 0.0, 200_000_000, 12), (0.0, 0.005, 80_000_000, 13)],
 )
 def test_simulated_rate_agrees_with_analytic(distance_km, afterpulse, pulses, seed):
-    setup = BB84Setup.from_distance(distance_km, afterpulse_probability=afterpulse)
+    channel = replace(DEFAULT_CHANNEL, afterpulse_probability=afterpulse)
+    setup = BB84Setup.from_distance(distance_km, channel=channel)
+    assert setup.channel is channel  # the simulator and the analytic side share it
     counts = _counts(setup, pulses, seed)
     sim = _observed_rate(counts, setup)
     se = _delta_se(counts, setup)
@@ -82,7 +90,7 @@ def test_simulated_rate_agrees_with_analytic(distance_km, afterpulse, pulses, se
 
 def test_rate_from_statistics_matches_estimation_on_expected_counts():
     """The per-pulse formula equals estimate_parameters + asymptotic_key_length on counts."""
-    setup = BB84Setup.from_distance(25.0, afterpulse_probability=0.0)
+    setup = BB84Setup.from_distance(25.0)
     gains, qber = expected_statistics(setup)
     pulses = 10**13  # large: the integer conversions in the estimation are negligible
     c = SiftCounts()
@@ -99,9 +107,7 @@ def test_rate_from_statistics_matches_estimation_on_expected_counts():
 
 def test_expected_statistics_without_background_is_mqzl():
     """No dark counts: Q_k = 1 - exp(-eta k) split by Bob's basis, E_k = e_d."""
-    setup = BB84Setup.from_distance(
-        10.0, afterpulse_probability=0.0, dark_count_probability=0.0, p_z=0.6
-    )
+    setup = BB84Setup.from_distance(10.0, channel=replace(DEFAULT_CHANNEL, y0=0.0), p_z=0.6)
     gains, qber = expected_statistics(setup)
     q = -np.expm1(-setup.transmittance * setup.intensities)
     np.testing.assert_allclose(gains, q[:, None] * np.array([[0.6, 0.4]]), rtol=1e-12)
@@ -109,10 +115,12 @@ def test_expected_statistics_without_background_is_mqzl():
 
 
 def test_afterpulse_models_differ_and_background_adds_to_y0():
-    setup = BB84Setup.from_distance(25.0, afterpulse_probability=0.01)
+    setup = BB84Setup.from_distance(
+        25.0, channel=replace(DEFAULT_CHANNEL, afterpulse_probability=0.01)
+    )
     g_bg, e_bg = expected_statistics(setup)
     g_lim, _ = expected_statistics(setup, afterpulse="lim14")
-    g0, _ = expected_statistics(BB84Setup.from_distance(25.0, afterpulse_probability=0.0))
+    g0, _ = expected_statistics(BB84Setup.from_distance(25.0))
     extra = g_bg - g0  # the same additive background in every class and basis
     np.testing.assert_allclose(extra, extra[0, 0], rtol=1e-9)
     assert 0 < extra[0, 0] < 0.01 * g0[0, 0]

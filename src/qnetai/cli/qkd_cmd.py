@@ -1,4 +1,10 @@
-"""``qnetai qkd``: analytic QKD key rates (``rate``) and the pulse-level ``simulate``."""
+"""``qnetai qkd``: analytic QKD key rates (``rate``) and the pulse-level ``simulate``.
+
+Both commands describe the link with the same flags and the same defaults: the distance
+:data:`DEFAULT_DISTANCE_KM` and the fibre and receiver of
+:data:`qnetai.qkd.channel.DEFAULT_CHANNEL` (the option factories below), and both print
+the channel they used (``"channel"`` in ``--json``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,89 @@ from typing import Any
 import typer
 
 from qnetai.errors import InputError
+from qnetai.qkd.channel import DEFAULT_CHANNEL, ChannelModel
+
+#: Fibre length of both ``qkd rate`` and ``qkd simulate`` when ``--distance-km`` is absent.
+DEFAULT_DISTANCE_KM = 25.0
+
+
+def distance_option() -> Any:
+    """``--distance-km`` (default :data:`DEFAULT_DISTANCE_KM`)."""
+    return typer.Option(DEFAULT_DISTANCE_KM, "--distance-km", min=0, help="Fibre length (km).")
+
+
+def attenuation_option() -> Any:
+    """``--attenuation-db-per-km`` (alias ``--alpha-db-per-km``)."""
+    return typer.Option(
+        DEFAULT_CHANNEL.attenuation_db_per_km,
+        "--attenuation-db-per-km",
+        "--alpha-db-per-km",
+        min=0,
+        help="Fibre attenuation (dB/km).",
+    )
+
+
+def eta_bob_option() -> Any:
+    """``--eta-bob``."""
+    return typer.Option(
+        DEFAULT_CHANNEL.eta_bob,
+        "--eta-bob",
+        min=0,
+        max=1,
+        help="Bob's detection efficiency, optics included.",
+    )
+
+
+def y0_option() -> Any:
+    """``--y0``."""
+    return typer.Option(
+        DEFAULT_CHANNEL.y0,
+        "--y0",
+        min=0,
+        max=0.5,
+        help="Background (dark-count) probability per pulse of Bob's whole apparatus.",
+    )
+
+
+def e_detector_option() -> Any:
+    """``--e-detector``."""
+    return typer.Option(
+        DEFAULT_CHANNEL.e_detector,
+        "--e-detector",
+        min=0,
+        max=0.5,
+        help="Misalignment error probability e_d.",
+    )
+
+
+def afterpulse_option() -> Any:
+    """``--afterpulse-probability``."""
+    return typer.Option(
+        DEFAULT_CHANNEL.afterpulse_probability,
+        "--afterpulse-probability",
+        min=0,
+        max=1,
+        help="After-pulse probability per click.",
+    )
+
+
+def build_channel(
+    *,
+    attenuation_db_per_km: float,
+    eta_bob: float,
+    y0: float,
+    e_detector: float,
+    afterpulse_probability: float,
+) -> ChannelModel:
+    """The :class:`ChannelModel` of the channel flags (validated: InputError on bad values)."""
+    return ChannelModel(
+        attenuation_db_per_km=attenuation_db_per_km,
+        eta_bob=eta_bob,
+        y0=y0,
+        e_detector=e_detector,
+        afterpulse_probability=afterpulse_probability,
+    )
+
 
 qkd = typer.Typer(
     help="Quantum key distribution: analytic decoy-state/BBM92 key rates and simulation.",
@@ -96,7 +185,7 @@ def _write_plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
 
 
 def rate(
-    distance_km: float = typer.Option(50.0, "--distance-km", min=0, help="Fibre length (km)."),
+    distance_km: float = distance_option(),
     mu: float | None = typer.Option(
         None, "--mu", min=0, help="Signal intensity (or mean pair number); optimised if absent."
     ),
@@ -104,14 +193,11 @@ def rate(
         None, "--nu", min=0, help="Weak-decoy intensity; optimised if absent."
     ),
     decoys: str = typer.Option("vacuum-weak", "--decoys", help="vacuum-weak | infinite."),
-    alpha_db_per_km: float = typer.Option(
-        0.21, "--alpha-db-per-km", min=0, help="Fibre attenuation (dB/km)."
-    ),
-    eta_bob: float = typer.Option(0.045, "--eta-bob", min=0, max=1, help="Detector efficiency."),
-    y0: float = typer.Option(1.7e-6, "--y0", min=0, max=0.5, help="Background count probability."),
-    e_detector: float = typer.Option(
-        0.033, "--e-detector", min=0, max=0.5, help="Misalignment error probability."
-    ),
+    attenuation_db_per_km: float = attenuation_option(),
+    eta_bob: float = eta_bob_option(),
+    y0: float = y0_option(),
+    e_detector: float = e_detector_option(),
+    afterpulse_probability: float = afterpulse_option(),
     f_ec: float = typer.Option(1.22, "--f-ec", min=1, help="Error-correction inefficiency."),
     efficient: bool = typer.Option(False, "--efficient", help="Biased-basis BB84 (q = p_z^2)."),
     p_z: float | None = typer.Option(
@@ -128,9 +214,11 @@ def rate(
     plot: str | None = typer.Option(None, "--plot", help="Write an HTML plot (needs --sweep-km)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Secret key rate per pulse of decoy-state BB84 or BBM92, with the PLOB/TGW bounds."""
+    """Secret key rate per pulse of decoy-state BB84 or BBM92, with the PLOB/TGW bounds.
+
+    The link (distance, fibre, receiver) has the same defaults as ``qkd simulate``.
+    """
     from qnetai.cli._common import console, print_json
-    from qnetai.qkd.channel import ChannelModel
     from qnetai.qkd.optimise import rate_summary
 
     if decoys not in ("vacuum-weak", "infinite"):
@@ -143,8 +231,12 @@ def rate(
         raise InputError("--plot needs --sweep-km")
     plot_path = None if plot is None else _check_plot_path(plot)
     distances = None if sweep_km is None else _parse_sweep(sweep_km)
-    channel = ChannelModel(
-        alpha_db_per_km=alpha_db_per_km, eta_bob=eta_bob, y0=y0, e_detector=e_detector
+    channel = build_channel(
+        attenuation_db_per_km=attenuation_db_per_km,
+        eta_bob=eta_bob,
+        y0=y0,
+        e_detector=e_detector,
+        afterpulse_probability=afterpulse_probability,
     )
     kwargs: dict[str, Any] = dict(
         protocol=protocol,
@@ -163,7 +255,7 @@ def rate(
     if distances is None:
         res = rate_summary(distance_km, **kwargs)
         if as_json:
-            print_json(res)
+            print_json({**res, "channel": channel.to_dict()})
             return
         console.print(
             f"[bold]{protocol}[/] at {res['distance_km']:g} km: "

@@ -1,7 +1,8 @@
 """``qnetai qkd simulate``: pulse-level decoy-state BB84 from pulses to the final key.
 
 ``simulate_command`` is registered by :mod:`qnetai.cli.qkd_cmd` as ``qkd simulate``;
-``register(app)`` adds it to a bare typer app (tests).
+``register(app)`` adds it to a bare typer app (tests). Its link flags and defaults are
+those of ``qkd rate`` (:mod:`qnetai.cli.qkd_cmd`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,22 @@ import math
 import typer
 
 from qnetai.cli._common import parse_count
+from qnetai.cli.qkd_cmd import (
+    afterpulse_option,
+    attenuation_option,
+    build_channel,
+    distance_option,
+    e_detector_option,
+    eta_bob_option,
+    y0_option,
+)
+from qnetai.qkd.reconciliation import RECONCILIATION_METHODS
 
 __all__ = ["parse_count", "register", "simulate_command"]
 
 
 def simulate_command(
-    distance_km: float = typer.Option(25.0, "--distance-km", help="Fibre length (km)."),
+    distance_km: float = distance_option(),
     pulses: str = typer.Option("1e7", "--pulses", help="Pulses sent (e.g. 1e8)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (>= 0)."),
     attack: str = typer.Option(
@@ -26,7 +37,9 @@ def simulate_command(
         0.0, "--attack-strength", help="Fraction of pulses attacked, in [0, 1]."
     ),
     reconciliation: str = typer.Option(
-        "cascade", "--reconciliation", help="cascade | cascade-original | ldpc."
+        RECONCILIATION_METHODS[0],
+        "--reconciliation",
+        help=" | ".join(RECONCILIATION_METHODS) + " | an import path 'package.module:Name'.",
     ),
     mu: float = typer.Option(0.5, "--mu", help="Signal intensity."),
     nu: float = typer.Option(0.1, "--nu", help="Decoy intensity."),
@@ -34,14 +47,11 @@ def simulate_command(
     p_nu: float = typer.Option(0.2, "--p-nu", help="Probability of the decoy class."),
     p_vacuum: float = typer.Option(0.1, "--p-vacuum", help="Probability of the vacuum class."),
     p_z: float = typer.Option(0.5, "--p-z", help="Z-basis probability (Alice and Bob)."),
-    eta_bob: float = typer.Option(0.1, "--eta-bob", help="Bob's detection efficiency."),
-    dark_count_probability: float = typer.Option(
-        1e-6, "--dark-count-probability", help="Dark-count probability per gate and detector."
-    ),
-    afterpulse_probability: float = typer.Option(
-        0.005, "--afterpulse-probability", help="After-pulse probability per click."
-    ),
-    e_detector: float = typer.Option(0.01, "--e-detector", help="Misalignment error e_d."),
+    attenuation_db_per_km: float = attenuation_option(),
+    eta_bob: float = eta_bob_option(),
+    y0: float = y0_option(),
+    e_detector: float = e_detector_option(),
+    afterpulse_probability: float = afterpulse_option(),
     finite_key: bool = typer.Option(False, "--finite-key", help="Lim et al. finite-key length."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
@@ -65,6 +75,13 @@ def simulate_command(
     reporter = ProgressReporter("qkd simulate", "pulses")
     try:
         n = parse_count(pulses)
+        channel = build_channel(
+            attenuation_db_per_km=attenuation_db_per_km,
+            eta_bob=eta_bob,
+            y0=y0,
+            e_detector=e_detector,
+            afterpulse_probability=afterpulse_probability,
+        )
         with reporter:
             result = run_bb84(
                 distance_km=distance_km,
@@ -76,10 +93,7 @@ def simulate_command(
                 p_nu=p_nu,
                 p_vacuum=p_vacuum,
                 p_z=p_z,
-                eta_bob=eta_bob,
-                dark_count_probability=dark_count_probability,
-                afterpulse_probability=afterpulse_probability,
-                e_detector=e_detector,
+                channel=channel,
                 attack=attack or None,
                 attack_strength=attack_strength,
                 reconciliation=reconciliation,
@@ -92,6 +106,7 @@ def simulate_command(
         exit_interrupted(f"after {reporter.summary()}; no key produced")
     d = result.to_dict()
     d["seed"] = seed
+    d["channel"] = channel.to_dict()
     if json_out:
         print_json(d)
         return

@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from qnetai.qkd.reconciliation import RECONCILIATION_METHODS
+
 #: Seeds are stored as signed 64-bit integers (numpy, Parquet, DuckDB BIGINT): [0, 2**63).
 MAX_SEED = 2**63
 
@@ -250,7 +252,8 @@ class TopologySpec(StrictModel):
 
 QKDMode = Literal["analytic", "simulate"]
 QKDDecoys = Literal["vacuum-weak", "infinite"]
-QKDReconciliation = Literal["cascade", "cascade-original", "ldpc"]
+#: The built-in names of :data:`qnetai.qkd.reconciliation.RECONCILIATION_METHODS` (one table).
+QKDReconciliation = Literal[RECONCILIATION_METHODS]  # type: ignore[valid-type]
 RelayArrival = Literal["poisson", "periodic"]
 
 

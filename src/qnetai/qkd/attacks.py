@@ -1,6 +1,6 @@
 """Eavesdropping attacks on decoy-state BB84 and the channel each one presents to Bob.
 
-A :class:`ChannelModel` describes, for every *pulse type* (intensity class x attacked or
+A :class:`PulseTypeModel` describes, for every *pulse type* (intensity class x attacked or
 not), the probability that Bob sees any click and, given a click, the exact distribution of
 the click pattern. :mod:`qnetai.qkd.pulses` draws the clicks from it. The attacks act on a
 random fraction ``strength`` of the pulses (independently per pulse):
@@ -28,7 +28,7 @@ random fraction ``strength`` of the pulses (independently per pulse):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,16 +37,9 @@ from qnetai.errors import InputError
 from qnetai.qkd.detectors import detector_fractions, pattern_probabilities
 
 if TYPE_CHECKING:
-    from qnetai.qkd.pulses import BB84Setup, BlockResult
+    from qnetai.qkd.pulses import BB84Setup
 
-__all__ = [
-    "ATTACKS",
-    "AttackSpec",
-    "ChannelModel",
-    "block_features",
-    "build_channel_model",
-    "labelled_block_features",
-]
+__all__ = ["ATTACKS", "AttackSpec", "PulseTypeModel", "build_pulse_model"]
 
 #: Names of the attacks that can be simulated.
 ATTACKS: tuple[str, ...] = ("intercept-resend", "pns", "blinding")
@@ -112,8 +105,13 @@ def _pns_no_photon(mu: float, eta_b: float, f_multi: float, f_single: float):
 
 
 @dataclass(frozen=True, eq=False)
-class ChannelModel:
-    """Per-pulse-type click probabilities and click-pattern samplers (see module doc)."""
+class PulseTypeModel:
+    """Per-pulse-type click probabilities and click-pattern samplers (see module doc).
+
+    Built by :func:`build_pulse_model` from a :class:`~qnetai.qkd.pulses.BB84Setup` (whose
+    :class:`~qnetai.qkd.channel.ChannelModel` gives the honest link) and an attack; the
+    simulator's internal sampling table, not a channel description of its own.
+    """
 
     attack: AttackSpec
     type_intensity: NDArray[np.intp]
@@ -168,8 +166,15 @@ class ChannelModel:
         return out
 
 
-def build_channel_model(setup: BB84Setup, attack: AttackSpec | None = None) -> ChannelModel:
-    """The channel Bob sees for ``setup`` under ``attack`` (``None``: honest channel)."""
+def build_pulse_model(setup: BB84Setup, attack: AttackSpec | None = None) -> PulseTypeModel:
+    """What Bob sees, per pulse type, for ``setup`` under ``attack`` (``None``: honest).
+
+    Example:
+        >>> from qnetai.qkd.pulses import BB84Setup
+        >>> m = build_pulse_model(BB84Setup.from_distance(25.0), AttackSpec("pns", 0.5))
+        >>> m.n_types, m.attack.label
+        (6, 'pns')
+    """
     attack = attack if attack is not None else AttackSpec()
     intens = setup.intensities
     pd = setup.dark_count_probability
@@ -214,7 +219,7 @@ def build_channel_model(setup: BB84Setup, attack: AttackSpec | None = None) -> C
     prior = np.concatenate([setup.probabilities * (1 - s_att), setup.probabilities * s_att])
     click = np.concatenate([honest_click, attacked_click])
     blinded = t_att & (attack.kind == "blinding")
-    return ChannelModel(
+    return PulseTypeModel(
         attack=attack,
         type_intensity=t_int,
         type_attacked=t_att,
@@ -226,80 +231,3 @@ def build_channel_model(setup: BB84Setup, attack: AttackSpec | None = None) -> C
         blind_photon_given_click=blind_photon,
         pns_forward_probabilities=f,
     )
-
-
-def block_features(block: BlockResult) -> dict[str, Any]:
-    """Observable statistics of one block with its ground-truth attack label.
-
-    Keys: ``block``, ``n_pulses``, ``gain_{signal,decoy,vacuum}`` (detections per pulse
-    sent), ``qber_{z,x}_{signal,decoy,vacuum}`` (sifted; NaN without sifted bits),
-    ``sifted_fraction``, ``double_click_rate`` (multi-click detections per detection),
-    ``consecutive_click_rate`` (detections in the gate right after a detection, per
-    detection), ``afterpulse_rate`` (excess of the latter over the mean detection
-    probability, an estimate of the after-pulse probability), ``label``, ``attacked_fraction``.
-    """
-    from qnetai.qkd.sifting import INTENSITY_NAMES, block_counts
-
-    c = block_counts(block)
-    out: dict[str, Any] = {"block": block.index, "n_pulses": block.n_pulses}
-    sent_k = c.sent.sum(axis=1)
-    for k, name in enumerate(INTENSITY_NAMES):
-        out[f"gain_{name}"] = c.detections[k] / sent_k[k] if sent_k[k] else float("nan")
-    for b, bname in enumerate(("z", "x")):
-        for k, name in enumerate(INTENSITY_NAMES):
-            n = c.sifted[k, b]
-            out[f"qber_{bname}_{name}"] = c.errors[k, b] / n if n else float("nan")
-    det = int(c.detections.sum())
-    mean_click = det / block.n_pulses if block.n_pulses else 0.0
-    out["sifted_fraction"] = c.sifted.sum() / det if det else float("nan")
-    out["double_click_rate"] = c.multi_clicks / det if det else float("nan")
-    cons = c.consecutive / det if det else float("nan")
-    out["consecutive_click_rate"] = cons
-    out["afterpulse_rate"] = (cons - mean_click) / (1 - mean_click) if det else float("nan")
-    out["label"] = block.label
-    out["attacked_fraction"] = block.attacked_pulses / block.n_pulses if block.n_pulses else 0.0
-    return out
-
-
-def labelled_block_features(
-    setup: BB84Setup,
-    *,
-    n_blocks: int,
-    block_pulses: int,
-    rng: np.random.Generator,
-    attack_kinds: tuple[str, ...] = ATTACKS,
-    attack_probability: float = 0.5,
-    strength: tuple[float, float] = (0.2, 1.0),
-) -> list[dict[str, Any]]:
-    """Labelled per-block feature records for training attack detectors.
-
-    Each block is attacked with probability ``attack_probability`` by a uniformly chosen
-    attack of ``attack_kinds`` with a strength uniform in ``strength``; the record's
-    ``label`` is the attack name or ``"none"``.
-
-    Example:
-        >>> from qnetai.qkd.pulses import BB84Setup
-        >>> rows = labelled_block_features(BB84Setup.from_distance(10.0), n_blocks=2,
-        ...     block_pulses=10_000, rng=np.random.default_rng(1))
-        >>> sorted(rows[0])[:2]
-        ['afterpulse_rate', 'attacked_fraction']
-    """
-    from qnetai.qkd.pulses import iter_blocks
-
-    if not 0.0 <= attack_probability <= 1.0:
-        raise InputError(f"attack_probability must be in [0, 1] (got {attack_probability})")
-    schedule: list[AttackSpec | None] = []
-    for _ in range(n_blocks):
-        if attack_kinds and rng.random() < attack_probability:
-            kind = attack_kinds[int(rng.integers(len(attack_kinds)))]
-            schedule.append(AttackSpec(kind, float(rng.uniform(*strength))))
-        else:
-            schedule.append(None)
-    blocks = iter_blocks(
-        setup,
-        pulses=n_blocks * block_pulses,
-        rng=rng,
-        block_pulses=block_pulses,
-        block_attacks=schedule,
-    )
-    return [block_features(b) for b in blocks]

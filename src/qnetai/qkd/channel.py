@@ -1,8 +1,18 @@
-"""Channel and detector model for weak-coherent-pulse QKD over fibre (expected statistics).
+"""The one channel model of QKD over fibre: fibre loss plus Bob's detection apparatus.
 
-The model is the one of Ma, Qi, Zhao and Lo, Phys. Rev. A 72, 012326 (2005) [MQZL05],
-Sec. II (their Eqs. (2)-(8) in spirit), optionally with the after-pulse term of Lim,
-Curty, Walenta, Xu and Zbinden, Phys. Rev. A 89, 022307 (2014) [Lim14], Sec. IV:
+:class:`ChannelModel` is used everywhere a QKD link is described: the analytic rates
+(``qnetai qkd rate``, :mod:`qnetai.qkd.optimise`, finite key, BBM92), the pulse-level
+simulator (``qnetai qkd simulate``, :func:`qnetai.qkd.pipeline.run_bb84`, through
+:class:`qnetai.qkd.pulses.BB84Setup`) and the key network. Its defaults,
+:data:`DEFAULT_CHANNEL`, are the GYS parameters (Gobby, Yuan and Shields 2004) that Ma,
+Qi, Zhao and Lo use as their reference link and most of the decoy-state literature
+compares against: 0.21 dB/km, ``eta_Bob = 4.5 %``, ``Y0 = 1.7e-6``, ``e_d = 3.3 %``, no
+after-pulsing.
+
+Expected statistics. The model is the one of Ma, Qi, Zhao and Lo, Phys. Rev. A 72,
+012326 (2005) [MQZL05], Sec. II (their Eqs. (2)-(8) in spirit), optionally with the
+after-pulse term of Lim, Curty, Walenta, Xu and Zbinden, Phys. Rev. A 89, 022307 (2014)
+[Lim14], Sec. IV:
 
 * transmittance ``eta = eta_bob * 10**(-alpha * L / 10)`` (channel times Bob's detection
   efficiency; ``eta_channel = 10**(-alpha * L / 10)`` excludes Bob's detector);
@@ -29,7 +39,18 @@ from qnetai.errors import InputError
 from qnetai.physics.links import fibre_transmittance
 from qnetai.qkd.decoy import E0
 
-__all__ = ["GYS", "GYS_F_EC", "LIM2014", "LIM2014_F_EC", "ChannelModel"]
+__all__ = [
+    "DEFAULT_CHANNEL",
+    "GYS",
+    "GYS_F_EC",
+    "LIM2014",
+    "LIM2014_F_EC",
+    "SIMULATOR_DETECTORS",
+    "ChannelModel",
+]
+
+#: Threshold detectors of the simulator's passive BB84 receiver (two per basis).
+SIMULATOR_DETECTORS = 4
 
 
 def _check_range(name: str, value: float, lo: float, hi: float, *, lo_open: bool = False) -> None:
@@ -41,34 +62,52 @@ def _check_range(name: str, value: float, lo: float, hi: float, *, lo_open: bool
 
 @dataclass(frozen=True)
 class ChannelModel:
-    """Fibre channel plus Bob's detection apparatus (threshold detectors).
+    """Fibre channel plus Bob's detection apparatus (threshold detectors); frozen, validated.
 
     Attributes:
-        alpha_db_per_km: fibre attenuation (dB/km).
+        attenuation_db_per_km: fibre attenuation (dB/km).
         eta_bob: Bob's detection efficiency including his optics (0, 1].
-        y0: background (dark-count) probability per pulse of Bob's whole apparatus.
+        y0: background (dark-count) probability per pulse of Bob's whole apparatus; the
+            simulator's four detectors each get :attr:`dark_count_probability`.
         e_detector: misalignment error probability ``e_d`` of a detected photon.
-        afterpulse_probability: after-pulse probability ``p_ap`` (Lim14); 0 in MQZL05.
+        afterpulse_probability: after-pulse probability ``p_ap``; 0 in MQZL05 and GYS.
+            The analytic formulas use the ``(1 + p_ap)`` factor of Lim14; the simulator
+            makes a clicked detector click again in the next gate with probability
+            ``p_ap`` (see :func:`qnetai.qkd.estimation.expected_statistics`).
 
     Example:
-        >>> m = ChannelModel(alpha_db_per_km=0.2, eta_bob=0.1, y0=1e-6, e_detector=0.01)
+        >>> m = ChannelModel(attenuation_db_per_km=0.2, eta_bob=0.1, y0=1e-6, e_detector=0.01)
         >>> round(float(m.transmittance(50.0)), 4)
         0.01
+        >>> ChannelModel() == DEFAULT_CHANNEL == GYS
+        True
 
     """
 
-    alpha_db_per_km: float = 0.21
+    attenuation_db_per_km: float = 0.21
     eta_bob: float = 0.045
     y0: float = 1.7e-6
     e_detector: float = 0.033
     afterpulse_probability: float = 0.0
 
     def __post_init__(self) -> None:
-        _check_range("alpha_db_per_km", self.alpha_db_per_km, 0.0, 10.0)
+        _check_range("attenuation_db_per_km", self.attenuation_db_per_km, 0.0, 10.0)
         _check_range("eta_bob", self.eta_bob, 0.0, 1.0, lo_open=True)
         _check_range("y0", self.y0, 0.0, 0.5)
         _check_range("e_detector", self.e_detector, 0.0, 0.5)
         _check_range("afterpulse_probability", self.afterpulse_probability, 0.0, 1.0)
+
+    @property
+    def dark_count_probability(self) -> float:
+        """Dark-count probability per gate of each of the simulator's four detectors.
+
+        ``1 - (1 - p_dc)**4 = y0``: the four detectors together have background ``y0``.
+        """
+        return float(-np.expm1(np.log1p(-self.y0) / SIMULATOR_DETECTORS))
+
+    def to_dict(self) -> dict[str, float]:
+        """The five parameters as a plain dict (JSON output)."""
+        return {f: float(getattr(self, f)) for f in _FIELDS}
 
     # -- transmittances ------------------------------------------------------------
     def channel_transmittance(self, distance_km: ArrayLike) -> NDArray[np.float64]:
@@ -76,7 +115,7 @@ class ChannelModel:
         d = np.asarray(distance_km, dtype=float)
         if np.any(~np.isfinite(d)) or np.any(d < 0):
             raise InputError(f"distance_km must be >= 0 (got {distance_km})")
-        return np.asarray(fibre_transmittance(d, self.alpha_db_per_km), dtype=float)
+        return np.asarray(fibre_transmittance(d, self.attenuation_db_per_km), dtype=float)
 
     def transmittance(self, distance_km: ArrayLike) -> NDArray[np.float64]:
         """Overall transmittance ``eta = eta_bob * eta_channel`` used in the rate formulas."""
@@ -127,14 +166,25 @@ class ChannelModel:
         return self.error_gain_at(intensity, eta) / self.gain_at(intensity, eta)
 
 
+_FIELDS = (
+    "attenuation_db_per_km",
+    "eta_bob",
+    "y0",
+    "e_detector",
+    "afterpulse_probability",
+)
+
 #: Gobby, Yuan and Shields, Appl. Phys. Lett. 84, 3762 (2004), as used in MQZL05 (Table I).
-GYS = ChannelModel(alpha_db_per_km=0.21, eta_bob=0.045, y0=1.7e-6, e_detector=0.033)
+GYS = ChannelModel(attenuation_db_per_km=0.21, eta_bob=0.045, y0=1.7e-6, e_detector=0.033)
+#: The defaults of every QKD entry point (``qkd rate``, ``qkd simulate``, ``run_bb84``):
+#: the GYS link, the literature's standard reference (see the module docstring).
+DEFAULT_CHANNEL = ChannelModel()
 #: Error-correction inefficiency used with the GYS data in MQZL05.
 GYS_F_EC = 1.22
 #: The dedicated-fibre system of Lim14 Sec. IV: eta_Bob = 10%, p_dc = 6e-7 per detector
 #: (two detectors: Y0 = 1.2e-6), p_ap = 4e-2, alpha = 0.2 dB/km, e_mis = 5e-3.
 LIM2014 = ChannelModel(
-    alpha_db_per_km=0.2, eta_bob=0.1, y0=1.2e-6, e_detector=5e-3, afterpulse_probability=0.04
+    attenuation_db_per_km=0.2, eta_bob=0.1, y0=1.2e-6, e_detector=5e-3, afterpulse_probability=0.04
 )
 #: Error-correction inefficiency used in Lim14 Sec. IV.
 LIM2014_F_EC = 1.16

@@ -15,7 +15,7 @@ with ``s_Z0^L = sum_k N_{k,Z} e^{-mu_k} Y0_Z`` and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -202,9 +202,9 @@ def asymptotic_rate_from_statistics(
     figure or ``SiftCounts.gains``/``.qber`` for an observed one. May be negative.
 
     Example:
-        >>> s = BB84Setup.from_distance(25.0, afterpulse_probability=0.0)
+        >>> s = BB84Setup.from_distance(25.0)
         >>> round(asymptotic_rate_from_statistics(*expected_statistics(s), s), 6)
-        0.001333
+        0.000275
     """
     g = np.asarray(gains, dtype=float)
     e = np.asarray(qber, dtype=float)
@@ -228,9 +228,10 @@ def expected_statistics(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Expected sifted gains and QBERs ``(3, 2)`` of ``setup`` under the analytic channel.
 
-    The model of :class:`qnetai.qkd.channel.ChannelModel` (MQZL05, additive background) with
-    the setup's overall transmittance, misalignment and background
-    ``Y0 = 1 - (1 - p_dc)^4`` of the four detectors; a detection is sifted when Bob's
+    The model of the setup's own :class:`qnetai.qkd.channel.ChannelModel` (MQZL05, additive
+    background; the very object the simulator draws from) at the setup's overall
+    transmittance, with its background ``Y0`` (``= 1 - (1 - p_dc)^4`` over the simulator's
+    four detectors) and misalignment; a detection is sifted when Bob's
     passive splitter picks Alice's basis (``p_z`` for Z). After-pulsing:
 
     * ``"background"`` (default, as the pulse simulator does it): a click makes its
@@ -243,20 +244,16 @@ def expected_statistics(
     It matches the simulator's four-detector, squashed receiver to first order in the
     dark-count and after-pulse probabilities when ``p_z = 1/2``.
     """
-    from qnetai.qkd.channel import ChannelModel
-
     if afterpulse not in ("background", "lim14"):
         raise InputError(f"afterpulse must be 'background' or 'lim14' (got {afterpulse!r})")
-    y0 = 1.0 - (1.0 - setup.dark_count_probability) ** 4
+    ch = setup.channel
     eta = setup.transmittance
-    p_ap = setup.afterpulse_probability
+    p_ap = ch.afterpulse_probability
     if afterpulse == "background" and p_ap > 0:
+        y0 = ch.y0
         clicks = float(np.sum(setup.probabilities * (y0 - np.expm1(-eta * setup.intensities))))
         y0 = min(y0 + p_ap * clicks / (1.0 - p_ap), 0.5)
-        p_ap = 0.0
-    ch = ChannelModel(
-        eta_bob=setup.eta_bob, y0=y0, e_detector=setup.e_detector, afterpulse_probability=p_ap
-    )
+        ch = replace(ch, y0=y0, afterpulse_probability=0.0)
     q = ch.gain_at(setup.intensities, eta)
     eq = ch.error_gain_at(setup.intensities, eta)
     e = np.divide(eq, q, out=np.full_like(q, 0.5), where=q > 0)  # no counts: e0 = 1/2

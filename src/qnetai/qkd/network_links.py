@@ -5,7 +5,9 @@ The channel is described by its loss in dB (fibre: ``attenuation_db_per_km * len
 free space: ``-10 log10`` of :func:`qnetai.physics.free_space_transmittance` at the mean
 loss), used as an equivalent length of 0.2 dB/km fibre so that the fibre-based rate models
 apply unchanged. Bob's receiver comes from ``qkd.receiver``; the background probability
-of his two-detector apparatus is ``Y0 = 2 p_dark``.
+of his two-detector apparatus is ``Y0 = 2 p_dark``. Both modes use the same
+:class:`~qnetai.qkd.channel.ChannelModel` (the pulse simulator spreads that ``Y0`` over
+its four detectors).
 
 * ``mode: analytic``: the optimised asymptotic rate (vacuum + weak decoys or infinite
   decoys, :func:`qnetai.qkd.optimise.rate_summary`) or, with ``finite_key``, the Lim et al.
@@ -61,11 +63,12 @@ def link_loss_db(link: Any) -> float:
 
 
 def _channel(spec: Any) -> Any:
+    """The link's :class:`~qnetai.qkd.channel.ChannelModel`: both modes use this one object."""
     from qnetai.qkd.channel import ChannelModel
 
     r = spec.receiver
     return ChannelModel(
-        alpha_db_per_km=EQUIVALENT_DB_PER_KM,
+        attenuation_db_per_km=EQUIVALENT_DB_PER_KM,
         eta_bob=r.eta_bob,
         y0=min(2 * r.dark_count_probability, 0.5),
         e_detector=r.e_detector,
@@ -101,18 +104,14 @@ def _simulated(
     """Final key bits of each simulated block, the mean key QBER and a status."""
     from qnetai.qkd.pipeline import run_bb84
 
-    r = spec.receiver
+    channel = _channel(spec)
     chunks, qbers, statuses = [], [], set()
     for _ in range(spec.simulate.blocks):
         out = run_bb84(
             distance_km=distance_km,
             pulses=spec.simulate.block_pulses,
             rng=rng,
-            alpha_db_per_km=EQUIVALENT_DB_PER_KM,
-            eta_bob=r.eta_bob,
-            dark_count_probability=r.dark_count_probability,
-            afterpulse_probability=r.afterpulse_probability,
-            e_detector=r.e_detector,
+            channel=channel,
             reconciliation=spec.simulate.reconciliation,
             block_pulses=min(spec.simulate.block_pulses, 1 << 20),
         )

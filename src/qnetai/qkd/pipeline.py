@@ -17,25 +17,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qnetai.errors import InputError
-from qnetai.qkd.attacks import AttackSpec, block_features
+from qnetai.qkd.attacks import AttackSpec
+from qnetai.qkd.channel import DEFAULT_CHANNEL, ChannelModel
 from qnetai.qkd.estimation import (
     DEFAULT_QBER_THRESHOLD,
     asymptotic_key_length,
     estimate_parameters,
     finite_key_length_from_counts,
 )
+from qnetai.qkd.monitoring import block_features
 from qnetai.qkd.pulses import DEFAULT_BLOCK_PULSES, BB84Setup, iter_blocks
+from qnetai.qkd.reconciliation import ReconciliationMethod, reconcile, resolve_reconciliation
 from qnetai.qkd.sifting import INTENSITY_NAMES, SiftCounts, block_counts
 
 __all__ = [
     "MAX_KEY_BITS",
-    "RECONCILIATION_METHODS",
+    "ProgressCallback",
     "QKDRunResult",
     "expected_key_bits",
     "run_bb84",
 ]
 
-RECONCILIATION_METHODS: tuple[str, ...] = ("cascade", "cascade-original", "ldpc")
 _BASES = ("z", "x")
 #: Most sifted key bits a run may expect to keep for post-processing. Reconciliation and privacy
 #: amplification need the whole raw key at once, ~120 bytes per bit at their peak, so this
@@ -54,11 +56,11 @@ def expected_key_bits(setup: BB84Setup, pulses: int, attack: AttackSpec | None =
 
     Primary clicks of the channel model, the Z-Z basis fraction ``p_z**2`` and after-pulses.
     """
-    from qnetai.qkd.attacks import build_channel_model
+    from qnetai.qkd.attacks import build_pulse_model
 
     spec = attack if attack is not None and attack.active else None
-    channel = build_channel_model(setup, spec)
-    p_click = float((channel.type_prior * channel.type_click).sum())
+    model = build_pulse_model(setup, spec)
+    p_click = float((model.type_prior * model.type_click).sum())
     return pulses * p_click * setup.p_z**2 * (1.0 + setup.afterpulse_probability)
 
 
@@ -87,7 +89,10 @@ class QKDRunResult:
 
     ``status`` is ``"ok"`` or ``"aborted"`` (then ``abort_reason`` says why and the final
     key is empty). Gains and QBERs are per intensity class and basis (sifted);
-    ``detection_gains`` count all detections per pulse of each class. ``final_alice_key`` and
+    ``detection_gains`` count all detections per pulse of each class; ``setup`` holds the
+    source and the channel's parameters (:meth:`BB84Setup.to_dict`); ``frames`` is the
+    reconciliation frames, ``verified_frames`` those that passed verification (the others
+    are ``frames_discarded``). ``final_alice_key`` and
     ``final_bob_key`` hold the keys (not in ``to_dict``).
     """
 
@@ -122,6 +127,8 @@ class QKDRunResult:
     reconciliation_efficiency: float
     round_trips: int
     frame_errors: int
+    frames: int
+    verified_frames: int
     verification_bits: int
     verified: bool | None
     frames_discarded: int
@@ -195,14 +202,10 @@ def run_bb84(
     p_nu: float = 0.2,
     p_vacuum: float = 0.1,
     p_z: float = 0.5,
-    alpha_db_per_km: float = 0.2,
-    eta_bob: float = 0.1,
-    dark_count_probability: float = 1e-6,
-    afterpulse_probability: float = 0.005,
-    e_detector: float = 0.01,
+    channel: ChannelModel = DEFAULT_CHANNEL,
     attack: str | None = None,
     attack_strength: float = 0.0,
-    reconciliation: str = "cascade",
+    reconciliation: str | ReconciliationMethod = "cascade",
     block_pulses: int = DEFAULT_BLOCK_PULSES,
     finite_key: bool = False,
     qber_threshold: float = DEFAULT_QBER_THRESHOLD,
@@ -213,16 +216,19 @@ def run_bb84(
     """Simulate decoy-state BB84 from pulses to the final key.
 
     Args:
-        distance_km: fibre length; ``alpha_db_per_km`` its attenuation.
+        distance_km: fibre length.
         pulses: number of pulses Alice sends (simulated in blocks of ``block_pulses``).
         rng: the only source of randomness (seeded runs repeat exactly).
         mu, nu: signal and weak-decoy intensities (the third class is vacuum).
         p_mu, p_nu, p_vacuum: class probabilities (sum 1).
         p_z: probability of the Z (key) basis for Alice and of Bob's passive splitter.
-        eta_bob, dark_count_probability, afterpulse_probability, e_detector: receiver.
+        channel: fibre and receiver (:class:`~qnetai.qkd.channel.ChannelModel`; default the
+            GYS link :data:`~qnetai.qkd.channel.DEFAULT_CHANNEL`, as ``qkd rate``).
         attack: None, ``"intercept-resend"``, ``"pns"`` or ``"blinding"``, on a fraction
             ``attack_strength`` of the pulses (:mod:`qnetai.qkd.attacks`).
-        reconciliation: ``"cascade"`` (default), ``"cascade-original"`` or ``"ldpc"``.
+        reconciliation: a name of :data:`~qnetai.qkd.reconciliation.RECONCILIATION_METHODS`
+            (default ``"cascade"``), an import path ``"pkg.mod:Name"`` or a
+            :class:`~qnetai.qkd.reconciliation.ReconciliationMethod` object.
         finite_key: use the Lim et al. 2014 finite-key length on the observed counts.
         qber_threshold: abort when the key QBER is above it.
         tag_bits: verification hash length (bits disclosed).
@@ -237,11 +243,7 @@ def run_bb84(
     Returns:
         :class:`QKDRunResult`; an abort is reported in it (``status="aborted"``), not raised.
     """
-    if reconciliation not in RECONCILIATION_METHODS:
-        raise InputError(
-            f"reconciliation must be one of {', '.join(RECONCILIATION_METHODS)} "
-            f"(got {reconciliation!r})"
-        )
+    method = resolve_reconciliation(reconciliation)
     pulses = int(pulses)
     if pulses < 1:
         raise InputError(f"pulses must be >= 1 (got {pulses})")
@@ -250,17 +252,13 @@ def run_bb84(
     spec = AttackSpec(attack, attack_strength)
     setup = BB84Setup.from_distance(
         distance_km,
-        alpha_db_per_km=alpha_db_per_km,
+        channel=channel,
         mu=mu,
         nu=nu,
         p_mu=p_mu,
         p_nu=p_nu,
         p_vacuum=p_vacuum,
         p_z=p_z,
-        eta_bob=eta_bob,
-        dark_count_probability=dark_count_probability,
-        afterpulse_probability=afterpulse_probability,
-        e_detector=e_detector,
     )
     _check_key_budget(setup, pulses, spec, float(distance_km))
     timing: dict[str, float] = {}
@@ -312,12 +310,12 @@ def run_bb84(
         "pulses": pulses,
         "attack": spec.kind if spec.active else None,
         "attack_strength": float(spec.strength) if spec.active else 0.0,
-        "reconciliation": reconciliation,
+        "reconciliation": method.name,
         "finite_key": bool(finite_key),
         "finite_key_applied": False,
         "channel_transmittance": setup.channel_transmittance,
         "transmittance": setup.transmittance,
-        "setup": {k: float(v) for k, v in asdict(setup).items() if k != "channel_transmittance"},
+        "setup": setup.to_dict(),
         "detection_gains": {
             n: float(g) for n, g in zip(INTENSITY_NAMES, counts.detection_gains, strict=True)
         },
@@ -339,6 +337,8 @@ def run_bb84(
         "block_labels": tuple(labels),
         "block_features": tuple(features),
         "verification_bits": 0,
+        "frames": 0,
+        "verified_frames": 0,
         "frames_discarded": 0,
         "discarded_bits": 0,
     }
@@ -365,8 +365,6 @@ def run_bb84(
         return finish("aborted", est.abort_reason)
 
     # -- error correction ----------------------------------------------------------------
-    from qnetai.qkd.reconciliation import reconcile
-
     t0 = time.perf_counter()
     if progress is not None:
         progress("key bits", 0, int(alice_key.size))
@@ -374,7 +372,7 @@ def run_bb84(
         alice_key,
         bob_key,
         qber_estimate=max(est.key_qber, 1e-4),
-        method=reconciliation,
+        method=method,
         rng=rng,
     )
     timing["reconciliation"] = time.perf_counter() - t0
@@ -388,13 +386,19 @@ def run_bb84(
 
     # -- per-frame verification; failed frames are discarded, their leak still counts ------
     t0 = time.perf_counter()
-    frame_bits = int(getattr(rec, "frame_bits", 0) or 0) or max(alice_key.size, 1)
-    failed = tuple(getattr(rec, "failed_frames", ()))
+    frame_bits = rec.frame_bits
     keep, ver_bits = _verify_frames(
-        alice_key, bob_corrected, frame_bits=frame_bits, failed=failed, rng=rng, tag_bits=tag_bits
+        alice_key,
+        bob_corrected,
+        frame_bits=frame_bits,
+        failed=rec.failed_frames,
+        rng=rng,
+        tag_bits=tag_bits,
     )
     timing["verification"] = time.perf_counter() - t0
     base["verification_bits"] = ver_bits
+    base["frames"] = int(keep.size)
+    base["verified_frames"] = int(np.count_nonzero(keep))
     base["frames_discarded"] = int(np.count_nonzero(~keep))
     mask = np.repeat(keep, frame_bits)[: alice_key.size]
     dropped_bits = int(alice_key.size - np.count_nonzero(mask))

@@ -33,7 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qnetai.errors import InputError
-from qnetai.qkd.attacks import AttackSpec, ChannelModel, build_channel_model
+from qnetai.qkd.attacks import AttackSpec, PulseTypeModel, build_pulse_model
+from qnetai.qkd.channel import DEFAULT_CHANNEL, ChannelModel
 from qnetai.qkd.decoy import check_intensity
 from qnetai.qkd.detectors import squash
 
@@ -60,10 +61,18 @@ def _check_prob(name: str, value: float, *, open_low: bool = False, open_high: b
 
 @dataclass(frozen=True)
 class BB84Setup:
-    """Source, channel and receiver of a decoy-state BB84 link (validated on creation).
+    """Source and link of a decoy-state BB84 run (validated on creation).
 
-    ``transmittance`` is the channel transmittance (fibre); the total transmittance to a
-    click is ``transmittance * eta_bob`` (:attr:`eta`).
+    ``channel_transmittance`` is the fibre's transmittance; Bob's receiver (efficiency,
+    background, misalignment, after-pulsing) comes from ``channel``, the same
+    :class:`~qnetai.qkd.channel.ChannelModel` the analytic rates use (its per-detector
+    dark-count probability is ``channel.dark_count_probability``). The total transmittance
+    to a click is ``channel_transmittance * eta_bob`` (:attr:`transmittance`).
+
+    Example:
+        >>> s = BB84Setup.from_distance(50.0)
+        >>> s.channel is DEFAULT_CHANNEL, round(s.transmittance, 5)
+        (True, 0.00401)
     """
 
     channel_transmittance: float
@@ -73,10 +82,7 @@ class BB84Setup:
     p_nu: float = 0.2
     p_vacuum: float = 0.1
     p_z: float = 0.5
-    eta_bob: float = 0.1
-    dark_count_probability: float = 1e-6
-    afterpulse_probability: float = 0.005
-    e_detector: float = 0.01
+    channel: ChannelModel = DEFAULT_CHANNEL
 
     def __post_init__(self) -> None:
         _check_prob("channel_transmittance", self.channel_transmittance)
@@ -91,25 +97,46 @@ class BB84Setup:
         if abs(total - 1.0) > 1e-9:
             raise InputError(f"p_mu + p_nu + p_vacuum must be 1 (got {total})")
         _check_prob("p_z", self.p_z, open_low=True, open_high=True)
-        _check_prob("eta_bob", self.eta_bob, open_low=True)
-        _check_prob("dark_count_probability", self.dark_count_probability, open_high=True)
-        _check_prob("afterpulse_probability", self.afterpulse_probability, open_high=True)
-        if not (np.isfinite(self.e_detector) and 0 <= self.e_detector <= 0.5):
-            raise InputError(f"e_detector must be in [0, 0.5] (got {self.e_detector})")
+        if not isinstance(self.channel, ChannelModel):
+            raise InputError(f"channel must be a ChannelModel (got {type(self.channel).__name__})")
 
     @classmethod
     def from_distance(
-        cls, distance_km: float, *, alpha_db_per_km: float = 0.2, **kwargs: float
+        cls, distance_km: float, *, channel: ChannelModel = DEFAULT_CHANNEL, **source: float
     ) -> BB84Setup:
-        """Setup over ``distance_km`` of fibre (transmittance from :mod:`qnetai.physics`)."""
-        from qnetai.physics import fibre_transmittance
-
+        """Setup over ``distance_km`` of ``channel``'s fibre; ``source``: intensities etc."""
         if not (np.isfinite(distance_km) and distance_km >= 0):
             raise InputError(f"distance_km must be >= 0 (got {distance_km})")
-        if not (np.isfinite(alpha_db_per_km) and alpha_db_per_km >= 0):
-            raise InputError(f"alpha_db_per_km must be >= 0 (got {alpha_db_per_km})")
-        t = float(fibre_transmittance(distance_km, alpha_db_per_km))
-        return cls(channel_transmittance=t, **kwargs)
+        t = float(channel.channel_transmittance(distance_km))
+        return cls(channel_transmittance=t, channel=channel, **source)
+
+    @property
+    def eta_bob(self) -> float:
+        """Bob's detection efficiency (from :attr:`channel`)."""
+        return self.channel.eta_bob
+
+    @property
+    def dark_count_probability(self) -> float:
+        """Dark-count probability per gate of each of the four detectors."""
+        return self.channel.dark_count_probability
+
+    @property
+    def afterpulse_probability(self) -> float:
+        """After-pulse probability per click (from :attr:`channel`)."""
+        return self.channel.afterpulse_probability
+
+    @property
+    def e_detector(self) -> float:
+        """Misalignment error probability (from :attr:`channel`)."""
+        return self.channel.e_detector
+
+    def to_dict(self) -> dict[str, float]:
+        """Source parameters and the channel's receiver parameters, flat (JSON output)."""
+        src = ("mu", "nu", "p_mu", "p_nu", "p_vacuum", "p_z")
+        out = {k: float(getattr(self, k)) for k in src}
+        out.update(self.channel.to_dict())
+        out["dark_count_probability"] = self.dark_count_probability
+        return out
 
     @property
     def transmittance(self) -> float:
@@ -222,27 +249,27 @@ def _simulate_block(
     start: int,
     n: int,
     setup: BB84Setup,
-    channel: ChannelModel,
+    model: PulseTypeModel,
     rng: np.random.Generator,
     carry: int,
 ) -> tuple[BlockResult, int]:
     """One block; ``carry`` is the after-pulse mask entering gate 0; returns the outgoing one."""
     p_z = setup.p_z
     p_ap = setup.afterpulse_probability
-    w_click = channel.type_prior * channel.type_click
+    w_click = model.type_prior * model.type_click
     p_click = float(w_click.sum())
     pos = bernoulli_positions(n, p_click, rng)
     m = pos.size
     if m:
-        types = rng.choice(channel.n_types, size=m, p=w_click / p_click).astype(np.intp)
+        types = rng.choice(model.n_types, size=m, p=w_click / p_click).astype(np.intp)
     else:
         types = np.zeros(0, dtype=np.intp)
     a, x = _draw_bits(m, p_z, rng)
-    pat = channel.sample_patterns(types, a, x, rng) if m else np.zeros(0, np.uint8)
+    pat = model.sample_patterns(types, a, x, rng) if m else np.zeros(0, np.uint8)
     ap = np.zeros(m, dtype=np.uint8)
-    w_none = channel.type_prior * (1.0 - channel.type_click)
-    p_none = w_none / w_none.sum() if w_none.sum() > 0 else channel.type_prior
-    blinded_t = channel.type_blinded
+    w_none = model.type_prior * (1.0 - model.type_click)
+    p_none = w_none / w_none.sum() if w_none.sum() > 0 else model.type_prior
+    blinded_t = model.type_blinded
 
     # after-pulsing, iterated over newly added clicks (cascades are rare)
     src_ok = ~blinded_t[types]
@@ -273,7 +300,7 @@ def _simulate_block(
         npos, nmask = tpos[~exists], tmask[~exists]
         k_new = npos.size
         if k_new:
-            ntypes = rng.choice(channel.n_types, size=k_new, p=p_none).astype(np.intp)
+            ntypes = rng.choice(model.n_types, size=k_new, p=p_none).astype(np.intp)
             na, nx = _draw_bits(k_new, p_z, rng)
             nblind = blinded_t[ntypes]
             nmask = np.where(nblind, 0, nmask).astype(np.uint8)
@@ -294,14 +321,14 @@ def _simulate_block(
     # counts of pulses sent per type, then per intensity and Alice's basis
     n_rest = n - pos.size
     rest = rng.multinomial(n_rest, p_none)
-    t_int = channel.type_intensity
+    t_int = model.type_intensity
     sent = np.zeros((3, 2), dtype=np.int64)
     np.add.at(sent, (t_int[types], a.astype(np.intp)), 1)
     rest_k = np.bincount(t_int, weights=rest, minlength=3).astype(np.int64)
     rest_z = rng.binomial(rest_k, p_z)
     sent[:, 0] += rest_z
     sent[:, 1] += rest_k - rest_z
-    attacked_pulses = int(rest[channel.type_attacked].sum() + channel.type_attacked[types].sum())
+    attacked_pulses = int(rest[model.type_attacked].sum() + model.type_attacked[types].sum())
 
     keep = pat != 0
     pos, types, a, x, pat, ap = pos[keep], types[keep], a[keep], x[keep], pat[keep], ap[keep]
@@ -310,7 +337,7 @@ def _simulate_block(
         index=index,
         start=start,
         n_pulses=n,
-        label=channel.attack.label,
+        label=model.attack.label,
         sent=sent,
         attacked_pulses=attacked_pulses,
         position=pos + start,
@@ -322,7 +349,7 @@ def _simulate_block(
         pattern=pat,
         multi_click=multi,
         afterpulse=ap != 0,
-        attacked=channel.type_attacked[types],
+        attacked=model.type_attacked[types],
     )
     return block, carry_out
 
@@ -352,12 +379,12 @@ def iter_blocks(
         raise InputError(
             f"block_attacks must have one entry per block ({n_blocks}) (got {len(block_attacks)})"
         )
-    cache: dict[AttackSpec | None, ChannelModel] = {}
+    cache: dict[AttackSpec | None, PulseTypeModel] = {}
 
-    def channel_for(spec: AttackSpec | None) -> ChannelModel:
+    def model_for(spec: AttackSpec | None) -> PulseTypeModel:
         key = spec if spec is not None and spec.active else None
         if key not in cache:
-            cache[key] = build_channel_model(setup, key)
+            cache[key] = build_pulse_model(setup, key)
         return cache[key]
 
     carry = 0
@@ -370,7 +397,7 @@ def iter_blocks(
             start=start,
             n=n,
             setup=setup,
-            channel=channel_for(spec),
+            model=model_for(spec),
             rng=rng,
             carry=carry,
         )
