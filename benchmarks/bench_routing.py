@@ -11,7 +11,8 @@ import argparse
 import json
 import time
 
-from qnetai.control.slotted_bench import DEFAULT_METHODS, run_benchmark
+from qnetai.control.slotted_bench import DEFAULT_METHODS
+from qnetai.plugins import bench_routing
 
 
 def main() -> None:
@@ -24,7 +25,7 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     args = ap.parse_args()
     t0 = time.perf_counter()
-    out = run_benchmark(
+    out = bench_routing(
         topology=args.topology,
         nodes=args.nodes,
         requests=args.requests,

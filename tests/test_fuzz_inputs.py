@@ -98,7 +98,7 @@ def bounded_memory() -> Any:
 
 def load_or_refuse(text: str, fmt: str) -> None:
     """Load and check ``text`` as a scenario: success or InputError, in bounded memory."""
-    from qnetai.topology import check_runnable
+    from qnetai.facade import check_runnable
 
     with bounded_memory():
         try:

@@ -150,8 +150,9 @@ def test_no_loader_calls_an_unpickler():
         "ai/scorer.py",
         "ai/chain_actor.py",
         "ai/chain_policies.py",
-        "control/engine_rl.py",
+        "ai/engine_rl.py",
         "control/policy.py",
+        "plugins.py",
         "control/model_files.py",
     ):
         text = (src / rel).read_text()
@@ -387,11 +388,11 @@ def test_scenario_validate_rejects_a_chain_model_as_router(tmp_path, capsys):
 def test_routing_name_check_reads_the_kind_without_torch():
     code = (
         "import sys\n"
-        "from qnetai.control.policy import check_policy_name\n"
+        "from qnetai.plugins import check_routing_policy\n"
         "from qnetai.errors import InputError\n"
-        "check_policy_name('rl:waxman-routing')\n"
+        "check_routing_policy('rl:waxman-routing')\n"
         "try:\n"
-        "    check_policy_name('rl:chain-n3-short')\n"
+        "    check_routing_policy('rl:chain-n3-short')\n"
         "    raise SystemExit('accepted a chain model')\n"
         "except InputError as exc:\n"
         "    assert 'not a routing scorer' in str(exc), exc\n"

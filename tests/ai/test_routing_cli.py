@@ -8,7 +8,12 @@ from typer.testing import CliRunner
 
 from qnetai.cli.main import app
 from qnetai.control.slotted import is_feasible, sample_requests, waxman_network
-from qnetai.control.slotted_policies import get_slot_policy
+from qnetai.plugins import slot_policy
+
+
+def get_slot_policy(name, **options):
+    return slot_policy(name, options=options)
+
 
 runner = CliRunner()
 

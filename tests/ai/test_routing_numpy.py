@@ -148,11 +148,11 @@ def test_same_decisions_as_the_torch_policy_on_slotted_instances(torch_model, sc
 def test_engine_decisions_equal_with_torch_scores(torch_model):
     """The engine adapter on metro-6g and Waxman-100 with numpy vs torch scores."""
     from qnetai.config import builtin_scenario
-    from qnetai.control import get_policy
+    from qnetai.plugins import routing_policy
     from qnetai.sim import Simulation
 
-    num = get_policy("rl:waxman-routing", metric="length_km")
-    ref = get_policy("rl:waxman-routing", metric="length_km")
+    num = routing_policy("rl:waxman-routing", options={"metric": "length_km"})
+    ref = routing_policy("rl:waxman-routing", options={"metric": "length_km"})
     ref.scorer.scorer = SimpleNamespace(
         best_action=lambda obs, mask: _torch_best(torch_model, obs, mask)
     )
@@ -160,7 +160,7 @@ def test_engine_decisions_equal_with_torch_scores(torch_model):
     n_checked = 0
     for name in ("metro-6g", "waxman-100"):
         sc = builtin_scenario(name).model_copy(update={"duration_s": 0.01})
-        sim = Simulation(sc, seed=1)
+        sim = Simulation(sc, seed=1, policy=num)
         names = list(sim.node_names)
         for _ in range(30):
             s, d = rng.choice(names, size=2, replace=False).tolist()
@@ -198,10 +198,10 @@ def test_save_and_load_round_trip_keeps_every_decision(tmp_path, scorer):
 def test_loading_an_rl_policy_does_not_import_torch():
     code = (
         "import sys\n"
-        "from qnetai.control import get_policy, get_slot_policy\n"
-        "import qnetai.control.engine_rl\n"
-        "p = get_policy('rl:waxman-routing')\n"
-        "q = get_slot_policy('rl:waxman-routing')\n"
+        "from qnetai.plugins import routing_policy, slot_policy\n"
+        "import qnetai.ai.engine_rl\n"
+        "p = routing_policy('rl:waxman-routing')\n"
+        "q = slot_policy('rl:waxman-routing')\n"
         "import networkx as nx\n"
         "from qnetai.config import builtin_scenario\n"
         "from qnetai.sim import Simulation\n"

@@ -11,25 +11,32 @@ import pytest
 
 from qnetai.config import builtin_scenario
 from qnetai.config.models import Scenario
-from qnetai.control import available_policies, get_policy, get_slot_policy
+from qnetai.control import path_is_valid
 from qnetai.control.engine_policies import ExtPolicy, LinkFigures, WidestPathPolicy
-from qnetai.control.engine_rl import path_is_valid
 from qnetai.control.slotted import ext_reference
 from qnetai.errors import InputError
-from qnetai.sim import Simulation, simulate
+from qnetai.facade import routing_policy_of, simulate
+from qnetai.plugins import available_routing_policies, routing_policy, slot_policy
+from qnetai.sim import Simulation
+
+
+def get_policy(name, **options):
+    return routing_policy(name, options=options)
+
 
 ENGINE_NAMES = ["shortest-path", "widest-path", "q-cast", "milp", "ga", "pso", "de", "sa", "cma"]
 
 
 @pytest.fixture(scope="module")
 def metro():
-    return Simulation(builtin_scenario("metro-6g"), seed=1)
+    sc = builtin_scenario("metro-6g")
+    return Simulation(sc, seed=1, policy=routing_policy_of(sc))
 
 
 @pytest.fixture(scope="module")
 def waxman():
-    sc = builtin_scenario("waxman-100")
-    return Simulation(sc.model_copy(update={"duration_s": 0.01}), seed=1)
+    sc = builtin_scenario("waxman-100").model_copy(update={"duration_s": 0.01})
+    return Simulation(sc, seed=1, policy=routing_policy_of(sc))
 
 
 def _pairs(sim, n=12):
@@ -83,11 +90,11 @@ def tiny_scenario(routing: str = "shortest-path") -> Scenario:
     )
 
 
-def test_registry_lists_every_name_and_slot_registry_is_separate():
-    names = available_policies()
+def test_table_lists_every_name_and_slot_table_is_separate():
+    names = available_routing_policies()
     for n in ENGINE_NAMES:
         assert n in names
-    assert get_slot_policy("q-cast").name == "q-cast"  # the slotted model's registry
+    assert slot_policy("q-cast").name == "q-cast"  # the slotted model's table
     assert get_policy("milp").name == "milp"
     assert get_policy("widest-path", metric="length_km").name == "widest-path"
 

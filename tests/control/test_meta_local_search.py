@@ -13,7 +13,11 @@ from qnetai.control.slotted import (
     waxman_network,
 )
 from qnetai.control.slotted_bench import run_benchmark
-from qnetai.control.slotted_policies import available_slot_policies, get_slot_policy
+from qnetai.plugins import available_slot_policies, slot_policy
+
+
+def get_slot_policy(name, **options):
+    return slot_policy(name, options=options)
 
 
 def _random_instance(seed: int):
@@ -131,3 +135,39 @@ def test_bench_reports_gap_to_union_optimum():
         assert r["gap_to_union_optimum"] >= -1e-6
         assert r["gap_to_union_optimum"] >= r["gap_to_milp"] - 1e-9
     assert rows["ls"]["expected_throughput"] >= rows["q-cast"]["expected_throughput"] - 1e-9
+
+
+def test_ls_never_reads_a_learned_model(monkeypatch):
+    """The classical baseline gives the same result whether or not model files exist."""
+    from qnetai.control import model_files
+
+    net, reqs = _random_instance(3)
+    ls = get_slot_policy("ls", max_moves=200)
+    assert [w.name for w in ls.warm_policies()] == ["q-cast"]
+    a = ls.allocate(net, reqs, rng=np.random.default_rng(0))
+
+    def no_models(*args, **kwargs):
+        raise AssertionError("ls must not read model files")
+
+    monkeypatch.setattr(model_files, "resolve_model", no_models)
+    monkeypatch.setattr(model_files, "models_dir", lambda: "/nonexistent")
+    b = get_slot_policy("ls", max_moves=200).allocate(net, reqs, rng=np.random.default_rng(0))
+    assert a.paths == b.paths and np.array_equal(a.widths, b.widths)
+
+
+def test_unknown_warm_start_is_an_error_not_skipped():
+    from qnetai.errors import InputError
+
+    with pytest.raises(InputError, match="rl:waxman-routing"):
+        LocalSearchPolicy(warm=("rl:waxman-routing",)).warm_policies()
+
+
+def test_learned_warm_started_variant_lives_in_ai():
+    pytest.importorskip("gymnasium")
+    from qnetai.ai.learned_slot import LearnedWarmLocalSearch
+
+    pol = get_slot_policy("ls-rl", max_moves=100)
+    assert isinstance(pol, LearnedWarmLocalSearch)
+    assert [w.name for w in pol.warm_policies()] == ["q-cast", "rl:waxman-routing"]
+    net, reqs = _random_instance(4)
+    assert is_feasible(net, pol.allocate(net, reqs, rng=np.random.default_rng(0)))

@@ -3,7 +3,11 @@ import pytest
 
 from qnetai.control.milp import brute_force_optimum, solve_milp
 from qnetai.control.slotted import SlottedNetwork, expected_pairs, sample_requests, waxman_network
-from qnetai.control.slotted_policies import get_slot_policy
+from qnetai.plugins import slot_policy
+
+
+def get_slot_policy(name, **options):
+    return slot_policy(name, options=options)
 
 
 def test_milp_at_least_every_heuristic_on_a_candidate_set_holding_their_paths():

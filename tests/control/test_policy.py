@@ -1,14 +1,13 @@
 import networkx as nx
 import pytest
 
-from qnetai.control import (
-    RoutingPolicy,
-    ShortestPathPolicy,
-    available_policies,
-    get_policy,
-    register_policy,
-)
+from qnetai.control import RoutingPolicy, ShortestPathPolicy, builtin_routing_policies
 from qnetai.errors import InputError
+from qnetai.plugins import available_routing_policies, routing_policy
+
+
+def get_policy(name, **options):
+    return routing_policy(name, options=options)
 
 
 def _graph():
@@ -38,9 +37,9 @@ def test_unreachable_is_none_and_cached():
     assert pol.choose_path(g, "A", "Q", state=None) is None  # unknown node
 
 
-def test_protocol_and_registry():
+def test_protocol_and_per_call_custom_policies():
     assert isinstance(ShortestPathPolicy(), RoutingPolicy)
-    assert "shortest-path" in available_policies()
+    assert "shortest-path" in available_routing_policies()
     with pytest.raises(InputError, match=r"controller\.routing must be one of"):
         get_policy("nope")
     with pytest.raises(InputError, match="path_metric"):
@@ -55,8 +54,17 @@ def test_protocol_and_registry():
         def choose_path(self, graph, source, destination, *, state):
             return [source, destination] if graph.has_edge(source, destination) else None
 
-    register_policy("direct-only", Direct, replace=True)
-    pol = get_policy("direct-only", metric="hops")
+    pol = routing_policy("direct-only", options={"metric": "hops"}, custom={"direct-only": Direct})
     assert pol.choose_path(_graph(), "A", "C", state=None) is None
-    with pytest.raises(InputError, match="already registered"):
-        register_policy("direct-only", Direct)
+    # nothing was registered: later calls without custom do not see it
+    assert "direct-only" not in available_routing_policies()
+    with pytest.raises(InputError, match="unknown policy 'direct-only'"):
+        get_policy("direct-only")
+
+
+def test_builtin_tables_are_fresh_per_call():
+    table = builtin_routing_policies()
+    table["shortest-path"] = None
+    table["mine"] = ShortestPathPolicy
+    again = builtin_routing_policies()
+    assert again["shortest-path"] is ShortestPathPolicy and "mine" not in again

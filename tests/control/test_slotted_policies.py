@@ -8,8 +8,13 @@ from qnetai.control.slotted import (
     usage,
     waxman_network,
 )
-from qnetai.control.slotted_policies import available_slot_policies, get_slot_policy
 from qnetai.errors import InputError
+from qnetai.plugins import available_slot_policies, slot_policy
+
+
+def get_slot_policy(name, **options):
+    return slot_policy(name, options=options)
+
 
 FAST = {
     "shortest-path": {},
@@ -53,7 +58,7 @@ def test_registry_names_and_errors():
     names = available_slot_policies()
     for n in ("shortest-path", "widest-path", "q-cast", "milp", "ga", "pso", "de", "sa", "cma"):
         assert n in names
-    with pytest.raises(InputError, match="method must be one of"):
+    with pytest.raises(InputError, match=r"method must be one of.*unknown policy 'nope'"):
         get_slot_policy("nope")
     with pytest.raises(InputError, match="model"):
         get_slot_policy("rl:/no/such/model.zip")

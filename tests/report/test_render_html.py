@@ -98,7 +98,7 @@ def test_topology_edges_coloured_by_rate(result):
 
 def test_empty_deliveries_and_run_view(tmp_path):
     r = synthetic_result(deliveries=0)
-    out = write_run(r, tmp_path / "r", catalogue=False, report=False)
+    out = write_run(r, tmp_path / "r", catalogue=False)
     html = render_html(read_run(out), sections=DEFAULT_SECTIONS)
     assert "No data." in html
     assert '<section id="memory">' in html

@@ -24,8 +24,8 @@ def result():
 
 def test_uncatalogued_folder_listed_then_recorded(tmp_path, result):
     root = tmp_path / "runs"
-    write_run(result, root / "a", report=False, run_id="a")
-    write_run(result, root / "b", report=False, catalogue=False, run_id="b")  # e.g. killed
+    write_run(result, root / "a", run_id="a")
+    write_run(result, root / "b", catalogue=False, run_id="b")  # e.g. killed
     (root / "not-a-run").mkdir()
     rows = list_runs(root)
     assert {(r["run_id"], r["catalogued"]) for r in rows} == {("a", True), ("b", False)}
@@ -37,10 +37,8 @@ def test_uncatalogued_folder_listed_then_recorded(tmp_path, result):
 
 def test_rescan_drops_deleted_folders_keeps_outside_runs(tmp_path, result):
     root = tmp_path / "runs"
-    write_run(result, root / "a", report=False, run_id="a")
-    outside = write_run(
-        result, tmp_path / "elsewhere" / "c", report=False, catalogue=root, run_id="c"
-    )
+    write_run(result, root / "a", run_id="a")
+    outside = write_run(result, tmp_path / "elsewhere" / "c", catalogue=root, run_id="c")
     record_run(root, {"run_id": "gone-outside", "path": str(tmp_path / "nowhere" / "x")})
     shutil.rmtree(root / "a")
     report = rescan_catalogue(root)
@@ -50,7 +48,7 @@ def test_rescan_drops_deleted_folders_keeps_outside_runs(tmp_path, result):
 
 def test_corrupt_catalogue_reported_at_once_and_rebuilt(tmp_path, result):
     root = tmp_path / "runs"
-    write_run(result, root / "a", report=False, run_id="a")
+    write_run(result, root / "a", run_id="a")
     catalogue_path(root).write_bytes(b"not a database" * 100)
     start = time.monotonic()
     with pytest.raises(CatalogueFileError, match=r"not a readable DuckDB database.*--rescan"):
@@ -88,7 +86,7 @@ def test_rescan_missing_root(tmp_path):
 
 def test_folders_from_before_the_marker_are_listed(tmp_path, result):
     root = tmp_path / "runs"
-    old = write_run(result, root / "old", report=False, catalogue=False, run_id="old")
+    old = write_run(result, root / "old", catalogue=False, run_id="old")
     (old / ".qnetai-run").unlink()  # as written by an older qnetai
     assert [r["run_id"] for r in list_runs(root)] == ["old"]
     assert rescan_catalogue(root).added == ["old"]

@@ -60,26 +60,26 @@ def test_overwrite_refuses_folder_with_unrelated_files(tmp_path, result):
 
 
 def test_overwrite_refuses_run_folder_holding_user_files(tmp_path, result):
-    target = write_run(result, tmp_path / "r", catalogue=False, report=False)
+    target = write_run(result, tmp_path / "r", catalogue=False)
     (target / "notes.txt").write_text("keep me")
     with pytest.raises(InputError, match=r"not part of its run \(notes.txt\)"):
-        write_run(result, target, overwrite=True, catalogue=False, report=False)
+        write_run(result, target, overwrite=True, catalogue=False)
     assert (target / "notes.txt").read_text() == "keep me"
     assert is_complete_run(target)
 
 
 def test_overwrite_refuses_marker_of_another_run(tmp_path, result):
-    target = write_run(result, tmp_path / "r", catalogue=False, report=False, run_id="a")
+    target = write_run(result, tmp_path / "r", catalogue=False, run_id="a")
     (target / ".qnetai-run").write_text(json.dumps({"run_id": "b"}))
     with pytest.raises(InputError, match="does not match"):
         check_out_dir(target, overwrite=True)
 
 
 def test_overwrite_never_replaces_the_current_directory(tmp_path, result, monkeypatch):
-    target = write_run(result, tmp_path / "r", catalogue=False, report=False, run_id="old")
+    target = write_run(result, tmp_path / "r", catalogue=False, run_id="old")
     monkeypatch.chdir(target)
     with pytest.raises(InputError, match="current directory"):
-        write_run(result, ".", overwrite=True, catalogue=False, report=False)
+        write_run(result, ".", overwrite=True, catalogue=False)
     monkeypatch.chdir(tmp_path)  # a parent of the cwd is refused too (and is no run folder)
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")
@@ -89,8 +89,8 @@ def test_overwrite_never_replaces_the_current_directory(tmp_path, result, monkey
 
 
 def test_overwrite_replaces_a_run_folder(tmp_path, result):
-    target = write_run(result, tmp_path / "r", catalogue=False, run_id="old")
-    write_run(result, target, overwrite=True, catalogue=False, report=False, run_id="new")
+    target = write_run(result, tmp_path / "r", catalogue=False, run_id="old", report_html="<p/>")
+    write_run(result, target, overwrite=True, catalogue=False, run_id="new")
     assert read_run(target).meta["run_id"] == "new"
     assert not (target / "report.html").exists()  # the old run's extra file went with it
     assert sorted(p.name for p in target.iterdir() if p.name.startswith(".")) == [".qnetai-run"]
@@ -149,7 +149,7 @@ def test_symlinked_catalogue_is_not_followed(tmp_path, result):
     elsewhere = tmp_path / "elsewhere.duckdb"
     (runs / "catalogue.duckdb").symlink_to(elsewhere)
     with pytest.raises(CatalogueError, match="symbolic link"):
-        write_run(result, runs / "r", report=False)
+        write_run(result, runs / "r")
     assert not elsewhere.exists()
     assert is_complete_run(runs / "r")  # the run itself is complete
 
@@ -159,7 +159,7 @@ def test_stale_staging_of_dead_process_is_cleaned(tmp_path, result):
     _fake_staging(run_dir, _dead_pid(), created_dir=True, files=["summary.json"])
     (run_dir / "summary.json").write_text("{}")  # it had begun moving files in
     check_out_dir(run_dir, overwrite=False)  # stale staging does not count
-    write_run(result, run_dir, catalogue=False, report=False)
+    write_run(result, run_dir, catalogue=False)
     assert is_complete_run(run_dir)
     assert not [p for p in run_dir.iterdir() if p.name.startswith(".qnetai-tmp-")]
 
@@ -198,7 +198,7 @@ def test_catalogue_failure_still_listed(tmp_path, result, monkeypatch):
 
     monkeypatch.setattr(writer, "record_run", locked)
     with pytest.raises(CatalogueError, match="--rescan"):
-        write_run(result, tmp_path / "runs" / "r", report=False, run_id="lost")
+        write_run(result, tmp_path / "runs" / "r", run_id="lost")
     monkeypatch.undo()
     rows = list_runs(tmp_path / "runs")
     assert [(r["run_id"], r["catalogued"]) for r in rows] == [("lost", False)]
@@ -209,15 +209,13 @@ def test_seed_limits_in_catalogue(tmp_path):
 
     big = synthetic_result(nodes=3, deliveries=2, seed=0)
     scenario = big.scenario.model_copy(update={"seed": 2**63 - 1})
-    out = write_run(
-        dataclasses.replace(big, scenario=scenario), tmp_path / "runs" / "s", report=False
-    )
+    out = write_run(dataclasses.replace(big, scenario=scenario), tmp_path / "runs" / "s")
     assert [r["seed"] for r in list_runs(tmp_path / "runs")] == [2**63 - 1]
     assert read_run(out).meta["seed"] == 2**63 - 1
 
 
 def test_read_run_refuses_incomplete_folder(tmp_path, result):
-    out = write_run(result, tmp_path / "r", catalogue=False, report=False)
+    out = write_run(result, tmp_path / "r", catalogue=False)
     (out / ".qnetai-run").unlink()
     _fake_staging(out, os.getpid(), created_dir=False)  # being written
     with pytest.raises(InputError, match="incomplete run folder"):
@@ -235,7 +233,7 @@ def test_first_of_two_writers_to_finish_wins(tmp_path, result, monkeypatch):
         return real(path, data)
 
     monkeypatch.setattr(writer, "write_bytes", racing)
-    write_run(result, target, catalogue=False, report=False, run_id="first")
+    write_run(result, target, catalogue=False, run_id="first")
     assert is_complete_run(target, "first") and other[0].is_dir()
     with pytest.raises(InputError, match="another qnetai process"):
         check_out_dir(target, overwrite=True)

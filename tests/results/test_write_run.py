@@ -46,7 +46,7 @@ def _same(a, b):
 
 
 def test_parquet_round_trip_and_files(tmp_path, result):
-    out = write_run(result, tmp_path / "runs" / "r1", report=False)
+    out = write_run(result, tmp_path / "runs" / "r1")
     assert out == (tmp_path / "runs" / "r1").absolute()
     names = {p.name for p in out.iterdir()}
     assert names == {f"{t}.parquet" for t in TABLE_NAMES} | {
@@ -74,7 +74,7 @@ def test_parquet_round_trip_and_files(tmp_path, result):
 def test_nan_summary_is_strict_json(tmp_path):
     empty = synthetic_result(deliveries=0)
     assert math.isnan(empty.summary["mean_fidelity"])
-    out = write_run(empty, tmp_path / "r", report=False, catalogue=False)
+    out = write_run(empty, tmp_path / "r", catalogue=False)
     text = (out / "summary.json").read_text()
     assert "NaN" not in text
     assert json.loads(text)["mean_fidelity"] is None
@@ -82,9 +82,7 @@ def test_nan_summary_is_strict_json(tmp_path):
 
 def test_catalogue_row_after_run(tmp_path, result):
     started = datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC)
-    out = write_run(
-        result, tmp_path / "runs" / "r1", report=False, started_at=started, run_id="abc123"
-    )
+    out = write_run(result, tmp_path / "runs" / "r1", started_at=started, run_id="abc123")
     assert (tmp_path / "runs" / "catalogue.duckdb").is_file()
     rows = list_runs(tmp_path / "runs")
     assert len(rows) == 1
@@ -97,7 +95,7 @@ def test_catalogue_row_after_run(tmp_path, result):
     assert row["requests_served"] == result.summary["requests_served"]
     assert row["mean_fidelity"] == pytest.approx(result.summary["mean_fidelity"])
     assert row["simulated_s"] == pytest.approx(1.0)
-    write_run(result, tmp_path / "runs" / "r2", report=False)
+    write_run(result, tmp_path / "runs" / "r2")
     assert len(list_runs(tmp_path / "runs")) == 2
 
 
@@ -106,16 +104,16 @@ def test_refuses_non_empty_dir_unless_overwrite(tmp_path, result):
     target.mkdir(parents=True)
     (target / "keep.txt").write_text("old")
     with pytest.raises(InputError, match="not empty"):
-        write_run(result, target, report=False)
+        write_run(result, target)
     assert (target / "keep.txt").read_text() == "old"
     assert not (tmp_path / "runs" / "catalogue.duckdb").exists()
     with pytest.raises(InputError, match="only a qnetai run folder"):  # keep.txt is not ours
-        write_run(result, target, report=False, overwrite=True, run_id="one")
+        write_run(result, target, overwrite=True, run_id="one")
     assert (target / "keep.txt").read_text() == "old"
     (target / "keep.txt").unlink()
-    write_run(result, target, report=False, overwrite=True, run_id="one")
+    write_run(result, target, overwrite=True, run_id="one")
     assert (target / "summary.json").is_file()
-    write_run(result, target, report=False, overwrite=True, run_id="two")
+    write_run(result, target, overwrite=True, run_id="two")
     rows = list_runs(tmp_path / "runs")
     assert [r["run_id"] for r in rows] == ["two"]  # the replaced run's row is gone
     assert not _leftovers(target.parent)
@@ -123,14 +121,14 @@ def test_refuses_non_empty_dir_unless_overwrite(tmp_path, result):
 
 def test_empty_existing_dir_is_fine(tmp_path, result):
     (tmp_path / "r").mkdir()
-    out = write_run(result, tmp_path / "r", report=False, catalogue=False)
+    out = write_run(result, tmp_path / "r", catalogue=False)
     assert (out / "links.parquet").is_file()
 
 
 def test_out_dir_that_is_a_file(tmp_path, result):
     (tmp_path / "r").write_text("x")
     with pytest.raises(InputError, match="not a directory"):
-        write_run(result, tmp_path / "r", report=False)
+        write_run(result, tmp_path / "r")
 
 
 @pytest.mark.parametrize("exc", [RuntimeError("disk on fire"), KeyboardInterrupt()])
@@ -147,7 +145,7 @@ def test_failure_mid_write_leaves_nothing(tmp_path, result, monkeypatch, exc):
     monkeypatch.setattr(writer, "write_bytes", flaky)
     runs = tmp_path / "runs"
     with pytest.raises(type(exc)):
-        write_run(result, runs / "r1", report=False)
+        write_run(result, runs / "r1")
     assert calls == ["summary.json", "scenario.yaml"]
     assert not (runs / "r1").exists()
     assert list(runs.iterdir()) == []  # no temp folder, no catalogue
@@ -156,7 +154,7 @@ def test_failure_mid_write_leaves_nothing(tmp_path, result, monkeypatch, exc):
 
 def test_failure_with_overwrite_keeps_old_run(tmp_path, result, monkeypatch):
     target = tmp_path / "runs" / "r"
-    write_run(result, target, report=False, run_id="old")
+    write_run(result, target, run_id="old")
     before = (target / "summary.json").read_bytes()
 
     def boom(path, write):
@@ -164,7 +162,7 @@ def test_failure_with_overwrite_keeps_old_run(tmp_path, result, monkeypatch):
 
     monkeypatch.setattr(writer, "write_file", boom)
     with pytest.raises(OSError):
-        write_run(result, target, report=False, overwrite=True, run_id="new")
+        write_run(result, target, overwrite=True, run_id="new")
     assert (target / "summary.json").read_bytes() == before
     assert [r["run_id"] for r in list_runs(target.parent)] == ["old"]
     assert not _leftovers(target.parent)
@@ -172,7 +170,7 @@ def test_failure_with_overwrite_keeps_old_run(tmp_path, result, monkeypatch):
 
 def test_failed_swap_restores_old_run(tmp_path, result, monkeypatch):
     target = tmp_path / "runs" / "r"
-    write_run(result, target, report=False, run_id="old")
+    write_run(result, target, run_id="old")
     real_rename = atomic.os.rename
 
     def rename(src, dst):
@@ -183,17 +181,20 @@ def test_failed_swap_restores_old_run(tmp_path, result, monkeypatch):
 
     monkeypatch.setattr(atomic.os, "rename", rename)
     with pytest.raises(OSError, match="rename failed"):
-        write_run(result, target, report=False, overwrite=True, run_id="new")
+        write_run(result, target, overwrite=True, run_id="new")
     monkeypatch.undo()
     assert read_run(target).meta["run_id"] == "old"
     assert not _leftovers(target.parent)
     assert [r["run_id"] for r in list_runs(target.parent)] == ["old"]
 
 
-def test_report_written(tmp_path, result):
-    out = write_run(result, tmp_path / "r", catalogue=False)
+def test_report_written_when_the_caller_composes_it(tmp_path, result):
+    from qnetai.report import render_html
+
+    out = write_run(result, tmp_path / "r", catalogue=False, report_html=render_html(result))
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "synthetic" in html
+    assert not (write_run(result, tmp_path / "s", catalogue=False) / "report.html").exists()
 
 
 def test_default_run_dir(tmp_path):
@@ -218,6 +219,6 @@ def test_catalogue_failure_keeps_complete_run(tmp_path, result, monkeypatch):
 
     monkeypatch.setattr(writer, "record_run", locked)
     with pytest.raises(CatalogueError, match="could not be updated") as info:
-        write_run(result, tmp_path / "r", report=False)
+        write_run(result, tmp_path / "r")
     assert info.value.path == (tmp_path / "r").absolute()
     assert read_run(info.value.path).deliveries.num_rows == 40

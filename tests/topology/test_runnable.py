@@ -11,9 +11,10 @@ import pytest
 from qnetai.cli.main import main
 from qnetai.config import BUILTIN_SCENARIOS, builtin_scenario, scenario_from_dict
 from qnetai.errors import InputError
+from qnetai.facade import check_runnable
 from qnetai.topology import (
     WORK_LIMITS,
-    check_runnable,
+    check_topology,
     check_topology_size,
     estimate_topology,
     estimate_work,
@@ -191,15 +192,11 @@ def test_waxman_20000_is_refused_before_building_with_little_memory():
             "qkd.relay.requests",
         ),
         (
-            {
-                **TWO,
-                "operations": {"purification": {"protocol": "dejmps"}},
-                "traffic": {"requests": [{"source": "A", "destination": "B", "memories": 2}]},
-            },
-            "memories > 1 is not supported",
+            {**TWO, "controller": {"routing": "qnetai_no_such_module.policies:Mine"}},
+            "controller.routing: plug-in 'qnetai_no_such_module.policies:Mine' could not be loaded",
         ),
     ],
-    ids=["no-nodes", "one-node", "zero-length", "policy", "qkd", "memories"],
+    ids=["no-nodes", "one-node", "zero-length", "policy", "qkd", "plugin"],
 )
 def test_validate_and_run_refuse_the_same_scenarios(tmp_path, capsys, data, match):
     path = write(tmp_path, data)
@@ -264,3 +261,20 @@ def test_relay_arrivals_at_a_huge_rate_draw_in_bounded_chunks():
     tracemalloc.stop()
     assert t.size == 10 and np.all(np.diff(t) >= 0)
     assert peak < 64 * 2**20
+
+
+def test_topology_level_check_needs_no_policy_or_qkd():
+    """check_topology refuses what the topology decides; the policy is the facade's check."""
+    s = scenario(controller={"routing": "no-such-policy"})
+    assert len(check_topology(s).nodes) == 2  # topology-level: fine
+    with pytest.raises(InputError, match="no-such-policy"):
+        check_runnable(s)
+    with pytest.raises(InputError, match="empty"):
+        check_topology(scenario_from_dict({"nodes": [{"name": "A"}]}))
+
+
+def test_vacuum_speed_matches_the_engine():
+    from qnetai.sim.linklayer import C_VACUUM_KM_PER_S as engine_c
+    from qnetai.topology.runnable import C_VACUUM_KM_PER_S
+
+    assert engine_c == C_VACUUM_KM_PER_S

@@ -2,7 +2,8 @@
 
 The shipped scorers (:mod:`qnetai.ai.models`) were trained on the time-slotted Q-CAST model
 (:mod:`qnetai.control.slotted`), where a link's channel succeeds within a slot with
-probability ``p``. The engine's network is mapped onto that model once per graph: nodes and
+probability ``p``. The engine's network is mapped onto that model once per graph, from the
+engine's own link models (:func:`qnetai.control.engine_policies.link_table`): nodes and
 edges as they are, widths = the links' ``multiplexing``, ``q`` = the swap success probability,
 and per-channel success within a time window ``tau``, ``1 - (1 - p_e)^(tau / attempt_e)``
 (``p_e`` per attempt, ``attempt_e`` the attempt period, so faster links count for more), with
@@ -23,7 +24,6 @@ unknown name, a malformed file or a model of another kind is an
 from __future__ import annotations
 
 from dataclasses import replace
-from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -56,16 +56,20 @@ def _window_probability(p: np.ndarray, attempt_s: np.ndarray, mean_p: float) -> 
     return np.clip(-np.expm1(-rate * tau), 1e-9, 1.0)
 
 
-def slotted_view(graph: nx.Graph, *, mean_p: float = 0.6, q_swap: float = 1.0) -> Any:
+def slotted_view(
+    graph: nx.Graph, *, mean_p: float = 0.6, q_swap: float = 1.0, state: Any = None
+) -> Any:
     """The engine graph as a :class:`~qnetai.control.slotted.SlottedNetwork` (see module doc).
 
-    Returns ``(net, names)``: node ``i`` of ``net`` is ``names[i]``.
+    ``state`` is the running simulation (its link models give the figures; see
+    :func:`~qnetai.control.engine_policies.link_table`). Returns ``(net, names)``: node ``i``
+    of ``net`` is ``names[i]``.
     """
     from qnetai.control.slotted import SlottedNetwork
 
     names = list(graph.nodes)
     index = {n: i for i, n in enumerate(names)}
-    figs = link_table(graph)
+    figs = link_table(graph, state)
     edges, p, att, chan, length = [], [], [], [], []
     for a, b, data in graph.edges(data=True):
         u, v = sorted((index[a], index[b]))
@@ -95,17 +99,10 @@ def slotted_view(graph: nx.Graph, *, mean_p: float = 0.6, q_swap: float = 1.0) -
 
 def _load_scorer(name_or_path: str) -> Any:
     """The :class:`~qnetai.ai.agents.RLSlotPolicy` of a routing model (InputError otherwise)."""
-    from qnetai._optional import MissingExtraError
-    from qnetai.control.policy import learned_routing_model
+    from qnetai.ai.agents import load_routing_policy
+    from qnetai.control.model_files import routing_model_files
 
-    learned_routing_model(name_or_path)
-    try:
-        from qnetai.ai.agents import load_routing_policy
-    except (MissingExtraError, ImportError) as exc:
-        raise InputError(
-            f"controller.routing: rl:{name_or_path} needs the [ai] extra "
-            f"(pip install 'qnetai[ai]'): {exc}"
-        ) from exc
+    routing_model_files(name_or_path)
     try:
         return load_routing_policy(name_or_path)
     except InputError as exc:
@@ -142,7 +139,7 @@ class LearnedRoutingPolicy:
         if self._gid != id(graph):
             self._gid = id(graph)
             self._net, self._names = slotted_view(
-                graph, mean_p=self.mean_p, q_swap=swap_probability(graph, state)
+                graph, mean_p=self.mean_p, q_swap=swap_probability(graph, state), state=state
             )
             self._index = {n: i for i, n in enumerate(self._names)}
             self._states = {}
@@ -190,16 +187,4 @@ class LearnedRoutingPolicy:
         return [self._names[i] for i in st.table.paths[0][j]]
 
 
-def path_is_valid(graph: nx.Graph, path: list[str] | None, source: str, destination: str) -> bool:
-    """Whether ``path`` is a simple path of ``graph`` from ``source`` to ``destination``."""
-    return (
-        path is not None
-        and len(path) >= 2
-        and path[0] == source
-        and path[-1] == destination
-        and len(set(path)) == len(path)
-        and all(graph.has_edge(a, b) for a, b in pairwise(path))
-    )
-
-
-__all__ = ["LearnedRoutingPolicy", "path_is_valid", "slotted_view"]
+__all__ = ["LearnedRoutingPolicy", "slotted_view"]

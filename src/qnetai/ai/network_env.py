@@ -12,7 +12,10 @@ pairs delivered since the previous step (the engine delivers only pairs whose fi
 reaches the request's ``min_fidelity``; the others are discarded).
 
 Observation ``(k, F)`` float32 in ``[0, 10]``, one row per candidate, from what a controller
-knows (never hidden link states): see :data:`OBS_FEATURES`. Action: ``Discrete(k)``, the
+knows (never hidden link states): the static link figures of the engine's link models
+(:meth:`~qnetai.control.engine_policies.ExtPolicy.link_figures`), the node specs of the graph
+and the :class:`~qnetai.sim.routing.NetworkState` (free memory, queue); see
+:data:`OBS_FEATURES`. Action: ``Discrete(k)``, the
 candidate's index. Candidates that do not exist (fewer than ``k`` paths) or whose nodes lack
 free memory for the request now are masked (``action_masks()``, ``info["action_mask"]``);
 when no candidate has free memory, every existing one is allowed (the request then queues).
@@ -175,11 +178,11 @@ class NetworkRoutingEnv(gym.Env):
         valid = np.zeros(self.k, dtype=bool)
         if self._cands:
             _, _, _, pairs, fmin, _, mem = self._request()
-            figs = self.ranker._cache.figures
+            figs = self.ranker.link_figures(g, sim)
             queue = float(sim.queued_requests)
             for j, path in enumerate(self._cands):
                 rs = [figs[(a, b)].round_success for a, b in pairwise(path)]
-                free = [sim.free_memory(v) / max(sim.capacity[sim.node_index[v]], 1) for v in path]
+                free = [sim.free_memory(v) / max(g.nodes[v]["spec"].memory_qubits, 1) for v in path]
                 ok = (
                     has_memory(path, sim)
                     if mem == 1

@@ -32,14 +32,17 @@ def routing_command(
         "",
         "--methods",
         help="Comma-separated methods (default: shortest-path, widest-path, "
-        "q-cast, sa, de, milp, rl:waxman-routing, ls); also ga, pso, cma, rl:PATH (a routing "
-        "model's MODEL.npz with MODEL.json beside it).",
+        "q-cast, sa, de, ls, milp, rl:waxman-routing); also ga, pso, cma, ls-rl (ls "
+        "warm-started from the learned model), rl:PATH (a routing model's MODEL.npz with "
+        "MODEL.json beside it), pkg.module:Class (your own slot policy, by import path) or "
+        "an entry point of group qnetai.slot_policies.",
     ),
     no_milp: bool = typer.Option(False, "--no-milp", help="Skip the MILP reference optimum."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Throughput (95% CI), fairness, decision time and gap to the MILP optimum per method."""
-    from qnetai.control.slotted_bench import DEFAULT_METHODS, run_benchmark
+    from qnetai.control.slotted_bench import DEFAULT_METHODS
+    from qnetai.plugins import bench_routing
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()] or list(DEFAULT_METHODS)
     kwargs = dict(
@@ -54,7 +57,7 @@ def routing_command(
     if as_json:
         from qnetai.cli._common import print_json
 
-        print_json(run_benchmark(**kwargs))
+        print_json(bench_routing(**kwargs))
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -69,7 +72,7 @@ def routing_command(
         transient=True,
     ) as bar:
         task = bar.add_task("bench", total=slots * len(kwargs["seeds"]))
-        out = run_benchmark(**kwargs, progress=lambda d, t: bar.update(task, completed=d))
+        out = bench_routing(**kwargs, progress=lambda d, t: bar.update(task, completed=d))
     _print(out)
 
 

@@ -34,33 +34,12 @@ def _prepare_scenario(
     return scenario
 
 
-#: Tag mixed into the scenario seed for the key network's random numbers (independent of
-#: the engine's stream).
-QKD_SEED_TAG = 0x514B44
-
-
-def _check_qkd(scenario: Any) -> None:
-    """Refuse a bad ``qkd`` section (unknown nodes) before simulating."""
-    from qnetai.qkd.network import check_key_network
-    from qnetai.topology import resolve
-
-    check_key_network(resolve(scenario))
-
-
-def _key_network(scenario: Any, result: Any) -> Any:
-    import numpy as np
-
-    from qnetai.qkd.network import simulate_key_network
-
-    rng = np.random.default_rng([int(scenario.seed), QKD_SEED_TAG])
-    return simulate_key_network(result.scenario, result, rng=rng)
-
-
-def _simulate(scenario: Any, *, show_progress: bool) -> Any:
-    from qnetai.sim import simulate
+def _run(scenario: Any, *, allow_large: bool, show_progress: bool) -> Any:
+    """:func:`qnetai.run_scenario` with a progress bar on the console (unless ``--json``)."""
+    from qnetai.facade import run_scenario
 
     if not show_progress:
-        return simulate(scenario, seed=scenario.seed)
+        return run_scenario(scenario, allow_large=allow_large)
     from rich.progress import (
         BarColumn,
         Progress,
@@ -88,9 +67,9 @@ def _simulate(scenario: Any, *, show_progress: bool) -> Any:
         def progress(fraction_done: float) -> None:
             bar.update(task, completed=min(max(float(fraction_done), 0.0), 1.0))
 
-        result = simulate(scenario, seed=scenario.seed, progress=progress)
+        run = run_scenario(scenario, allow_large=allow_large, progress=progress)
         bar.update(task, completed=1.0)
-    return result
+    return run
 
 
 def _link_rows(result: Any) -> list[dict[str, Any]]:
@@ -304,6 +283,7 @@ def run_command(
     from datetime import UTC, datetime
 
     from qnetai.cli._common import err_console, print_json
+    from qnetai.facade import check_runnable
     from qnetai.results import (
         CatalogueError,
         catalogue_path,
@@ -313,7 +293,6 @@ def run_command(
         write_run,
     )
     from qnetai.results.writer import jsonable
-    from qnetai.topology import check_runnable
 
     sc = _prepare_scenario(scenario, seed, duration_s, qkd_mode)
     check_runnable(sc, allow_large=allow_large)  # the checks of `qnetai scenario validate`
@@ -329,17 +308,20 @@ def run_command(
     _check_catalogue(cat_root)
     started_at = datetime.now(UTC)
     try:
-        result = _simulate(sc, show_progress=not json_out)
-        qkd = _key_network(sc, result)
+        run = _run(sc, allow_large=allow_large, show_progress=not json_out)
+        html = None
+        if not no_report:
+            from qnetai.report import render_html
+
+            html = render_html(run)
         path = write_run(
-            result,
+            run,
             out_dir,
             overwrite=overwrite,
-            report=not no_report,
+            report_html=html,
             catalogue=cat_root if cat_root is not None else False,
             started_at=started_at,
             run_id=run_id,
-            qkd=qkd,
         )
     except KeyboardInterrupt:
         err_console.print(
@@ -361,14 +343,12 @@ def run_command(
                         str(catalogue_path(cat_root).absolute()) if cat_root is not None else None
                     ),
                     "report": str(path / "report.html") if not no_report else None,
-                    "summary": result.summary,
-                    "links": _link_rows(result),
-                    "qkd": qkd.to_dict(),
+                    **run.to_dict(),
                 }
             )
         )
     else:
-        _print_summary(result, path, report=not no_report, qkd=qkd)
+        _print_summary(run.simulation, path, report=not no_report, qkd=run.key_network)
         if cat_root is None:
             err_console.print(
                 f"note: not catalogued (--out without --catalogue); `qnetai runs --root "

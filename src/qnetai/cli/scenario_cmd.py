@@ -27,12 +27,13 @@ _REF_HELP = "A scenario file (.yaml/.yml/.json) or the name of a built-in scenar
 def _load(ref: str, *, allow_large: bool = False, runnable: bool = False) -> Any:
     """Load a scenario file or built-in and check it; errors name the file.
 
-    ``runnable``: every check ``qnetai run`` makes (:func:`qnetai.topology.check_runnable`);
+    ``runnable``: every check ``qnetai run`` makes (:func:`qnetai.check_runnable`);
     otherwise the topology's size (before building it) and the references.
     """
     from qnetai.config import load_scenario
     from qnetai.errors import InputError
-    from qnetai.topology import check_runnable, check_topology_size, resolve
+    from qnetai.facade import check_runnable
+    from qnetai.topology import check_topology_size, resolve
 
     scenario = load_scenario(ref)
     try:
@@ -224,7 +225,7 @@ def show(
 ) -> None:
     """Show a scenario: nodes, links (with derived transmittance and rates) and traffic."""
     from qnetai.cli._common import print_json
-    from qnetai.topology import describe_scenario
+    from qnetai.facade import describe_scenario
 
     info = describe_scenario(_load(ref, allow_large=allow_large), resolved=resolved)
     if json_out:

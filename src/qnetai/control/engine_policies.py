@@ -2,9 +2,10 @@
 
 These are :class:`~qnetai.control.policy.RoutingPolicy` adapters: the engine calls
 ``choose_path(graph, source, destination, state=sim)`` once per arriving request. They read
-only what a controller knows: the static link figures of the graph (per-attempt, per-channel
-success probability ``p``, the number of channels ``multiplexing`` and the attempt period,
-from the link specs; see :func:`link_table`), the swap success probability of the scenario,
+only what a controller knows: the static link figures (per-attempt, per-channel success
+probability ``p``, the number of channels ``multiplexing`` and the attempt period, read from
+the engine's own link models; see :func:`link_table`), the swap success probability of the
+scenario,
 and the dynamic :class:`~qnetai.control.policy.NetworkState` (free memory per node, queue
 length). They never see link outcomes or stored pairs.
 
@@ -45,7 +46,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from qnetai.config.models import Scenario
 from qnetai.errors import InputError
+from qnetai.sim.linklayer import LinkModel, build_link_model
 
 
 @dataclass(frozen=True)
@@ -63,41 +66,77 @@ class LinkFigures:
         return 1.0 if p >= 1.0 else -math.expm1(self.multiplexing * math.log1p(-p))
 
 
-def _figures_from_spec(graph: nx.Graph, a: str, b: str, data: dict[str, Any]) -> LinkFigures:
-    """Figures from the edge's ``LinkSpec`` (and node specs) by the engine's link layer."""
-    from qnetai.config.models import LinkSpec, NodeSpec
-    from qnetai.sim.linklayer import build_link_model
+def engine_link_models(scenario: Scenario) -> dict[tuple[str, str], LinkModel]:
+    """The engine's link models of ``scenario``, keyed by both orientations of each link.
 
-    spec = data.get("spec")
-    if not isinstance(spec, LinkSpec):
-        return LinkFigures(1.0, 1, 1.0)
-    na, nb = graph.nodes[a].get("spec"), graph.nodes[b].get("spec")
-    na = na if isinstance(na, NodeSpec) else NodeSpec(name=a)
-    nb = nb if isinstance(nb, NodeSpec) else NodeSpec(name=b)
-    speed = float(graph.graph.get("speed_km_per_s", 2.0e5))
-    proc = float(graph.graph.get("processing_delay_s", 0.0))
-    lm = build_link_model(0, spec, na, nb, speed_km_per_s=speed, processing_delay_s=proc)
+    Built by :func:`qnetai.sim.linklayer.build_link_model` with the scenario's
+    ``classical.speed_km_per_s`` and ``processing_delay_s`` and the endpoints' node specs
+    (memory efficiency included), exactly as :class:`qnetai.sim.Simulation` builds its own;
+    the scenario is resolved first. A time-varying free-space link is taken at ``t = 0``.
+
+    Example:
+        >>> from qnetai.config import builtin_scenario
+        >>> models = engine_link_models(builtin_scenario("metro-6g"))
+        >>> all(m.attempt_s > 0 for m in models.values())
+        True
+    """
+    from qnetai.topology import resolve
+
+    sc = resolve(scenario)
+    nodes = {n.name: n for n in sc.nodes}
+    out: dict[tuple[str, str], LinkModel] = {}
+    for i, spec in enumerate(sc.links):
+        a, b = spec.endpoints
+        lm = build_link_model(
+            i,
+            spec,
+            nodes[a],
+            nodes[b],
+            speed_km_per_s=float(sc.classical.speed_km_per_s),
+            processing_delay_s=float(sc.classical.processing_delay_s),
+        )
+        out[(a, b)] = out[(b, a)] = lm
+    return out
+
+
+def _figures(lm: Any) -> LinkFigures:
     return LinkFigures(float(lm.p_success), int(lm.multiplexing), float(lm.attempt_s))
 
 
-def link_table(graph: nx.Graph) -> dict[tuple[str, str], LinkFigures]:
+def link_table(graph: nx.Graph, state: Any = None) -> dict[tuple[str, str], LinkFigures]:
     """``{(a, b): LinkFigures}`` for both orientations of every edge of ``graph``.
 
-    Edge attributes ``p_success`` / ``multiplexing`` / ``attempt_s`` are used when present;
-    otherwise they are computed from the edge's ``spec`` (a ``LinkSpec``) with the engine's
-    link layer (:func:`qnetai.sim.linklayer.build_link_model`), which is what the engine
-    itself simulates (a time-varying free-space link is taken at ``t = 0``).
+    The one source of these figures is the engine's link models: the running engine's own
+    (``state.links``, the :class:`~qnetai.sim.linklayer.LinkModel` list of a
+    :class:`qnetai.sim.Simulation`), else those the engine would build for ``state.scenario``
+    (:func:`engine_link_models`). A graph without a running engine may instead carry the
+    figures as edge attributes ``p_success`` (and optionally ``multiplexing``,
+    ``attempt_s``), as the doctests and the slotted model do. Anything else is an
+    :class:`~qnetai.errors.InputError` (no default figures are guessed).
     """
+    models: dict[tuple[str, str], Any] = {}
+    links = getattr(state, "links", None)
+    if links is not None:
+        for lm in links:
+            models[(lm.a, lm.b)] = models[(lm.b, lm.a)] = lm
+    elif isinstance(getattr(state, "scenario", None), Scenario):
+        models = engine_link_models(state.scenario)
     out: dict[tuple[str, str], LinkFigures] = {}
     for a, b, data in graph.edges(data=True):
-        if "p_success" in data:
+        lm = models.get((a, b))
+        if lm is not None:
+            fig = _figures(lm)
+        elif "p_success" in data:
             fig = LinkFigures(
                 float(data["p_success"]),
                 int(data.get("multiplexing", 1)),
                 float(data.get("attempt_s", 1.0)),
             )
         else:
-            fig = _figures_from_spec(graph, a, b, data)
+            raise InputError(
+                f"link {a}-{b}: no link figures; pass the running simulation (or an object "
+                "with its scenario) as state, or give the edge a p_success attribute"
+            )
         out[(a, b)] = out[(b, a)] = fig
     return out
 
@@ -151,17 +190,23 @@ class _GraphCache:
         self.metric = metric
         self.k = k
         self._graph_id: int | None = None
-        self._figs: dict[tuple[str, str], LinkFigures] = {}
+        self._figs: dict[tuple[str, str], LinkFigures] | None = None
         self._cands: dict[tuple[str, str], list[list[str]]] = {}
 
-    def bind(self, graph: nx.Graph) -> None:
-        if id(graph) != self._graph_id:
-            self._graph_id = id(graph)
-            self._figs = link_table(graph)
-            self._cands = {}
+    def bind(self, graph: nx.Graph) -> bool:
+        """Reset the caches for a new graph; whether it was new."""
+        if id(graph) == self._graph_id:
+            return False
+        self._graph_id = id(graph)
+        self._figs = None
+        self._cands = {}
+        return True
 
-    @property
-    def figures(self) -> dict[tuple[str, str], LinkFigures]:
+    def figures(self, graph: nx.Graph, state: Any) -> dict[tuple[str, str], LinkFigures]:
+        """The link figures of ``graph`` (:func:`link_table`, computed once per graph)."""
+        self.bind(graph)
+        if self._figs is None:
+            self._figs = link_table(graph, state)
         return self._figs
 
     def candidates(self, graph: nx.Graph, source: str, destination: str) -> list[list[str]]:
@@ -205,6 +250,7 @@ class ExtPolicy:
             self.name = name
         self._ext: dict[tuple[str, ...], float] = {}
         self._q: float | None = None
+        self._ext_graph: int | None = None
 
     @property
     def k(self) -> int:
@@ -216,17 +262,31 @@ class ExtPolicy:
         self._cache.bind(graph)
         return self._cache.candidates(graph, source, destination)
 
+    def link_figures(
+        self, graph: nx.Graph, state: Any = None
+    ) -> dict[tuple[str, str], LinkFigures]:
+        """The static link figures this policy ranks by (:func:`link_table`; cached per graph).
+
+        Example:
+            >>> g = nx.Graph()
+            >>> g.add_edge("A", "B", p_success=0.5, multiplexing=2)
+            >>> round(ExtPolicy().link_figures(g)[("A", "B")].round_success, 2)
+            0.75
+        """
+        return self._cache.figures(graph, state)
+
     def ext(self, graph: nx.Graph, path: list[str], state: Any = None) -> float:
         """EXT of ``path`` (cached per path)."""
-        gid = self._cache._graph_id
-        self._cache.bind(graph)
-        if gid != self._cache._graph_id or self._q is None:
+        figs = self._cache.figures(graph, state)
+        if self._ext_graph != id(graph):
+            self._ext_graph = id(graph)
             self._ext = {}
             self._q = swap_probability(graph, state)
         key = tuple(path)
         got = self._ext.get(key)
         if got is None:
-            got = self._ext[key] = path_ext(self._cache.figures, path, self._q)
+            assert self._q is not None
+            got = self._ext[key] = path_ext(figs, path, self._q)
         return got
 
     def score(self, graph: nx.Graph, path: list[str], state: Any) -> tuple[float, ...]:
@@ -290,14 +350,12 @@ class WidestPathPolicy:
             min(state.free_memory(v) // n for v, n in zip(path, memory_need(path), strict=True))
         )
 
-    def link_bottleneck(self, graph: nx.Graph, path: list[str]) -> float:
+    def link_bottleneck(self, graph: nx.Graph, path: list[str], state: Any = None) -> float:
         """The smallest round success probability of the path's links."""
-        self._bind(graph)
-        figs = self._cache.figures
+        figs = self._cache.figures(graph, state)
         return min(figs[e].round_success for e in pairwise(path))
 
     def _bind(self, graph: nx.Graph) -> None:
-        self._cache.bind(graph)
         if self._gid != id(graph):
             self._gid = id(graph)
             self._adj = {u: list(nbrs) for u, nbrs in graph.adjacency()}
@@ -309,7 +367,7 @@ class WidestPathPolicy:
         if source not in graph or destination not in graph or source == destination:
             return None
         self._bind(graph)
-        adj, figs = self._adj, self._cache.figures
+        adj, figs = self._adj, self._cache.figures(graph, state)
         if not _connected(adj, lambda u, v: True, source, destination):
             return None
         use_mem = state is not None and hasattr(state, "free_memory")

@@ -191,7 +191,7 @@ def _ng(optimizer: str, name: str) -> Callable[..., NevergradPolicy]:
     return factory
 
 
-#: Registered names -> factories (``get_slot_policy`` adds them to its registry).
+#: Built-in names -> factories (see ``slotted_policies.builtin_slot_policies``).
 FACTORIES: dict[str, Callable[..., Any]] = {
     "ga": _ng("GeneticDE", "ga"),
     "pso": _ng("PSO", "pso"),
@@ -336,8 +336,12 @@ class _Packing:
 class LocalSearchPolicy(TimedPolicy):
     """Discrete iterated local search over ``k`` candidate paths per request (``"ls"``).
 
-    Start: the best of the warm-start policies' allocations (default q-cast and the shipped
-    learned policy, when it loads) and a greedy fill from empty, each completed greedily.
+    Start: the best of the warm-start policies' allocations (default: q-cast) and a greedy
+    fill from empty, each completed greedily. ``warm`` lists built-in slot-policy names
+    (:func:`~qnetai.control.slotted_policies.builtin_slot_policies`) or policy objects; an
+    unknown name is an InputError (nothing is skipped). The classical ``ls`` never depends on
+    a learned model; :class:`qnetai.ai.learned_slot.LearnedWarmLocalSearch` (``ls-rl``) is the
+    variant warm-started from one.
     Neighbourhood (first improvement, random order, each move with exact capacity repair and
     incremental EXT): set a candidate's width to any other value, move a request's width to
     another of its candidate paths, drop a request (its capacity goes to the others). At a
@@ -355,7 +359,7 @@ class LocalSearchPolicy(TimedPolicy):
         k: int = 4,
         max_moves: int = 3000,
         time_limit_s: float | None = None,
-        warm: tuple[str, ...] = ("q-cast", "rl:waxman-routing"),
+        warm: tuple[Any, ...] = ("q-cast",),
     ) -> None:
         self.k = k
         self.max_moves = max_moves
@@ -365,18 +369,13 @@ class LocalSearchPolicy(TimedPolicy):
         self._warm_policies: list[Any] | None = None
 
     def warm_policies(self) -> list[Any]:
-        """The warm-start policies that could be built (a missing learned model is skipped)."""
+        """The warm-start policies (built-in names are built once; objects used as given)."""
         if self._warm_policies is None:
-            from qnetai.control.slotted_policies import get_slot_policy
-            from qnetai.errors import InputError
+            from qnetai.control.slotted_policies import builtin_slot_policy
 
-            pols = []
-            for name in self.warm:
-                try:
-                    pols.append(get_slot_policy(name))
-                except (InputError, ImportError):
-                    continue
-            self._warm_policies = pols
+            self._warm_policies = [
+                builtin_slot_policy(w) if isinstance(w, str) else w for w in self.warm
+            ]
         return self._warm_policies
 
     def _decide(

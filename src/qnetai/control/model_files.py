@@ -378,6 +378,41 @@ def write_model(
     return files
 
 
+def routing_model_files(ref: str) -> ModelFiles:
+    """The validated files of the learned routing scorer ``rl:REF`` (InputError otherwise).
+
+    ``REF`` is a shipped name or a path to ``MODEL.npz`` / ``MODEL.json``; the model must be
+    a ``routing`` scorer (its JSON ``kind``). Reads numpy and JSON only (nothing is unpickled
+    or imported); every failure is an InputError naming ``controller.routing``.
+
+    Example:
+        >>> routing_model_files("waxman-routing").name
+        'waxman-routing'
+    """
+    try:
+        files = resolve_model(ref, field=f"controller.routing: rl:{ref}")
+    except InputError as exc:
+        if ref.endswith(".zip"):
+            raise
+        names = shipped_models(("routing",))
+        raise InputError(
+            f"controller.routing: unknown learned policy rl:{ref} (available: "
+            f"{', '.join('rl:' + m for m in names) or 'none'}, or rl:PATH to a MODEL.npz "
+            "with MODEL.json beside it)"
+        ) from exc
+    try:
+        kind = read_kind(files)
+        if kind != "routing":
+            raise InputError(
+                f"rl:{ref} is not a routing scorer (kind {kind!r}; train one "
+                "with `qnetai train routing`)"
+            )
+        load_model(files, kinds=("routing",))
+    except InputError as exc:
+        raise InputError(f"controller.routing: {exc}") from exc
+    return files
+
+
 __all__ = [
     "ACTIVATIONS",
     "FORMAT",
@@ -389,6 +424,7 @@ __all__ = [
     "models_dir",
     "read_kind",
     "resolve_model",
+    "routing_model_files",
     "shipped_models",
     "write_model",
 ]

@@ -1,47 +1,22 @@
-"""The routing-policy protocol, the registry and the built-in shortest-path policy."""
+"""The routing-policy protocols, the built-in shortest-path policy and the built-in table.
+
+``NetworkState`` and ``RoutingPolicy`` are defined by the engine (:mod:`qnetai.sim.routing`)
+and re-exported here. This module holds no registry: :func:`builtin_routing_policies`
+returns a fresh table of the built-in factories on every call, and name resolution (built-ins,
+learned ``rl:`` models, the user's own policies, import paths, entry points) lives one layer
+up, in :func:`qnetai.plugins.routing_policy`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
 
 import networkx as nx
 
 from qnetai.errors import InputError
-
-
-@runtime_checkable
-class NetworkState(Protocol):
-    """What a policy may read of the running network (the engine's ``Simulation`` provides it).
-
-    ``now`` is the simulated time in s; ``free_memory(node)`` the number of
-    unreserved memory qubits; ``queued_requests`` the number of requests waiting
-    for memory.
-    """
-
-    now: float
-
-    def free_memory(self, node: str) -> int:
-        """Unreserved memory qubits at ``node``."""
-        ...
-
-    @property
-    def queued_requests(self) -> int:
-        """Requests waiting for memory."""
-        ...
-
-
-@runtime_checkable
-class RoutingPolicy(Protocol):
-    """Chooses the path of a request; ``None`` declines it (it is then counted unserved)."""
-
-    name: str
-
-    def choose_path(
-        self, graph: nx.Graph, source: str, destination: str, *, state: Any
-    ) -> list[str] | None:
-        """A path ``[source, ..., destination]`` of adjacent nodes in ``graph``, or ``None``."""
-        ...
+from qnetai.sim.routing import NetworkState, RoutingPolicy
 
 
 class ShortestPathPolicy:
@@ -133,139 +108,69 @@ class ShortestPathPolicy:
 
 
 PolicyFactory = Callable[..., RoutingPolicy]
-_REGISTRY: dict[str, PolicyFactory] = {"shortest-path": ShortestPathPolicy}
 #: Names the exact solvers and metaheuristics of the slotted model have in the engine.
 EXACT_EXT_NAMES: tuple[str, ...] = ("milp", "ga", "pso", "de", "sa", "cma")
 
 
-def _ensure_builtins() -> None:
-    """Register the engine adapters of :mod:`qnetai.control.engine_policies` (lazily)."""
-    if "q-cast" in _REGISTRY:
-        return
-    from qnetai.control.engine_policies import ExtPolicy, WidestPathPolicy
+def _ext_factory(name: str) -> PolicyFactory:
+    def factory(metric: str = "hops", k: int = 6) -> RoutingPolicy:
+        from qnetai.control.engine_policies import ExtPolicy
 
-    def ext_factory(name: str) -> PolicyFactory:
-        def factory(metric: str = "hops", k: int = 6) -> RoutingPolicy:
-            return ExtPolicy(metric, k=k, name=name)
+        return ExtPolicy(metric, k=k, name=name)
 
-        return factory
-
-    _REGISTRY.setdefault("widest-path", WidestPathPolicy)
-    for name in ("q-cast", *EXACT_EXT_NAMES):
-        _REGISTRY.setdefault(name, ext_factory(name))
+    factory.__name__ = f"ext_{name.replace('-', '_')}"
+    return factory
 
 
-def register_policy(name: str, factory: PolicyFactory, *, replace: bool = False) -> None:
-    """Register a policy factory under ``name`` (keyword options are passed through).
+def _widest(metric: str = "hops") -> RoutingPolicy:
+    from qnetai.control.engine_policies import WidestPathPolicy
 
-    The factory is called as ``factory(**options)``; it receives ``metric`` when
-    the engine builds the policy from a scenario and should accept it. Names starting
-    with ``rl:`` are reserved for learned policies.
+    return WidestPathPolicy(metric)
+
+
+def builtin_routing_policies() -> dict[str, PolicyFactory]:
+    """A fresh ``{name: factory}`` table of the built-in engine policies (never shared).
+
+    Every factory takes ``metric`` (``"hops"`` or ``"length_km"``); the EXT ones also ``k``.
+
+    Example:
+        >>> sorted(builtin_routing_policies())[:3]
+        ['cma', 'de', 'ga']
+        >>> builtin_routing_policies()["shortest-path"](metric="hops").name
+        'shortest-path'
     """
-    _ensure_builtins()
-    if not name or name.startswith("rl:"):
-        raise InputError(f"policy name must be non-empty and not start with 'rl:' (got {name!r})")
-    if name in _REGISTRY and not replace:
-        raise InputError(f"policy {name!r} is already registered (pass replace=True)")
-    _REGISTRY[name] = factory
+    table: dict[str, PolicyFactory] = {
+        "shortest-path": ShortestPathPolicy,
+        "widest-path": _widest,
+    }
+    for name in ("q-cast", *EXACT_EXT_NAMES):
+        table[name] = _ext_factory(name)
+    return table
 
 
-def available_policies() -> list[str]:
-    """Names of the registered policies, sorted (learned ones: ``rl:NAME`` / ``rl:PATH``)."""
-    _ensure_builtins()
-    return sorted(_REGISTRY)
+def path_is_valid(graph: nx.Graph, path: list[str] | None, source: str, destination: str) -> bool:
+    """Whether ``path`` is a simple path of ``graph`` from ``source`` to ``destination``.
 
-
-def _unknown(name: str) -> InputError:
-    return InputError(
-        f"controller.routing must be one of {', '.join(available_policies())}, rl:NAME "
-        f"(a shipped model) or rl:PATH (unknown policy {name!r})"
+    Example:
+        >>> path_is_valid(nx.path_graph(["A", "B", "C"]), ["A", "B", "C"], "A", "C")
+        True
+    """
+    return (
+        path is not None
+        and len(path) >= 2
+        and path[0] == source
+        and path[-1] == destination
+        and len(set(path)) == len(path)
+        and all(graph.has_edge(a, b) for a, b in pairwise(path))
     )
 
 
-def get_policy(name: str, **options: Any) -> RoutingPolicy:
-    """A fresh engine routing policy by name.
-
-    Names: ``shortest-path``, ``widest-path``, ``q-cast``, ``milp``, ``ga``, ``pso``, ``de``,
-    ``sa``, ``cma`` (:mod:`qnetai.control.engine_policies`), anything added with
-    :func:`register_policy`, and ``rl:NAME`` / ``rl:PATH`` for a learned scorer
-    (:mod:`qnetai.control.engine_rl`, needs the ``[ai]`` extra). The time-slotted model has
-    its own registry: :func:`qnetai.control.get_slot_policy`.
-
-    Example:
-        >>> get_policy("shortest-path", metric="length_km").name
-        'shortest-path'
-    """
-    if not isinstance(name, str):
-        raise _unknown(repr(name))
-    if name.startswith("rl:"):
-        if len(name) == 3:
-            raise _unknown(name)
-        from qnetai.control.engine_rl import LearnedRoutingPolicy
-
-        return LearnedRoutingPolicy(name[3:], **options)
-    _ensure_builtins()
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        raise _unknown(name)
-    return factory(**options)
-
-
-def check_policy_name(name: str) -> None:
-    """Raise the ``controller.routing`` InputError of :func:`get_policy` without building it.
-
-    Learned ``rl:`` names are checked by reading and validating their model files
-    (:func:`learned_routing_model`; no torch import).
-
-    Example:
-        >>> check_policy_name("q-cast")
-    """
-    if not isinstance(name, str) or name == "rl:":
-        raise _unknown(repr(name))
-    if name.startswith("rl:"):
-        learned_routing_model(name[3:])
-        return
-    _ensure_builtins()
-    if name not in _REGISTRY:
-        raise _unknown(name)
-
-
-def learned_routing_model(ref: str) -> Any:
-    """The validated :class:`~qnetai.control.model_files.ModelFiles` of ``rl:REF``.
-
-    ``REF`` is a shipped name or a path to ``MODEL.npz`` / ``MODEL.json``; the model must be
-    a ``routing`` scorer (its JSON ``kind``). Reads numpy and JSON only (nothing is
-    unpickled or imported); every failure is an InputError naming ``controller.routing``.
-    """
-    from qnetai.control import model_files
-
-    try:
-        files = model_files.resolve_model(ref, field=f"controller.routing: rl:{ref}")
-    except InputError as exc:
-        if ref.endswith(".zip"):
-            raise
-        names = model_files.shipped_models(("routing",))
-        raise InputError(
-            f"controller.routing: unknown learned policy rl:{ref} (available: "
-            f"{', '.join('rl:' + m for m in names) or 'none'}, or rl:PATH to a MODEL.npz "
-            "with MODEL.json beside it)"
-        ) from exc
-    try:
-        kind = model_files.read_kind(files)
-        if kind != "routing":
-            raise InputError(
-                f"rl:{ref} is not a routing scorer (kind {kind!r}; train one "
-                "with `qnetai train routing`)"
-            )
-        model_files.load_model(files, kinds=("routing",))
-    except InputError as exc:
-        raise InputError(f"controller.routing: {exc}") from exc
-    return files
-
-
-def policy_from_options(name: str, options: Mapping[str, Any]) -> RoutingPolicy:
-    """Build a policy, dropping options its factory does not take (e.g. ``metric``)."""
-    try:
-        return get_policy(name, **dict(options))
-    except TypeError:
-        return get_policy(name)
+__all__ = [
+    "EXACT_EXT_NAMES",
+    "NetworkState",
+    "PolicyFactory",
+    "RoutingPolicy",
+    "ShortestPathPolicy",
+    "builtin_routing_policies",
+    "path_is_valid",
+]

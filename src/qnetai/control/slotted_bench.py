@@ -15,13 +15,18 @@ all methods (common random numbers). Per method:
   is over its candidate set (``k`` best paths per request plus q-cast's paths);
 - ``gap_to_union_optimum``: the same against the MILP optimum over that set plus every path
   any benchmarked method chose in the slot (a method whose paths lie outside the MILP's set,
-  such as ``ls`` warm-started from the learned policy, can have a negative ``gap_to_milp``
+  such as ``ls-rl`` warm-started from the learned policy, can have a negative ``gap_to_milp``
   but never a negative gap to the union optimum, up to the solver's tolerance).
+
+:func:`run_benchmark` takes the policies as objects (``policies={label: SlotPolicy}``); names
+are resolved one layer up (:func:`qnetai.plugins.bench_routing` resolves built-ins, learned
+``rl:`` models, the user's own policies, import paths and entry points). Without
+``policies`` only built-in names are accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +43,7 @@ from qnetai.control.slotted import (
     simulate_slot,
     waxman_network,
 )
-from qnetai.control.slotted_policies import get_slot_policy
+from qnetai.control.slotted_policies import SlotPolicy, builtin_slot_policy
 from qnetai.errors import InputError
 
 DEFAULT_METHODS: tuple[str, ...] = (
@@ -80,16 +85,26 @@ def run_benchmark(
     methods: Sequence[str] = DEFAULT_METHODS,
     milp_reference: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    policies: Mapping[str, SlotPolicy] | None = None,
 ) -> dict[str, Any]:
-    """Run every method on the same slots; returns ``{"config": ..., "rows": [...]}``."""
+    """Run every method on the same slots; returns ``{"config": ..., "rows": [...]}``.
+
+    ``policies`` maps each label of ``methods`` to its policy object (built by
+    :func:`qnetai.plugins.slot_policy`); without it every method must be a built-in name.
+    """
     if slots < 1:
         raise InputError(f"slots must be >= 1 (got {slots})")
     if not seeds:
         raise InputError("seeds must list at least one seed")
     if not methods:
         raise InputError("methods must list at least one method")
-    policies = {m: get_slot_policy(m) for m in methods}
-    milp = policies.get("milp") or (get_slot_policy("milp") if milp_reference else None)
+    if policies is None:
+        policies = {m: builtin_slot_policy(m) for m in methods}
+    missing = [m for m in methods if m not in policies]
+    if missing:
+        raise InputError(f"policies has no policy for method(s) {', '.join(missing)}")
+    policies = {m: policies[m] for m in methods}
+    milp = policies.get("milp") or (builtin_slot_policy("milp") if milp_reference else None)
     per: dict[str, dict[str, list[float]]] = {
         m: {"thr": [], "ext": [], "jain": [], "time": [], "step": [], "gap": [], "gap_u": []}
         for m in methods

@@ -1,19 +1,19 @@
-"""Slot policies for the Q-CAST model: one interface, a registry, and the simple baselines.
+"""Slot policies for the Q-CAST model: one interface, the built-in table and simple baselines.
 
 A slot policy sees what a controller knows at the start of a slot (the network, its
 capacities and the requests, not the link outcomes) and returns an
-:class:`~qnetai.control.slotted.Allocation`. Policies are built by name with
-:func:`get_slot_policy` (``"shortest-path"``, ``"widest-path"``, ``"q-cast"``, ``"milp"``,
-``"ga"``, ``"pso"``, ``"de"``, ``"sa"``, ``"cma"``, ``"ls"`` (discrete local search), and
-``"rl:PATH"`` or ``"rl:NAME"`` for a learned policy); every allocation records its decision
-time.
+:class:`~qnetai.control.slotted.Allocation`; every allocation records its decision time.
+:func:`builtin_slot_policies` is the table of the built-ins (``"shortest-path"``,
+``"widest-path"``, ``"q-cast"``, ``"milp"``, ``"ga"``, ``"pso"``, ``"de"``, ``"sa"``, ``"cma"``,
+``"ls"``); learned ``rl:`` models and the user's own policies are resolved by
+:func:`qnetai.plugins.slot_policy`.
 
 Example:
     >>> import numpy as np
     >>> from qnetai.control.slotted import waxman_network, sample_requests, is_feasible
     >>> net = waxman_network(30, seed=2)
     >>> reqs = sample_requests(net, 4, np.random.default_rng(0))
-    >>> alloc = get_slot_policy("shortest-path").allocate(net, reqs)
+    >>> alloc = builtin_slot_policy("shortest-path").allocate(net, reqs)
     >>> is_feasible(net, alloc)
     True
 """
@@ -223,53 +223,46 @@ class WidestPathSlotPolicy(ShortestPathSlotPolicy):
         return widest_path(res, s, d)
 
 
-# --------------------------------------------------------------------------- registry
+# --------------------------------------------------------------------------- built-in table
 
 SlotPolicyFactory = Callable[..., SlotPolicy]
-_SLOT_REGISTRY: dict[str, SlotPolicyFactory] = {}
 
 
-def register_slot_policy(name: str, factory: SlotPolicyFactory, *, replace: bool = False) -> None:
-    """Register a slot-policy factory under ``name`` (``factory(**options)`` builds one)."""
-    if not name or name.startswith("rl:"):
-        raise InputError(f"slot policy name must be non-empty and not start with 'rl:' ({name!r})")
-    if name in _SLOT_REGISTRY and not replace:
-        raise InputError(f"slot policy {name!r} is already registered (pass replace=True)")
-    _SLOT_REGISTRY[name] = factory
+def builtin_slot_policies() -> dict[str, SlotPolicyFactory]:
+    """A fresh ``{name: factory}`` table of the built-in slot policies (never shared).
 
+    ``factory(**options)`` builds one, e.g. ``builtin_slot_policies()["milp"](k=4)``. Learned
+    (``rl:``), user and plug-in policies are resolved one layer up, by
+    :func:`qnetai.plugins.slot_policy`.
 
-def _ensure_builtins() -> None:
-    if "q-cast" in _SLOT_REGISTRY:
-        return
+    Example:
+        >>> sorted(builtin_slot_policies())
+        ['cma', 'de', 'ga', 'ls', 'milp', 'pso', 'q-cast', 'sa', 'shortest-path', 'widest-path']
+    """
     from qnetai.control import metaheuristics, milp, qcast
 
-    for name, factory in (
-        ("shortest-path", ShortestPathSlotPolicy),
-        ("widest-path", WidestPathSlotPolicy),
-        ("q-cast", qcast.QCastPolicy),
-        ("milp", milp.MilpPolicy),
-        *metaheuristics.FACTORIES.items(),
-    ):
-        _SLOT_REGISTRY.setdefault(name, factory)
+    return {
+        "shortest-path": ShortestPathSlotPolicy,
+        "widest-path": WidestPathSlotPolicy,
+        "q-cast": qcast.QCastPolicy,
+        "milp": milp.MilpPolicy,
+        **metaheuristics.FACTORIES,
+    }
 
 
-def available_slot_policies() -> list[str]:
-    """Registered slot-policy names (plus ``rl:PATH`` / ``rl:NAME`` for learned ones)."""
-    _ensure_builtins()
-    return list(_SLOT_REGISTRY)
+def builtin_slot_policy(name: str, **options: Any) -> SlotPolicy:
+    """The built-in slot policy ``name`` (InputError naming the built-ins otherwise).
 
-
-def get_slot_policy(name: str, **options: Any) -> SlotPolicy:
-    """A slot policy by name, e.g. ``get_slot_policy("milp", k=4)`` or ``"rl:waxman-routing"``."""
-    _ensure_builtins()
-    if name.startswith("rl:"):
-        from qnetai.ai.agents import load_routing_policy
-
-        return load_routing_policy(name[3:], **options)
-    factory = _SLOT_REGISTRY.get(name)
+    Example:
+        >>> builtin_slot_policy("q-cast").name
+        'q-cast'
+    """
+    table = builtin_slot_policies()
+    factory = table.get(name)
     if factory is None:
         raise InputError(
-            f"method must be one of {', '.join(available_slot_policies())} or rl:PATH "
-            f"(got {name!r})"
+            f"slot policy must be one of the built-ins {', '.join(sorted(table))} (got "
+            f"{name!r}); learned (rl:NAME), import-path and entry-point policies are resolved "
+            "by qnetai.plugins.slot_policy"
         )
     return factory(**options)

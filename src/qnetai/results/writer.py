@@ -1,11 +1,13 @@
-"""Write a simulation result to a run folder, atomically, and record it in the catalogue.
+"""Write a run to a run folder, atomically, and record it in the catalogue.
 
 A run folder holds one Parquet file per table (``requests.parquet``,
 ``deliveries.parquet``, ``links.parquet``, ``nodes.parquet``,
 ``timeseries.parquet``), ``summary.json``, ``run.json`` (the run's identity and
-file list), the resolved scenario as ``scenario.yaml`` and, unless disabled,
-``report.html``, and the marker ``.qnetai-run`` (the run id; written last, so a folder
-holding it is complete). With a key-network result (``qkd=``, from
+file list), the resolved scenario as ``scenario.yaml``, ``report.html`` when the caller
+passes the report's HTML (composed by the caller, e.g. with
+:func:`qnetai.report.render_html`; this module renders nothing), and the marker
+``.qnetai-run`` (the run id; written last, so a folder holding it is complete). With a key
+network (a :class:`qnetai.RunResult` from :func:`qnetai.run_scenario`, or ``qkd=``, from
 :func:`qnetai.qkd.network.simulate_key_network`) it also holds ``qkd_<table>.parquet``
 for each of its tables (``qkd_link_key_rates``, ``qkd_pool_levels``, ``qkd_relay``,
 ``qkd_entanglement_qkd``) and ``qkd_summary.json``.
@@ -17,7 +19,6 @@ import json
 import math
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,22 +91,6 @@ def _slug(text: str) -> str:
     return slug or "scenario"
 
 
-@dataclass(frozen=True)
-class ResultWithExtras:
-    """A result plus extra tables and the key-network summary, for the report sections.
-
-    Attribute access falls through to ``base``; ``extra_tables`` and ``qkd_summary``
-    match the attributes of :class:`qnetai.results.RunView`.
-    """
-
-    base: Any
-    extra_tables: dict[str, Any]
-    qkd_summary: dict[str, Any] | None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.base, name)
-
-
 def qkd_tables(qkd: Any) -> dict[str, Any]:
     """The key-network tables under their run-folder names (``qkd_<table>``)."""
     return {f"{QKD_PREFIX}{name}": table for name, table in qkd.tables().items()}
@@ -145,20 +130,24 @@ def write_run(
     out_dir: str | Path,
     *,
     overwrite: bool = False,
-    report: bool = True,
+    report_html: str | None = None,
     catalogue: bool | str | Path | None = True,
     started_at: datetime | None = None,
     run_id: str | None = None,
     qkd: Any = None,
 ) -> Path:
-    """Write ``result`` (a :class:`qnetai.sim.SimulationResult`) to ``out_dir``; returns its path.
+    """Write ``result`` to ``out_dir``; returns its path.
+
+    ``result`` is a :class:`qnetai.RunResult` (from :func:`qnetai.run_scenario`: the
+    simulation and its key network) or a bare :class:`qnetai.sim.SimulationResult`.
+    ``report_html`` is written as ``report.html`` when given (the caller renders it).
 
     Nothing is written outside ``out_dir`` except the catalogue row. The files are staged
     inside ``out_dir``, fsynced and moved into place, the marker ``.qnetai-run`` (holding
     the run id) last, so an error or interrupt leaves neither a partial run nor a
     catalogue row (see :mod:`qnetai.results._atomic`). ``qkd`` (a
-    :class:`qnetai.qkd.network.KeyNetworkResult`) adds the key-network tables, its summary
-    and the report's QKD section. A non-empty ``out_dir`` raises
+    :class:`qnetai.qkd.network.KeyNetworkResult`; default: ``result.key_network`` when
+    ``result`` has one) adds the key-network tables and its summary. A non-empty ``out_dir`` raises
     :class:`qnetai.errors.InputError` unless ``overwrite`` and it is a complete run folder
     holding only its own files, which is then replaced.
 
@@ -168,8 +157,10 @@ def write_run(
     ``qnetai runs --rescan`` adds it later.
 
     Example:
-        >>> from qnetai.sim import simulate
-        >>> path = write_run(simulate(scenario, seed=1), "runs/demo")  # doctest: +SKIP
+        >>> import qnetai
+        >>> from qnetai.report import render_html
+        >>> run = qnetai.run_scenario("metro-6g", seed=1)  # doctest: +SKIP
+        >>> path = write_run(run, "runs/demo", report_html=render_html(run))  # doctest: +SKIP
     """
     out_dir = Path(out_dir).absolute()
     check_out_dir(out_dir, overwrite=overwrite)  # fail before any work
@@ -179,13 +170,11 @@ def write_run(
         wall = summary.get("wall_time_s") or 0.0
         started_at = datetime.now(UTC) - timedelta(seconds=float(wall))
     run_id = run_id or uuid.uuid4().hex[:16]
+    if qkd is None:
+        qkd = getattr(result, "key_network", None)
     extras = qkd_tables(qkd) if qkd is not None else {}
     qkd_summary = dict(qkd.summary) if qkd is not None else None
-    html = None
-    if report:
-        from qnetai.report import render_html
-
-        html = render_html(result if qkd is None else ResultWithExtras(result, extras, qkd_summary))
+    html = report_html
 
     files: list[str] = []
     marker = _json_bytes({"run_id": run_id, "qnetai_version": __version__})

@@ -19,18 +19,13 @@ from qnetai.topology.builders import (
     waxman,
     waxman_edges,
 )
-from qnetai.topology.describe import (
-    describe_scenario,
-    link_figures,
-    link_transmittance,
-    summarise,
-    summary_line,
-)
+from qnetai.topology.describe import summarise, summary_line
 from qnetai.topology.resolve import resolve, to_graph
 from qnetai.topology.runnable import (
     WORK_LIMITS,
-    check_runnable,
+    check_topology,
     check_topology_size,
+    check_work,
     estimate_topology,
     estimate_work,
 )
@@ -40,16 +35,14 @@ __all__ = [
     "Built",
     "assemble",
     "build",
-    "check_runnable",
+    "check_topology",
     "check_topology_size",
+    "check_work",
     "connect_components",
-    "describe_scenario",
     "estimate_topology",
     "estimate_work",
     "grid",
     "line",
-    "link_figures",
-    "link_transmittance",
     "resolve",
     "ring",
     "star",

@@ -1,14 +1,13 @@
-"""One check that a scenario can run: references, non-empty network, and the work it implies.
+"""The topology-level checks that a scenario can run: references, size and the work it implies.
 
-:func:`check_runnable` is what ``qnetai scenario validate`` and ``qnetai run`` both call
-before simulating, so a scenario that validates runs. It resolves the topology, refuses a
-network of fewer than two nodes, checks the routing policy name
-(:func:`qnetai.control.policy.check_policy_name`), the ``qkd`` section
-(:func:`qnetai.qkd.network.check_key_network`), links that need an attempt rate
-(``length_km: 0``) and request settings the engine refuses, and estimates the work of the
-run (:func:`estimate_work`). An estimate above its limit is refused, with the estimate, the
-limit and the override in the message, unless ``allow_large=True`` (``--allow-large`` on
-the command line). The topology's size is estimated *before* it is built.
+:func:`check_topology` resolves the topology, refuses a network of fewer than two nodes and
+estimates the work of the run (:func:`estimate_work`). An estimate above its limit is
+refused, with the estimate, the limit and the override in the message, unless
+``allow_large=True`` (``--allow-large`` on the command line). The topology's size is
+estimated *before* it is built. The full check that ``qnetai scenario validate`` and
+``qnetai run`` both make, :func:`qnetai.check_runnable`, adds the engine's link and request
+checks, the routing policy (built-in, learned or plug-in) and the ``qkd`` section; it lives
+above the engine, since this layer imports neither the engine, the policies nor QKD.
 
 Limits (upper estimates of what one run makes; each about 10-100x the built-in scenarios):
 
@@ -37,7 +36,7 @@ Example:
     >>> s = scenario_from_dict({"topology": {"builder": "line", "nodes": 3}, "duration_s": 1e9})
     >>> estimate_work(s)["relay_steps"]
     1000000000000
-    >>> len(check_runnable(s, allow_large=True).nodes)
+    >>> len(check_topology(s, allow_large=True).nodes)
     3
 """
 
@@ -121,10 +120,17 @@ def _arrivals(process: str, count: int | None, rate_hz: float, span_s: float) ->
     return float(min(n, count)) if count is not None else float(n)
 
 
-def _attempt_periods_s(resolved: Scenario) -> np.ndarray:
-    """Attempt period of each link, as the engine computes it (see :mod:`qnetai.sim.linklayer`)."""
-    from qnetai.sim.linklayer import C_VACUUM_KM_PER_S
+#: Speed of light in vacuum (km/s) for free-space round trips (the value of
+#: ``qnetai.sim.linklayer.C_VACUUM_KM_PER_S``; a test keeps them equal).
+C_VACUUM_KM_PER_S = 299_792.458
 
+
+def attempt_periods_s(resolved: Scenario) -> np.ndarray:
+    """Attempt period of each link, as the engine computes it (see :mod:`qnetai.sim.linklayer`).
+
+    A link of zero period (``length_km: 0`` without ``attempt_rate_hz``) gives 0 here; the
+    engine refuses it, and :func:`qnetai.check_runnable` with it.
+    """
     if not resolved.links:
         return np.zeros(0)
     fibre = resolved.classical.speed_km_per_s
@@ -159,7 +165,7 @@ def estimate_work(scenario: Scenario) -> dict[str, float]:
         )
     requests = sum(n for n, _ in flows)
     demand = sum(n * p for n, p in flows)
-    periods = _attempt_periods_s(resolved)
+    periods = attempt_periods_s(resolved)
     with np.errstate(divide="ignore"):
         supply = float(duration * np.sum(1.0 / periods)) if periods.size else 0.0
     rounds = resolved.operations.purification.rounds
@@ -206,33 +212,6 @@ def _refuse(estimates: dict[str, float], *, source: str, allow_large: bool) -> N
     )
 
 
-def _check_links_and_requests(resolved: Scenario, periods: np.ndarray) -> None:
-    """The checks the engine makes when it starts (same functions, same messages)."""
-    from qnetai.sim.engine import Simulation
-    from qnetai.sim.linklayer import build_link_model
-
-    nodes = {n.name: n for n in resolved.nodes}
-    for i in np.flatnonzero(~(periods > 0)):
-        spec = resolved.links[int(i)]
-        a, b = spec.endpoints
-        build_link_model(  # raises the engine's InputError (attempt_rate_hz needed)
-            int(i),
-            spec,
-            nodes[a],
-            nodes[b],
-            speed_km_per_s=resolved.classical.speed_km_per_s,
-            processing_delay_s=resolved.classical.processing_delay_s,
-        )
-    if resolved.operations.purification.protocol != "none":
-        if resolved.operations.purification.rounds > 0:
-            for i, r in enumerate(resolved.traffic.requests):
-                Simulation._check_memories(r.memories, f"traffic.requests[{i}].memories")
-            if resolved.traffic.random is not None:
-                Simulation._check_memories(
-                    resolved.traffic.random.memories, "traffic.random.memories"
-                )
-
-
 def check_topology_size(scenario: Scenario, *, allow_large: bool = False) -> None:
     """Refuse a topology above the ``nodes``/``links``/``waxman_pairs`` limits before building.
 
@@ -248,16 +227,19 @@ def check_topology_size(scenario: Scenario, *, allow_large: bool = False) -> Non
     _refuse(estimate_topology(scenario), source=repr(scenario.name), allow_large=allow_large)
 
 
-def check_runnable(scenario: Scenario, *, allow_large: bool = False) -> Scenario:
-    """Every check ``qnetai run`` makes before simulating; returns the resolved scenario.
+def check_work(resolved: Scenario, *, allow_large: bool = False) -> None:
+    """Refuse a resolved scenario whose :func:`estimate_work` exceeds :data:`WORK_LIMITS`."""
+    _refuse(estimate_work(resolved), source=repr(resolved.name), allow_large=allow_large)
 
-    Raises :class:`~qnetai.errors.InputError` (the CLI exits with code 2) for: a topology or
-    workload above :data:`WORK_LIMITS` (unless ``allow_large``), unresolvable references, a
-    network of fewer than two nodes, an unknown routing policy, a bad ``qkd`` section, a link
-    of zero attempt period, or request settings the engine does not support.
+
+def check_topology(scenario: Scenario, *, allow_large: bool = False, work: bool = True) -> Scenario:
+    """The topology-level checks of a run; returns the resolved scenario.
+
+    Raises :class:`~qnetai.errors.InputError` (the CLI exits with code 2) for a topology or
+    workload above :data:`WORK_LIMITS` (unless ``allow_large``; the workload only with
+    ``work``), unresolvable references or a network of fewer than two nodes.
+    :func:`qnetai.check_runnable` makes these and the engine-, policy- and QKD-level checks.
     """
-    from qnetai.control.policy import check_policy_name
-    from qnetai.qkd.network import check_key_network
     from qnetai.topology.resolve import resolve
 
     source = repr(scenario.name)
@@ -268,8 +250,6 @@ def check_runnable(scenario: Scenario, *, allow_large: bool = False) -> Scenario
             f"scenario {source} is empty: it has {len(resolved.nodes)} node(s); a network "
             "needs at least two (list them under nodes: or set topology:)"
         )
-    check_policy_name(resolved.controller.routing)
-    check_key_network(resolved)
-    _check_links_and_requests(resolved, _attempt_periods_s(resolved))
-    _refuse(estimate_work(resolved), source=source, allow_large=allow_large)
+    if work:
+        check_work(resolved, allow_large=allow_large)
     return resolved

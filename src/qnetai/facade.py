@@ -1,0 +1,351 @@
+"""One way in: :func:`run_scenario` runs what ``qnetai run`` runs, for every caller.
+
+The CLI, the results writer, a service, sweeps and notebooks all call these functions, so a
+library user gets exactly what the command produces:
+
+- :func:`run_scenario`: load (a :class:`~qnetai.config.models.Scenario`, a file path or a
+  built-in name), check (:func:`check_runnable`), resolve the routing policy
+  (:func:`qnetai.plugins.routing_policy`, with the caller's own ``policies``), simulate, run
+  the key network on the result (its random numbers come from the scenario seed and
+  :data:`QKD_SEED_TAG`) and return a :class:`RunResult` (summary, tables, key network);
+- :func:`simulate`: the simulation alone, the policy resolved the same way;
+- :func:`check_runnable`: every check ``qnetai scenario validate`` and ``qnetai run`` make;
+- :func:`describe_scenario` / :func:`link_figures`: what ``qnetai scenario show`` prints, the
+  link figures read from the engine's own link models.
+
+Writing a run folder and rendering the report are the callers' steps
+(:func:`qnetai.results.write_run`, :func:`qnetai.report.render_html`).
+
+Example:
+    >>> run = run_scenario("metro-6g", seed=1)
+    >>> run.summary["pairs_delivered"] > 0, "qkd_relay" in run.tables
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from qnetai.config.models import MAX_SEED, Scenario
+from qnetai.errors import InputError
+
+#: Tag mixed into the scenario seed for the key network's random numbers (independent of
+#: the engine's stream): ``numpy.random.default_rng([seed, QKD_SEED_TAG])``.
+QKD_SEED_TAG = 0x514B44
+
+ScenarioRef = Scenario | str | os.PathLike[str]
+
+
+def load(scenario: ScenarioRef) -> Scenario:
+    """``scenario`` itself, or the scenario of a file path or built-in name.
+
+    Example:
+        >>> load("metro-6g").name
+        'metro-6g'
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | os.PathLike):
+        from qnetai.config import load_scenario
+
+        return load_scenario(os.fspath(scenario))
+    raise InputError(
+        f"scenario must be a Scenario, a file path or a built-in name (got "
+        f"{type(scenario).__name__})"
+    )
+
+
+def with_seed(scenario: Scenario, seed: int | None) -> Scenario:
+    """``scenario`` with its ``seed`` replaced (validated), or unchanged for ``None``.
+
+    Example:
+        >>> with_seed(load("metro-6g"), 7).seed
+        7
+    """
+    if seed is None:
+        return scenario
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEED:
+        raise InputError(f"seed must be an integer in [0, 2**63) (got {seed!r})")
+    return scenario.model_copy(update={"seed": int(seed)})
+
+
+def _check_links_and_requests(resolved: Scenario) -> None:
+    """The link checks the engine makes when it starts (same function, same messages)."""
+    from qnetai.sim.linklayer import build_link_model
+    from qnetai.topology.runnable import attempt_periods_s
+
+    nodes = {n.name: n for n in resolved.nodes}
+    periods = attempt_periods_s(resolved)
+    for i, period in enumerate(periods.tolist()):
+        if not period > 0:
+            spec = resolved.links[i]
+            a, b = spec.endpoints
+            build_link_model(  # raises the engine's InputError (attempt_rate_hz needed)
+                i,
+                spec,
+                nodes[a],
+                nodes[b],
+                speed_km_per_s=resolved.classical.speed_km_per_s,
+                processing_delay_s=resolved.classical.processing_delay_s,
+            )
+
+
+def check_runnable(
+    scenario: ScenarioRef,
+    *,
+    allow_large: bool = False,
+    policies: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Every check ``qnetai run`` makes before simulating; returns the resolved scenario.
+
+    Raises :class:`~qnetai.errors.InputError` (the CLI exits with code 2) for: a topology or
+    workload above :data:`qnetai.topology.WORK_LIMITS` (unless ``allow_large``), unresolvable
+    references, a network of fewer than two nodes, a routing policy that cannot be resolved
+    (built-in, ``rl:`` model, one of ``policies``, an import path or an entry point; see
+    :func:`qnetai.plugins.check_routing_policy`), a bad ``qkd`` section, a link of zero
+    attempt period.
+
+    Example:
+        >>> check_runnable("metro-6g").name
+        'metro-6g'
+    """
+    from qnetai.plugins import check_routing_policy
+    from qnetai.qkd.network import check_key_network
+    from qnetai.topology.runnable import check_topology, check_work
+
+    resolved = check_topology(load(scenario), allow_large=allow_large, work=False)
+    check_routing_policy(resolved.controller.routing, custom=policies)
+    check_key_network(resolved)
+    _check_links_and_requests(resolved)
+    check_work(resolved, allow_large=allow_large)
+    return resolved
+
+
+def routing_policy_of(scenario: Scenario, *, policies: Mapping[str, Any] | None = None) -> Any:
+    """The routing policy object of ``scenario.controller`` (name, ``path_metric``).
+
+    Example:
+        >>> routing_policy_of(load("metro-6g")).name.startswith("rl:")
+        True
+    """
+    from qnetai.plugins import routing_policy
+
+    ctl = scenario.controller
+    return routing_policy(ctl.routing, options={"metric": ctl.path_metric}, custom=policies)
+
+
+def simulate(
+    scenario: ScenarioRef,
+    *,
+    seed: int | None = None,
+    policies: Mapping[str, Any] | None = None,
+    progress: Callable[[float], Any] | None = None,
+) -> Any:
+    """Simulate a scenario (object, file path or built-in name); its ``SimulationResult``.
+
+    The routing policy is ``controller.routing`` resolved by :func:`qnetai.plugins.
+    routing_policy` with the caller's own ``policies``; ``seed`` overrides the scenario's.
+    The key network is not run (that is :func:`run_scenario`).
+
+    Example:
+        >>> simulate("metro-6g", seed=1).summary["requests_total"] > 0
+        True
+    """
+    from qnetai.sim import simulate as engine_simulate
+
+    sc = with_seed(load(scenario), seed)
+    policy = routing_policy_of(sc, policies=policies)
+    return engine_simulate(sc, seed=sc.seed, policy=policy, progress=progress)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run produces: the simulation, the key network, summary and tables.
+
+    ``simulation`` is the engine's :class:`~qnetai.sim.SimulationResult` (its ``scenario`` is
+    the resolved scenario, with the seed used), ``key_network`` the
+    :class:`~qnetai.qkd.network.KeyNetworkResult`. ``tables`` holds every table under its
+    run-folder name (the engine's, then ``qkd_<table>``). The attributes the report sections
+    read (``scenario``, ``summary``, the engine tables, ``extra_tables``, ``qkd_summary``) are
+    those of :class:`qnetai.results.RunView`, so :func:`qnetai.report.render_html` takes it.
+    """
+
+    simulation: Any
+    key_network: Any
+
+    @property
+    def scenario(self) -> Scenario:
+        """The resolved scenario that ran (with its seed)."""
+        return self.simulation.scenario
+
+    @property
+    def seed(self) -> int:
+        """The seed of the run."""
+        return int(self.simulation.scenario.seed)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The engine's summary figures."""
+        return self.simulation.summary
+
+    @property
+    def qkd_summary(self) -> dict[str, Any]:
+        """The key network's summary."""
+        return dict(self.key_network.summary)
+
+    @property
+    def extra_tables(self) -> dict[str, Any]:
+        """The key network's tables under their run-folder names (``qkd_<table>``)."""
+        return {f"qkd_{name}": t for name, t in self.key_network.tables().items()}
+
+    @property
+    def tables(self) -> dict[str, Any]:
+        """Every table: the engine's (``requests``, ``deliveries``, ...) then ``qkd_*``."""
+        from qnetai.sim.result import TABLE_NAMES
+
+        return {
+            **{n: getattr(self.simulation, n) for n in TABLE_NAMES},
+            **self.extra_tables,
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        """The engine tables (``requests``, ``deliveries``, ``links``, ...) by attribute."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from qnetai.sim.result import TABLE_NAMES
+
+        if name in TABLE_NAMES:
+            return getattr(self.simulation, name)
+        raise AttributeError(f"RunResult has no attribute {name!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: scenario name, seed, summary, link rows and the key network's dict."""
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "summary": dict(self.summary),
+            "links": self.simulation.links.to_pylist(),
+            "qkd": self.key_network.to_dict(),
+        }
+
+
+def key_network(result: Any) -> Any:
+    """The key network run on a simulation result (seeded by its scenario seed)."""
+    import numpy as np
+
+    from qnetai.qkd.network import simulate_key_network
+
+    rng = np.random.default_rng([int(result.scenario.seed), QKD_SEED_TAG])
+    return simulate_key_network(result.scenario, result, rng=rng)
+
+
+def run_scenario(
+    scenario: ScenarioRef,
+    *,
+    seed: int | None = None,
+    policies: Mapping[str, Any] | None = None,
+    allow_large: bool = False,
+    progress: Callable[[float], Any] | None = None,
+) -> RunResult:
+    """Check, simulate and run the key network of a scenario: what ``qnetai run`` produces.
+
+    ``scenario``: a Scenario, a file path or a built-in name; ``seed`` overrides its seed;
+    ``policies`` maps names to the caller's own routing policies (or factories) for this
+    call; ``allow_large`` accepts work above the limits; ``progress(fraction_done)`` is
+    called as the simulation advances.
+
+    Example:
+        >>> run = run_scenario("metro-6g", seed=3)
+        >>> run.seed, run.to_dict()["qkd"]["summary"]["enabled"]
+        (3, True)
+    """
+    sc = with_seed(load(scenario), seed)
+    check_runnable(sc, allow_large=allow_large, policies=policies)
+    result = simulate(sc, policies=policies, progress=progress)
+    return RunResult(simulation=result, key_network=key_network(result))
+
+
+# ----------------------------------------------------------------------------- description
+
+
+def link_figures(model: Any) -> dict[str, float]:
+    """Display figures of one engine :class:`~qnetai.sim.linklayer.LinkModel`.
+
+    Keys: ``transmittance`` and ``loss_db`` (the channel, loss variation at zero),
+    ``p_attempt`` (per attempt and channel, memory efficiencies included: what the engine
+    draws), ``p_success`` (one round of all ``multiplexing`` channels), ``herald_fidelity``,
+    ``attempt_s``, ``attempt_rate_hz`` and ``rate_hz`` (expected pairs per second while
+    memories are free).
+
+    Example:
+        >>> from qnetai.control.engine_policies import engine_link_models
+        >>> lm = next(iter(engine_link_models(load("metro-6g")).values()))
+        >>> sorted(link_figures(lm))[:3]
+        ['attempt_rate_hz', 'attempt_s', 'herald_fidelity']
+    """
+    from qnetai.topology.channels import link_transmittance
+
+    eta = float(link_transmittance(model.spec))
+    rate = 1.0 / model.attempt_s if model.attempt_s > 0 else math.inf
+    return {
+        "transmittance": eta,
+        "loss_db": -10.0 * math.log10(eta) if eta > 0 else math.inf,
+        "p_attempt": float(model.p_success),
+        "p_success": float(model.round_success),
+        "herald_fidelity": float(model.state[0]),  # Bell-diagonal: Phi+ weight
+        "attempt_s": float(model.attempt_s),
+        "attempt_rate_hz": rate,
+        "rate_hz": rate * float(model.round_success),
+    }
+
+
+def describe_scenario(scenario: ScenarioRef, *, resolved: bool = False) -> dict[str, Any]:
+    """Everything ``qnetai scenario show`` prints, as plain data.
+
+    Keys: ``summary`` (:func:`qnetai.topology.summarise`), ``scenario`` (the scenario,
+    resolved if asked, as a JSON-compatible dict with every default filled in) and
+    ``links_derived`` (one dict per link of ``scenario`` as shown: ``link`` name plus
+    :func:`link_figures` of the engine's link model of it).
+
+    Example:
+        >>> info = describe_scenario("metro-6g")
+        >>> info["links_derived"][0]["p_success"] > 0
+        True
+    """
+    from qnetai.control.engine_policies import engine_link_models
+    from qnetai.topology import resolve, summarise
+
+    sc = load(scenario)
+    full = resolve(sc)
+    # without topology: resolving only names the links (and checks the references)
+    shown = full if resolved or sc.topology is None else sc
+    models = engine_link_models(full)
+    derived = []
+    for link in shown.links:
+        a, b = link.endpoints
+        name = link.name or f"{a}-{b}"
+        derived.append({"link": name, **link_figures(models[(a, b)])})
+    return {
+        "summary": summarise(sc),
+        "scenario": shown.model_dump(mode="json"),
+        "links_derived": derived,
+    }
+
+
+__all__ = [
+    "QKD_SEED_TAG",
+    "RunResult",
+    "check_runnable",
+    "describe_scenario",
+    "key_network",
+    "link_figures",
+    "load",
+    "routing_policy_of",
+    "run_scenario",
+    "simulate",
+    "with_seed",
+]
