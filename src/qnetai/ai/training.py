@@ -3,7 +3,7 @@
 Training uses stable-baselines3; the model is saved as inert data only
 (:mod:`qnetai.control.model_files`): ``OUT.npz`` (the scorer's weights) and ``OUT.json``
 (architecture, configuration, evaluation history). It loads, without torch, with
-``get_slot_policy("rl:OUT")``.
+``qnetai.plugins.slot_policy("rl:OUT")``.
 """
 
 from __future__ import annotations
