@@ -29,12 +29,14 @@ from qnetai.sim.state import Pair, Reservation
 class Generation:
     """Generation processes and purification of elementary links (one component per engine)."""
 
-    __slots__ = ("_sched", "_uni", "ctx", "place", "schedule_cutoff")
+    __slots__ = ("_kernel", "_pumping", "_sched", "_uni", "ctx", "place", "schedule_cutoff")
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._kernel = ctx.kernel  # hot path: the context's services, looked up once
         self._sched = ctx.kernel.schedule
         self._uni = ctx.uni
+        self._pumping = ctx.purification_rounds > 0
         #: Where a ready elementary pair goes (set by the engine: ``Swapping.place``).
         self.place: Callable[[Reservation, Pair], None] = _unwired
         #: The cut-off event of a pair being purified (``Swapping.schedule_cutoff``; set by
@@ -51,11 +53,11 @@ class Generation:
         res, s, p, state, kept = arg
         if not res.live:
             return
-        ctx = self.ctx
-        now = ctx.kernel.now
+        now = self._kernel.now
         lm = res.route.links[s]
         emitted = now - lm.round_trip_s
-        if ctx.purification_rounds == 0:
+        ctx = self.ctx
+        if not self._pumping:
             ctx.tel.generated(lm.index, now, 1)
             pair = Pair(s, s + 1, state, emitted, emitted, [lm.index])
             pair.known_i = pair.known_j = now
@@ -112,6 +114,7 @@ class Generation:
             return
         now = self.ctx.kernel.now
         if not ok or not kept.stored:
+            kept.cut = None
             if kept.stored:
                 kept.stored = False
                 self.ctx.discard(kept.parts)

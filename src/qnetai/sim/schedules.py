@@ -29,7 +29,12 @@ from qnetai.sim.state import Pair, Reservation
 
 
 class SwapSchedule(Protocol):
-    """Which pairs a node swaps (see the module docstring)."""
+    """Which pairs a node swaps (see the module docstring).
+
+    ``waits``: whether :meth:`wait_for` can ever ask for a later look (False skips the call).
+    """
+
+    waits: bool
 
     def pick(
         self, res: Reservation, k: int, left: list[Pair], right: list[Pair], now: float
@@ -46,6 +51,7 @@ class SwapAsap:
     """Swap the first-arrived pair of each side as soon as both sides hold one."""
 
     __slots__ = ()
+    waits = False
 
     def pick(
         self, res: Reservation, k: int, left: list[Pair], right: list[Pair], now: float
@@ -64,6 +70,7 @@ class Nested:
     """Balanced nested swapping (see the module docstring)."""
 
     __slots__ = ()
+    waits = True
 
     def pick(
         self, res: Reservation, k: int, left: list[Pair], right: list[Pair], now: float

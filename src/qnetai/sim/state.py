@@ -98,15 +98,16 @@ class Pair:
     its oldest elementary link (cut-off age); ``known_i/known_j`` when its ends have heard of
     every swap inside it; ``parts`` the link indices of its elementary pairs. A ``dead`` pair
     contains a failed swap that its ends have not heard of yet (``learn_i/learn_j``; -1 once
-    heard). ``fwd`` is the pair that took over this pair's cut-off event (the swapped pair of
-    which it was the older part): the event follows ``fwd`` links, so swaps queue no new
-    cut-off events and no pair refers back to an older one (no reference cycles).
+    heard). ``cut`` is the one-element token of the queued cut-off event of its oldest link:
+    a swapped pair takes it over from its older part, so swaps queue no new cut-off events.
+    The token and the pair refer to each other while the pair is stored; the engine clears
+    ``cut`` whenever a pair leaves its stores, so no pair ends in a reference cycle.
     ``rounds`` counts the successful purification rounds of a pair being purified.
     """
 
     __slots__ = (
+        "cut",
         "dead",
-        "fwd",
         "gen",
         "i",
         "j",
@@ -137,7 +138,7 @@ class Pair:
         self.rounds = 0
         self.learn_i = 0.0
         self.learn_j = 0.0
-        self.fwd: Pair | None = None
+        self.cut: list[Pair | None] | None = None
 
 
 class Request:

@@ -26,27 +26,29 @@ from qnetai.sim.state import SERVED, Pair, Reservation
 class Swapping:
     """Storage, swapping, failure news, cut-offs and delivery (one component per engine)."""
 
-    __slots__ = ("_sched", "ctx", "finish", "gen", "schedule")
+    __slots__ = ("_cutoff", "_kernel", "_sched", "_waits", "ctx", "finish", "gen", "schedule")
 
     def __init__(self, ctx: Context, gen: Generation, schedule: SwapSchedule) -> None:
         self.ctx = ctx
         self.gen = gen
         self.schedule = schedule
+        self._kernel = ctx.kernel  # hot path: the context's services, looked up once
         self._sched = ctx.kernel.schedule
+        self._cutoff = ctx.cutoff_s
+        self._waits = schedule.waits
         #: Ends a request (set by the engine: it releases the reservation's memory).
         self.finish: Callable[[Reservation, str], None] = _unwired
 
     # -- storage -------------------------------------------------------------------------
     def place(self, res: Reservation, pair: Pair) -> None:
         """A ready elementary pair on link ``pair.i``: store it and try to swap or deliver."""
-        ctx = self.ctx
         s = pair.i
-        now = ctx.kernel.now
-        cutoff = ctx.cutoff_s
+        now = self._kernel.now
+        cutoff = self._cutoff
         if cutoff is not None and now - pair.gen > cutoff * (1.0 + CUTOFF_RTOL):
             pair.stored = False  # older than the cut-off already when heralded
-            ctx.tel.counters["cutoff_discards"] += 1
-            ctx.discard(pair.parts)
+            self.ctx.tel.counters["cutoff_discards"] += 1
+            self.ctx.discard(pair.parts)
             self.gen.start(res, s, now)  # the process keeps its memories
             return
         hops = res.route.hops
@@ -68,7 +70,9 @@ class Swapping:
         assert cutoff is not None  # only scheduled with a cut-off
         deadline = pair.gen + cutoff * (1.0 + CUTOFF_RTOL)
         now = self.ctx.kernel.now
-        self._sched(deadline if deadline > now else now, self._on_cutoff, (res, pair), P_CUTOFF)
+        token: list[Pair | None] = [pair]
+        pair.cut = token
+        self._sched(deadline if deadline > now else now, self._on_cutoff, (res, token), P_CUTOFF)
 
     # -- swapping ----------------------------------------------------------------------------
     def swap(self, res: Reservation, k: int) -> None:
@@ -76,7 +80,7 @@ class Swapping:
         left, right = res.left[k], res.right[k]
         if not (left and right):
             return
-        kernel = self.ctx.kernel
+        kernel = self._kernel
         hops = res.route.hops
         schedule = self.schedule
         release = res.release
@@ -96,6 +100,7 @@ class Swapping:
                 Z = self._merge_dead(res, X, Y, k)
             else:
                 Z = self._swap_live(res, X, Y, k)
+            X.cut = Y.cut = None  # no pair-token cycle outlives the stores
             release.swapped(res, k, now)  # node k measured its two memories
             if Z.dead:
                 self._store_dead(res, Z)  # its ends may still swap it on: they do not know yet
@@ -113,11 +118,12 @@ class Swapping:
             else:
                 res.right[Z.i].append(Z)
                 res.left[Z.j].append(Z)
-                ti, tj = schedule.wait_for(res, Z, now)
-                if ti >= 0.0:
-                    self._sched(ti, self._on_known, (res, Z.i), P_DELIVER)
-                if tj >= 0.0:
-                    self._sched(tj, self._on_known, (res, Z.j), P_DELIVER)
+                if self._waits:
+                    ti, tj = schedule.wait_for(res, Z, now)
+                    if ti >= 0.0:
+                        self._sched(ti, self._on_known, (res, Z.i), P_DELIVER)
+                    if tj >= 0.0:
+                        self._sched(tj, self._on_known, (res, Z.j), P_DELIVER)
             if Z.i > 0 and Z.stored:
                 self.swap(res, Z.i)
                 if not res.live:
@@ -156,11 +162,13 @@ class Swapping:
         pos, delay = route.pos_km, ctx.delay
         Z.known_i = max(X.known_i, now + delay(pos, k, X.i))
         Z.known_j = max(Y.known_j, now + delay(pos, k, Y.j))
-        # Z inherits the cut-off event of its oldest link (the younger one's is dropped)
-        if X.gen <= Y.gen:
-            X.fwd = Z
-        else:
-            Y.fwd = Z
+        older, other = (X, Y) if X.gen <= Y.gen else (Y, X)
+        token = older.cut
+        if token is not None:  # Z inherits the cut-off event of its oldest link
+            token[0] = Z
+            Z.cut = token
+        if other.cut is not None:
+            other.cut[0] = None
         return Z
 
     # -- failures ----------------------------------------------------------------------------
@@ -231,11 +239,11 @@ class Swapping:
             Z.stored = False
 
     def _on_cutoff(self, arg: tuple) -> None:
-        res, Z = arg
-        while Z.fwd is not None:
-            Z = Z.fwd
-        if not res.live or not Z.stored or Z.dead:
+        res, token = arg
+        Z = token[0]
+        if not res.live or Z is None or not Z.stored or Z.dead:
             return
+        Z.cut = None
         ctx = self.ctx
         ctx.tel.counters["cutoff_discards"] += 1
         ctx.discard(Z.parts)
@@ -271,6 +279,7 @@ class Swapping:
         """
         ctx = self.ctx
         Z.stored = False
+        Z.cut = None
         ctx.decohere(res.route.nodes, Z, now)
         fid = Z.state[0]
         tel = ctx.tel
