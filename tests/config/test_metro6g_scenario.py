@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 
 from qnetai.config import builtin_scenario
-from qnetai.topology import link_figures, resolve, to_graph
+from qnetai.topology import resolve, to_graph
 
 METRO_KINDS = {"repeater", "qkd_terminal"}
 
@@ -71,11 +71,13 @@ def test_memories_traffic_and_duration(metro):
 
 
 def test_links_can_carry_the_demand(metro):
-    pytest.importorskip("qnetai.physics")
+    from qnetai.control.engine_policies import engine_link_models
+    from qnetai.facade import link_figures
+
+    models = engine_link_models(metro)
     rates = {}
     for link in metro.links:
-        figures = link_figures(link, speed_km_per_s=metro.classical.speed_km_per_s)
-        assert figures is not None
+        figures = link_figures(models[link.endpoints])
         assert 0.0 < figures["transmittance"] < 1.0
         assert figures["herald_fidelity"] > 0.9
         rates[link.name] = figures["rate_hz"]
