@@ -25,6 +25,7 @@ import sys
 import time
 
 from qnetai.config.models import Scenario
+from qnetai.control.policy import ShortestPathPolicy
 from qnetai.sim import Simulation
 
 BUDGET_S = 60.0
@@ -68,7 +69,7 @@ def waxman_scenario(nodes: int, requests: int, seed: int = 1) -> Scenario:
 def run_one(nodes: int, requests: int, *, profile: bool = False) -> dict[str, float]:
     t0 = time.perf_counter()
     sc = waxman_scenario(nodes, requests)
-    sim = Simulation(sc)
+    sim = Simulation(sc, policy=ShortestPathPolicy(sc.controller.path_metric))
     t1 = time.perf_counter()
     prof = cProfile.Profile() if profile else None
     if prof:

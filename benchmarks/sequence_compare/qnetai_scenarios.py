@@ -21,7 +21,7 @@ Same physics as ``sequence_scenarios.py`` (SeQUeNCe 1.3.1), mapped parameter by 
 * **Request**: SeQUeNCe's ``memo_size=10`` request reserves 10 memories at each end and 20
   at each intermediate router and pools them; qnetai's request does the same with
   ``memories: 10`` (one request, at t = 0, asking for more pairs than 1 s allows, at
-  ``min_fidelity`` 0.5; see ``qnetai.sim.pool``: up to 10 generation processes per link, a
+  ``min_fidelity`` 0.5; see ``qnetai.sim.release``: up to 10 generation processes per link, a
   router swaps the first-arrived left pair with the first-arrived right pair its level
   rule allows, freed memories regenerate at once). Swapping follows SeQUeNCe's reservation
   rules: nested (doubling) order, ideal gates and measurements.
@@ -117,9 +117,8 @@ def scenario_dict(routers: int, memories: int, raw_fidelity: float, seed: int = 
 def run(name: str, seed: int) -> dict:
     """Build and run one scenario through ``qnetai.sim.simulate``; return the figures."""
     t_import = time.perf_counter()
-    from qnetai import __version__
+    from qnetai import __version__, simulate  # the facade resolves controller.routing
     from qnetai.config.models import Scenario
-    from qnetai.sim import simulate
 
     # warm-up: a 1 ms run loads the modules simulate() imports lazily (topology builders with
     # scipy, pyarrow/pandas for the tables), so the timing below is the simulation itself, as

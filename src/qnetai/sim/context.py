@@ -23,6 +23,7 @@ from collections.abc import Callable
 from qnetai.physics import scalar as bf
 from qnetai.sim.kernel import Kernel
 from qnetai.sim.linklayer import Uniforms
+from qnetai.sim.state import Pair
 from qnetai.sim.telemetry import Telemetry
 
 #: Relative tolerance of the cut-off age (an event at the nominal time still discards).
@@ -94,7 +95,7 @@ class Context:
             return 0.0
         return abs(pos_km[a] - pos_km[b]) / self.speed_km_per_s + self.processing_delay_s
 
-    def decohere(self, nodes: list[int], pair, t: float) -> None:
+    def decohere(self, nodes: list[int], pair: Pair, t: float) -> None:
         """Apply the memory noise of ``pair`` (ends at path nodes ``nodes``) up to ``t``."""
         dt = t - pair.t_ref
         if dt <= 0.0:

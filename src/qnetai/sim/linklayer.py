@@ -154,7 +154,9 @@ class LinkModel:
         return float(p[off]), float(log1m_q[off]), tuple(states[off].tolist())
 
     def _compute_block(self, blk: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lv = self.spec.free_space.loss_variation  # type: ignore[union-attr]
+        fs = self.spec.free_space
+        lv = None if fs is None else fs.loss_variation
+        assert lv is not None  # only time-varying links have blocks
         t = (blk * _BLOCK + np.arange(_BLOCK)) * self.update_s
         extra_db = lv.amplitude_db * np.sin(2.0 * math.pi * t / lv.period_s + lv.phase_rad)
         p, states = _herald(self.spec, extra_db=extra_db)
@@ -229,11 +231,9 @@ def build_link_model(
     eff = 1.0
     if spec.success_probability is None:
         eff = _memory_efficiency(node_a) * _memory_efficiency(node_b)
+    variation = spec.free_space.loss_variation if spec.free_space is not None else None
     varying = (
-        spec.kind == "free_space"
-        and spec.free_space is not None
-        and spec.free_space.loss_variation is not None
-        and spec.success_probability is None
+        spec.kind == "free_space" and variation is not None and spec.success_probability is None
     )
     p_arr, state = _herald(spec)
     p = float(p_arr) * eff
@@ -250,7 +250,7 @@ def build_link_model(
         p_success=p,
         state=tuple(np.asarray(state, dtype=np.float64).tolist()),
         varying=varying,
-        update_s=spec.free_space.loss_variation.update_s if varying else 0.0,  # type: ignore[union-attr]
+        update_s=variation.update_s if varying and variation is not None else 0.0,
         _eff=eff,
     )
     q = model.round_success

@@ -13,9 +13,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qnetai.sim.linklayer import LinkModel
     from qnetai.sim.release import Release
 
 # Request status values.
@@ -50,7 +51,7 @@ class Route:
         self,
         names: list[str],
         nodes: list[int],
-        links: list[Any],
+        links: list[LinkModel],
         pos_km: list[float],
         need: list[int],
         span_l: list[int],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from qnetai.sim.linklayer import LinkModel
 from qnetai.sim.result import SCHEMAS
+from qnetai.sim.state import Request
 
 #: Number of time bins of the ``timeseries`` table.
 TIMESERIES_BINS = 100
@@ -83,10 +86,10 @@ def build_tables(
     *,
     end_s: float,
     node_names: list[str],
-    node_kinds: list[str],
+    node_kinds: Sequence[str],
     node_memory: list[int],
-    links: list[Any],
-    requests: list[Any],
+    links: list[LinkModel],
+    requests: list[Request],
     arrival_of: dict[int, float],
     events: int,
     wall_time_s: float,
