@@ -17,6 +17,32 @@ SRC = Path(qnetai.__file__).parent
 
 #: package (or module) -> qnetai packages it must never import.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "physics": (
+        "config",
+        "topology",
+        "sim",
+        "control",
+        "ai",
+        "qkd",
+        "plugins",
+        "facade",
+        "results",
+        "report",
+        "cli",
+    ),
+    "config": (
+        "physics",
+        "topology",
+        "sim",
+        "control",
+        "ai",
+        "qkd",
+        "plugins",
+        "facade",
+        "results",
+        "report",
+        "cli",
+    ),
     "topology": ("sim", "control", "ai", "qkd", "plugins", "facade", "results", "report", "cli"),
     "sim": ("control", "ai", "qkd", "plugins", "facade", "results", "report", "cli"),
     "control": ("ai", "qkd", "plugins", "facade", "results", "report", "cli"),

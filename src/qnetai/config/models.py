@@ -17,11 +17,9 @@ Example:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from qnetai.qkd.reconciliation import RECONCILIATION_METHODS
 
 #: Seeds are stored as signed 64-bit integers (numpy, Parquet, DuckDB BIGINT): [0, 2**63).
 MAX_SEED = 2**63
@@ -252,8 +250,11 @@ class TopologySpec(StrictModel):
 
 QKDMode = Literal["analytic", "simulate"]
 QKDDecoys = Literal["vacuum-weak", "infinite"]
-#: The built-in names of :data:`qnetai.qkd.reconciliation.RECONCILIATION_METHODS` (one table).
-QKDReconciliation = Literal[RECONCILIATION_METHODS]  # type: ignore[valid-type]
+#: The built-in reconciliation methods by name: the one list of names. The QKD layer's table
+#: (:data:`qnetai.qkd.reconciliation.BUILTIN_RECONCILIATION`) is keyed by exactly these, and
+#: the CLI help derives from it (config sits below qkd, so the names live here).
+QKDReconciliation = Literal["cascade", "cascade-option7", "cascade-original", "ldpc"]
+RECONCILIATION_METHODS: tuple[str, ...] = get_args(QKDReconciliation)
 RelayArrival = Literal["poisson", "periodic"]
 
 

@@ -48,6 +48,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from qnetai.config.models import RECONCILIATION_METHODS
 from qnetai.errors import InputError
 
 __all__ = [
@@ -256,7 +257,8 @@ class Ldpc:
         )
 
 
-#: The built-in methods by name: the one list the config schema and the CLI derive from.
+#: The built-in methods, keyed by the names of
+#: :data:`qnetai.config.models.RECONCILIATION_METHODS` (the one list of names).
 BUILTIN_RECONCILIATION: Mapping[str, ReconciliationMethod] = MappingProxyType(
     {
         "cascade": Cascade(),
@@ -265,8 +267,8 @@ BUILTIN_RECONCILIATION: Mapping[str, ReconciliationMethod] = MappingProxyType(
         "ldpc": Ldpc(),
     }
 )
-#: Names of the built-in methods (``"cascade"`` is the default everywhere).
-RECONCILIATION_METHODS: tuple[str, ...] = tuple(BUILTIN_RECONCILIATION)
+if tuple(BUILTIN_RECONCILIATION) != RECONCILIATION_METHODS:  # pragma: no cover - a coding error
+    raise RuntimeError("BUILTIN_RECONCILIATION must have the names of RECONCILIATION_METHODS")
 
 
 def _import_method(path: str) -> ReconciliationMethod:
