@@ -23,11 +23,29 @@ random fraction ``strength`` of the pulses (independently per pulse):
   and with probability ``g0`` (the normal vacuum yield) when she saw nothing, so vacuum
   decoys still click. The QBER does not rise (it falls), but double clicks and after-pulses
   vanish and the gain ratios between intensities change.
+* ``trojan-horse``: Eve injects bright probe light into Alice's transmitter and reads the
+  back-reflection from the phase/intensity modulator (Gisin et al. 2006, Vakhitov, Makarov,
+  Hjelme 2001). Bob's statistics change only through the probe's side effect on the
+  source: attacked pulses leave with their intensity raised by
+  :data:`TROJAN_INTENSITY_SHIFT` (relative; photorefractive and thermal drift of the
+  modulator under the injected power). Alice's monitor photodiode sees the probe light:
+  :data:`TROJAN_MONITOR_NW` per unit strength (read by
+  :func:`qnetai.qkd.monitoring.telemetry_features`).
+* ``time-shift`` (Qi, Fung, Lo, Ma 2007; Zhao et al. 2008): Bob's detectors for bit 0 and
+  bit 1 have efficiency curves offset in time; shifting a pulse early makes the bit-0
+  detectors relatively efficient (efficiency ratio :data:`TIME_SHIFT_MISMATCH` for bit 1),
+  shifting late the bit-1 detectors. Eve shifts each attacked pulse early or late at random
+  and, to keep the gain, replaces part of the fibre by a lossless line (gain factor
+  ``2 / (1 + r)``, capped by the fibre loss). She learns the bit of a click with
+  probability ``1 / (1 + r)``. QBER and mean gain barely move; the arrival-time histogram
+  widens by :data:`TIME_SHIFT_PS` (read by :func:`qnetai.qkd.monitoring.telemetry_features`).
+  Exact for ``p_z = 0.5`` (then the click probability is the same for all four states);
+  other ``p_z`` are refused.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,10 +57,34 @@ from qnetai.qkd.detectors import detector_fractions, pattern_probabilities
 if TYPE_CHECKING:
     from qnetai.qkd.pulses import BB84Setup
 
-__all__ = ["ATTACKS", "AttackSpec", "PulseTypeModel", "build_pulse_model"]
+__all__ = [
+    "ATTACKS",
+    "BOB_SIDE_ATTACKS",
+    "TIME_SHIFT_MISMATCH",
+    "TIME_SHIFT_PS",
+    "TROJAN_INTENSITY_SHIFT",
+    "TROJAN_MONITOR_NW",
+    "AttackSpec",
+    "PulseTypeModel",
+    "build_pulse_model",
+]
 
 #: Names of the attacks that can be simulated.
-ATTACKS: tuple[str, ...] = ("intercept-resend", "pns", "blinding")
+ATTACKS: tuple[str, ...] = ("intercept-resend", "pns", "blinding", "trojan-horse", "time-shift")
+#: The attacks that act on Bob's statistics alone (no side channel): the default mix of
+#: :func:`qnetai.qkd.monitoring.labelled_block_features`.
+BOB_SIDE_ATTACKS: tuple[str, ...] = ("intercept-resend", "pns", "blinding")
+#: Relative intensity increase of pulses under the Trojan-horse probe.
+TROJAN_INTENSITY_SHIFT = 0.05
+#: Extra back-reflected probe power at Alice's monitor photodiode per unit attack strength (nW).
+TROJAN_MONITOR_NW = 1.0
+#: Efficiency ratio of the disfavoured detector at the shifted arrival time.
+TIME_SHIFT_MISMATCH = 0.25
+#: Arrival-time shift of a time-shifted pulse (ps), either sign.
+TIME_SHIFT_PS = 150.0
+#: Click-pattern laws (first index of the pattern CDF rows).
+_LAW_HONEST, _LAW_PNS, _LAW_TROJAN, _LAW_EARLY, _LAW_LATE = range(5)
+_N_LAWS = 5
 
 
 @dataclass(frozen=True)
@@ -123,6 +165,8 @@ class PulseTypeModel:
     cdf: NDArray[np.float64]  # (rows, 15) conditional CDF of patterns 1..15 given a click
     blind_photon_given_click: NDArray[np.float64]  # (3,)
     pns_forward_probabilities: tuple[float, float]
+    #: P(early shift | click) per (intensity, basis, bit) of time-shifted pulses.
+    early_given_click: NDArray[np.float64] = field(default_factory=lambda: np.full((3, 2, 2), 0.5))
 
     @property
     def n_types(self) -> int:
@@ -151,7 +195,13 @@ class PulseTypeModel:
             s[att] = e
             y[att] = np.where(e == alice_basis[att], alice_bit[att], rand)
         elif kind == "pns":
-            law = att.astype(np.intp)
+            law = att.astype(np.intp) * _LAW_PNS
+        elif kind == "trojan-horse":
+            law = att.astype(np.intp) * _LAW_TROJAN
+        elif kind == "time-shift":
+            p_early = self.early_given_click[k[att], s[att], y[att]]
+            early = rng.random(int(att.sum())) < p_early
+            law[att] = np.where(early, _LAW_EARLY, _LAW_LATE)
         row = ((law * 3 + k) * 2 + s) * 2 + y
         u = rng.random(n)
         out = (1 + (u[:, None] > self.cdf[row]).sum(axis=1)).astype(np.uint8)
@@ -179,34 +229,63 @@ def build_pulse_model(setup: BB84Setup, attack: AttackSpec | None = None) -> Pul
     intens = setup.intensities
     pd = setup.dark_count_probability
     s_att = attack.strength if attack.active else 0.0
+    if attack.kind == "time-shift" and abs(setup.p_z - 0.5) > 1e-12:
+        raise InputError(f"the time-shift attack is modelled for p_z = 0.5 (got {setup.p_z})")
     y0_all = 1.0 - (1.0 - pd) ** 4
     honest_click = 1.0 - (1.0 - pd) ** 4 * np.exp(-setup.transmittance * intens)
     f = _pns_forward_probabilities(setup)
+    r = TIME_SHIFT_MISMATCH
+    ts_gain = min(2.0 / (1.0 + r), 1.0 / setup.channel_transmittance)
+    # detector efficiency weights (Z0, Z1, X0, X1) of an early / late arriving pulse
+    eff = {_LAW_EARLY: np.array([1.0, r, 1.0, r]), _LAW_LATE: np.array([r, 1.0, r, 1.0])}
     # conditional pattern CDFs, rows ((law*3 + k)*2 + s)*2 + y
-    cdf = np.zeros((2 * 3 * 2 * 2, 15))
-    for law in range(2):
+    cdf = np.zeros((_N_LAWS * 3 * 2 * 2, 15))
+    no_click = np.ones((_N_LAWS, 3, 2, 2))
+    for law in range(_N_LAWS):
         for k in range(3):
-            if law == 0:
+            if law == _LAW_PNS:
+                no_photon = _pns_no_photon(float(intens[k]), setup.eta_bob, *f)
+            else:
                 m = setup.transmittance * intens[k]
+                if law == _LAW_TROJAN:
+                    m *= 1.0 + TROJAN_INTENSITY_SHIFT
+                elif law in eff:
+                    m *= ts_gain
 
                 def no_photon(x, m=m):
                     return np.exp(-m * x)
-            else:
-                no_photon = _pns_no_photon(float(intens[k]), setup.eta_bob, *f)
+
             for s in range(2):
                 for y in range(2):
                     frac = detector_fractions(s, y, p_z=setup.p_z, e_detector=setup.e_detector)
-                    probs = pattern_probabilities(no_photon, frac, pd)[1:]
+                    if law in eff:
+                        frac = frac * eff[law]
+                    all_probs = pattern_probabilities(no_photon, frac, pd)
+                    no_click[law, k, s, y] = all_probs[0]
+                    probs = all_probs[1:]
                     tot = probs.sum()
                     c = np.cumsum(probs) / tot if tot > 0 else np.linspace(1 / 15, 1, 15)
                     c[-1] = 1.0
                     cdf[((law * 3 + k) * 2 + s) * 2 + y] = c
     attacked_click = honest_click.copy()
     blind_photon = np.zeros(3)
+    early_given_click = np.full((3, 2, 2), 0.5)
     if attack.kind == "pns":
         for k in range(3):
             fn = _pns_no_photon(float(intens[k]), setup.eta_bob, *f)
             attacked_click[k] = 1.0 - (1.0 - pd) ** 4 * float(fn(np.array(1.0)))
+    elif attack.kind == "trojan-horse":
+        attacked_click = 1.0 - (1.0 - pd) ** 4 * np.exp(
+            -setup.transmittance * intens * (1.0 + TROJAN_INTENSITY_SHIFT)
+        )
+    elif attack.kind == "time-shift":
+        c_early = 1.0 - no_click[_LAW_EARLY]
+        c_late = 1.0 - no_click[_LAW_LATE]
+        both = c_early + c_late
+        # with p_z = 1/2 the shift-averaged click probability is the same for every state
+        attacked_click = 0.5 * both.mean(axis=(1, 2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            early_given_click = np.where(both > 0, c_early / both, 0.5)
     elif attack.kind == "blinding":
         p_photon = -np.expm1(-intens)
         g = min(1.0, honest_click[0] / p_photon[0])
@@ -230,4 +309,5 @@ def build_pulse_model(setup: BB84Setup, attack: AttackSpec | None = None) -> Pul
         cdf=cdf,
         blind_photon_given_click=blind_photon,
         pns_forward_probabilities=f,
+        early_given_click=early_given_click,
     )

@@ -42,22 +42,34 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from qnetai.errors import InputError
-from qnetai.qkd.attacks import ATTACKS, AttackSpec
+from qnetai.qkd.attacks import (
+    ATTACKS,
+    BOB_SIDE_ATTACKS,
+    TIME_SHIFT_MISMATCH,
+    TIME_SHIFT_PS,
+    TROJAN_MONITOR_NW,
+    AttackSpec,
+)
+from qnetai.qkd.decoy import e1_upper, y1_lower_vacuum_weak
 from qnetai.qkd.pulses import BB84Setup, BlockResult, iter_blocks
 from qnetai.qkd.sifting import INTENSITY_NAMES, block_counts
 
 __all__ = [
     "FEATURE_NAMES",
     "LABELS",
+    "TELEMETRY_FEATURE_NAMES",
+    "TelemetryConditions",
     "block_features",
     "feature_matrix",
     "labelled_block_features",
+    "telemetry_features",
 ]
 
 #: The detector features, in column order of :func:`feature_matrix`.
@@ -68,6 +80,19 @@ FEATURE_NAMES: tuple[str, ...] = (
     "double_click_rate",
     "consecutive_click_rate",
     "afterpulse_rate",
+)
+#: Features of :func:`telemetry_features`: :data:`FEATURE_NAMES` and what a deployed system
+#: measures besides (decoy bounds, detector click balance, timing, Alice's monitor).
+TELEMETRY_FEATURE_NAMES: tuple[str, ...] = (
+    *FEATURE_NAMES,
+    "y1_lower",
+    "e1_upper",
+    "single_photon_fraction",
+    "click_balance_z",
+    "click_balance_x",
+    "timing_mean_ps",
+    "timing_std_ps",
+    "monitor_photodiode_nw",
 )
 #: Labels a detector predicts: ``"none"`` (no attack) or the attack's name.
 LABELS: tuple[str, ...] = ("none", *ATTACKS)
@@ -122,14 +147,16 @@ def labelled_block_features(
     n_blocks: int,
     block_pulses: int,
     rng: np.random.Generator,
-    attack_kinds: tuple[str, ...] = ATTACKS,
+    attack_kinds: tuple[str, ...] = BOB_SIDE_ATTACKS,
     attack_probability: float = 0.5,
     strength: tuple[float, float] = (0.2, 1.0),
 ) -> list[dict[str, Any]]:
     """Labelled per-block feature records for training attack detectors.
 
     Each block is attacked with probability ``attack_probability`` by a uniformly chosen
-    attack of ``attack_kinds`` with a strength uniform in ``strength``; the record's
+    attack of ``attack_kinds`` (default :data:`~qnetai.qkd.attacks.BOB_SIDE_ATTACKS`; the
+    Trojan-horse and time-shift attacks show mainly in :func:`telemetry_features`) with a
+    strength uniform in ``strength``; the record's
     ``label`` is the attack name or ``"none"``.
     """
     if not 0.0 <= attack_probability <= 1.0:
@@ -149,3 +176,88 @@ def labelled_block_features(
         block_attacks=schedule,
     )
     return [block_features(b) for b in blocks]
+
+
+@dataclass(frozen=True)
+class TelemetryConditions:
+    """Instrument state for :func:`telemetry_features` (hardware that drifts in the field).
+
+    ``timing_jitter_ps``: rms jitter of the detection time (detector plus clock);
+    ``timing_offset_ps``: clock offset of the gate centre; ``monitor_baseline_nw`` and
+    ``monitor_noise_nw``: back-reflected power at Alice's monitor photodiode without an
+    attack (Rayleigh backscatter, connector reflections) and its rms noise per block.
+    """
+
+    timing_jitter_ps: float = 50.0
+    timing_offset_ps: float = 0.0
+    monitor_baseline_nw: float = 1.0
+    monitor_noise_nw: float = 0.3
+
+
+def telemetry_features(
+    block: BlockResult,
+    *,
+    mu: float,
+    nu: float,
+    rng: np.random.Generator,
+    conditions: TelemetryConditions | None = None,
+) -> dict[str, Any]:
+    """:func:`block_features` plus decoy bounds, click balance, timing and monitor reading.
+
+    * ``y1_lower`` / ``e1_upper``: vacuum + weak decoy bounds (MQZL05) from the block's
+      detection gains and X-basis decoy errors; ``single_photon_fraction``:
+      ``Y1^L mu e^-mu / Q_mu``, the share of signal detections the bound attributes to
+      single photons (the textbook decoy consistency figure; it collapses under PNS).
+    * ``click_balance_{z,x}``: ``(n0 - n1) / (n0 + n1)`` of Bob's bits in each basis.
+    * ``timing_mean_ps`` / ``timing_std_ps``: moments of the detection-time histogram.
+      Every detection has Gaussian jitter around the gate centre; a time-shifted detection
+      (attack ``time-shift``) arrives :data:`~qnetai.qkd.attacks.TIME_SHIFT_PS` early or
+      late: early with probability ``1 / (1 + r)`` when Bob's bit is 0 and ``r / (1 + r)``
+      when it is 1 (``r`` the efficiency mismatch), the posterior of Eve's shift given the
+      detector that clicked, neglecting misalignment and dark counts.
+    * ``monitor_photodiode_nw``: Alice's monitor: baseline plus Gaussian noise plus, under
+      the Trojan-horse attack, :data:`~qnetai.qkd.attacks.TROJAN_MONITOR_NW` times the
+      attacked fraction.
+
+    Example:
+        >>> from qnetai.qkd.pulses import BB84Setup, iter_blocks
+        >>> rng = np.random.default_rng(3)
+        >>> b = next(iter_blocks(BB84Setup.from_distance(10.0), pulses=100_000, rng=rng))
+        >>> f = telemetry_features(b, mu=0.5, nu=0.1, rng=rng)
+        >>> set(TELEMETRY_FEATURE_NAMES) <= set(f)
+        True
+    """
+    cond = conditions if conditions is not None else TelemetryConditions()
+    out = block_features(block)
+    c = block_counts(block)
+    sent_k = c.sent.sum(axis=1)
+    q = np.where(sent_k > 0, c.detections / np.maximum(sent_k, 1), np.nan)
+    y1 = float(y1_lower_vacuum_weak(mu=mu, nu=nu, q_mu=q[0], q_nu=q[1], y0=q[2]))
+    n_x = c.sifted[1, 1]
+    e_q = (c.errors[1, 1] / n_x) * c.gains[1, 1] if n_x else float("nan")
+    y0_x = float(c.gains[2, 1]) if np.isfinite(c.gains[2, 1]) else float("nan")
+    e1 = float(e1_upper(e_q=e_q, y0=y0_x, y1_lower=y1, intensity=nu)) if n_x else float("nan")
+    out["y1_lower"] = y1
+    out["e1_upper"] = min(e1, 1.0) if np.isfinite(e1) else 1.0
+    out["single_photon_fraction"] = (
+        y1 * mu * np.exp(-mu) / q[0] if np.isfinite(q[0]) and q[0] > 0 else float("nan")
+    )
+    for b, name in enumerate(("z", "x")):
+        sel = block.bob_basis == b
+        n = int(sel.sum())
+        ones = int(block.bob_bit[sel].sum())
+        out[f"click_balance_{name}"] = (n - 2 * ones) / n if n else float("nan")
+    n_ev = block.n_events
+    t = cond.timing_offset_ps + cond.timing_jitter_ps * rng.standard_normal(n_ev)
+    if block.label == "time-shift" and n_ev:
+        att = block.attacked
+        r = TIME_SHIFT_MISMATCH
+        p_early = np.where(block.bob_bit[att] == 0, 1.0 / (1.0 + r), r / (1.0 + r))
+        early = rng.random(int(att.sum())) < p_early
+        t[att] += np.where(early, -TIME_SHIFT_PS, TIME_SHIFT_PS)
+    out["timing_mean_ps"] = float(t.mean()) if n_ev else float("nan")
+    out["timing_std_ps"] = float(t.std()) if n_ev > 1 else float("nan")
+    probe = TROJAN_MONITOR_NW * out["attacked_fraction"] if block.label == "trojan-horse" else 0.0
+    noise = cond.monitor_noise_nw * float(rng.standard_normal())
+    out["monitor_photodiode_nw"] = cond.monitor_baseline_nw + noise + probe
+    return out
