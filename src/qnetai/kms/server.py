@@ -1,0 +1,113 @@
+"""Serving the KMS over HTTPS with mutual TLS (uvicorn, ``[service]`` extra).
+
+uvicorn's ``ssl_cert_reqs=CERT_REQUIRED`` with ``ssl_ca_certs`` makes the TLS handshake
+fail for a client without a certificate signed by the CA, so an unauthenticated client
+never reaches the application. uvicorn does not pass the peer certificate to the
+application, so a subclass of uvicorn's h11 protocol (:func:`_protocol_class`) reads it from
+the transport's ``ssl_object`` once per connection and adds the ASGI TLS extension to every
+request's scope
+(``scope["extensions"]["tls"]``: ``client_cert_name`` as ``CN=...``, ``client_cert_chain``
+in PEM, ``tls_version``, ``cipher_suite``); :func:`qnetai.kms.app.peer_sae_id` reads the
+SAE ID from it.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["bound_socket", "serve"]
+
+
+def _tls_extension(ssl_object: Any) -> dict[str, Any]:
+    if ssl_object is None:
+        return {}
+    cert = ssl_object.getpeercert() or {}
+    der = ssl_object.getpeercert(binary_form=True)
+    short = {"commonName": "CN", "organizationName": "O", "countryName": "C"}
+    pairs = [(k, v) for rdn in cert.get("subject", ()) for k, v in rdn]
+    name = ",".join(f"{short.get(k, k)}={v}" for k, v in pairs)
+    cipher = ssl_object.cipher()
+    return {
+        "server_cert": None,
+        "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
+        "client_cert_name": name or None,
+        "client_cert_error": None,
+        "tls_version": ssl_object.version(),
+        "cipher_suite": cipher[0] if cipher else None,
+    }
+
+
+def _with_tls(app: Any, tls: dict[str, Any]) -> Any:
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and tls:
+            scope = {**scope, "extensions": {**(scope.get("extensions") or {}), "tls": tls}}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def _protocol_class() -> type:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TLSH11Protocol(H11Protocol):
+        """uvicorn's h11 protocol that puts the client certificate into the ASGI scope."""
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self.app = _with_tls(self.app, _tls_extension(transport.get_extra_info("ssl_object")))
+
+    return TLSH11Protocol
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TLSH11Protocol":
+        return _protocol_class()
+    raise AttributeError(name)
+
+
+def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening-ready TCP socket bound to ``host:port`` (port 0: an ephemeral port)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def serve(
+    app: Any,
+    *,
+    certfile: str,
+    keyfile: str,
+    ca_certs: str,
+    sock: socket.socket,
+    log_level: str = "warning",
+    access_log: bool = False,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve ``app`` on ``sock`` with HTTPS and required client certificates until stopped."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        ssl_ca_certs=ca_certs,
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+        http=_protocol_class(),
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    if on_ready is not None:
+        original = server.startup
+
+        async def startup(sockets: Any = None) -> None:
+            await original(sockets=sockets)
+            on_ready()
+
+        server.startup = startup  # type: ignore[method-assign]
+    server.run(sockets=[sock])

@@ -1,0 +1,122 @@
+"""The KMS assembled: key supply from a scenario, the key store, the API and the server.
+
+:func:`build_service` sets up the store's pools from :func:`qnetai.kms.supply.supply_plan`
+and returns the FastAPI app; :func:`run_service` serves it with mutual TLS from the files of
+:func:`qnetai.kms.pki.init_pki`. ``qnetai kms serve`` calls :func:`run_service`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from qnetai.kms.app import KMSConfig, create_app
+from qnetai.kms.store import KeyStore
+from qnetai.kms.supply import SupplyPlan, supply_plan
+
+__all__ = ["KMSService", "build_service", "run_service"]
+
+
+@dataclass(frozen=True)
+class KMSService:
+    """The parts of a running KMS: the ASGI ``app``, its ``store``, ``config`` and ``plan``."""
+
+    app: Any
+    store: KeyStore
+    config: KMSConfig
+    plan: SupplyPlan
+    time_scale: float
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data about the service (no key material): pairs, rates, paths, limits."""
+        return {
+            "scenario": self.plan.scenario,
+            "db": self.store.path,
+            "time_scale": self.time_scale,
+            "key_size": self.config.key_size,
+            "pool_capacity_bits": self.config.pool_capacity_bits,
+            "sae_kme": dict(self.config.sae_kme),
+            "pairs": [
+                {
+                    "saes": list(pair),
+                    "rate_bps": rate,
+                    "fill_bps": rate * self.time_scale,
+                    "path": self.plan.paths[pair],
+                }
+                for pair, rate in self.plan.rates_bps.items()
+            ],
+        }
+
+
+def build_service(
+    scenario: Any,
+    sae_nodes: Mapping[str, str],
+    *,
+    db_path: str | os.PathLike[str],
+    time_scale: float = 1.0,
+    key_size: int = 256,
+    pool_capacity_bits: int | None = None,
+    initial_pool_bits: int | None = None,
+    seed: int | None = None,
+    synchronous: str = "FULL",
+) -> KMSService:
+    """Plan the key supply of ``scenario`` for ``sae_nodes`` and open the store.
+
+    Pools fill at the pair rate times ``time_scale`` (1: real time; 1000: a simulated
+    second per wall millisecond). ``pool_capacity_bits`` / ``initial_pool_bits`` default
+    to the scenario's ``qkd`` section.
+    """
+    if len(sae_nodes) < 2:
+        raise ValueError(f"need at least two SAEs (got {sorted(sae_nodes)})")
+    plan = supply_plan(scenario, sae_nodes, seed=seed)
+    cap = plan.pool_capacity_bits if pool_capacity_bits is None else int(pool_capacity_bits)
+    init = plan.initial_pool_bits if initial_pool_bits is None else int(initial_pool_bits)
+    store = KeyStore(os.fspath(db_path), synchronous=synchronous)
+    store.configure_pools(
+        plan.rates_bps, capacity_bits=cap, initial_bits=min(init, cap), time_scale=time_scale
+    )
+    config = KMSConfig(sae_kme=dict(sae_nodes), key_size=key_size, pool_capacity_bits=cap)
+    return KMSService(
+        app=create_app(store, config),
+        store=store,
+        config=config,
+        plan=plan,
+        time_scale=time_scale,
+    )
+
+
+def run_service(
+    service: KMSService,
+    *,
+    pki_dir: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    log_level: str = "warning",
+    access_log: bool = False,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve ``service`` over HTTPS with client certificates from ``pki_dir`` until stopped.
+
+    ``on_ready(url)`` is called once the server accepts connections (``port`` 0 picks an
+    ephemeral port; the URL names the real one).
+    """
+    from qnetai.kms.server import bound_socket, serve
+
+    pki = os.fspath(pki_dir)
+    sock = bound_socket(host, port)
+    url = f"https://{host}:{sock.getsockname()[1]}"
+    try:
+        serve(
+            service.app,
+            certfile=os.path.join(pki, "kme.pem"),
+            keyfile=os.path.join(pki, "kme.key"),
+            ca_certs=os.path.join(pki, "ca.pem"),
+            sock=sock,
+            log_level=log_level,
+            access_log=access_log,
+            on_ready=None if on_ready is None else (lambda: on_ready(url)),
+        )
+    finally:
+        service.store.close()

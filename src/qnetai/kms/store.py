@@ -1,0 +1,335 @@
+"""The key store of the KMS: SQLite in WAL mode, one transaction per API call.
+
+Tables:
+
+- ``pools``: one row per unordered SAE pair: the bits of shared key available to it.
+  ``fill_bps`` (simulated key rate times the time scale) is added lazily, from the wall
+  clock, inside each transaction; the accounting is exact in integers,
+  ``generated_bits = consumed_bits + level_bits + overflow_bits`` (:meth:`KeyStore.audit`).
+- ``keys``: one row per key handed out (UUID ``key_id``, master SAE, size, material).
+- ``deliveries``: one row per addressee of a key (the master, the slave and any additional
+  slaves) with the time it was delivered (NULL until then).
+
+``enc_keys`` draws the bits from the pools, inserts the keys, marks them delivered to the
+master and commits before the response is written; ``dec_keys`` marks the slave's delivery
+and, when every addressee has its copy, erases the key material (``key`` set to NULL), in
+the same transaction. A ``kill -9`` at any moment leaves the database at a transaction
+boundary, so no key is lost from the accounting or delivered twice. Delivery is at most
+once: a key committed as delivered whose response was cut by a crash is not sent again.
+
+Example:
+    >>> store = KeyStore(":memory:")
+    >>> store.configure_pools({("A", "B"): 1e6}, capacity_bits=4096, initial_bits=1024)
+    >>> keys = store.take_keys("A", ["B"], number=2, size_bits=256)
+    >>> [len(k) for _, k in keys], store.audit()["ok"]
+    ([32, 32], True)
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["KeyStore", "NotEnoughKeyError", "UnknownKeyError"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pools (
+    sae_a TEXT NOT NULL, sae_b TEXT NOT NULL,
+    rate_bps REAL NOT NULL, fill_bps REAL NOT NULL, capacity_bits INTEGER NOT NULL,
+    level_bits INTEGER NOT NULL, generated_bits INTEGER NOT NULL,
+    consumed_bits INTEGER NOT NULL, overflow_bits INTEGER NOT NULL,
+    carry_bits REAL NOT NULL, updated_s REAL NOT NULL,
+    PRIMARY KEY (sae_a, sae_b), CHECK (sae_a < sae_b)
+);
+CREATE TABLE IF NOT EXISTS keys (
+    key_id TEXT PRIMARY KEY, master TEXT NOT NULL, size_bits INTEGER NOT NULL,
+    key BLOB, created_s REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    key_id TEXT NOT NULL REFERENCES keys(key_id), sae TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('master', 'slave')), delivered_s REAL,
+    PRIMARY KEY (key_id, sae)
+);
+"""
+
+
+class NotEnoughKeyError(Exception):
+    """A pool holds fewer bits than a request needs (the pair and the shortfall)."""
+
+
+class UnknownKeyError(Exception):
+    """A key_ID that is not waiting for this SAE (unknown, addressed to others, or taken)."""
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+class KeyStore:
+    """Pools, keys and deliveries in one SQLite database (``path`` or ``":memory:"``).
+
+    ``synchronous`` is SQLite's ``PRAGMA synchronous``: ``"FULL"`` (default) makes every
+    commit durable against power loss too; ``"NORMAL"`` in WAL mode is durable against a
+    crash of the process (``kill -9``) but may lose the last commits on power loss.
+    ``clock`` returns wall-clock seconds (tests may pass their own).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        synchronous: str = "FULL",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
+            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA (got {synchronous!r})")
+        self.path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    def _transaction(self, work: Callable[[sqlite3.Connection, float], Any]) -> Any:
+        """Run ``work(db, now)`` in one ``BEGIN IMMEDIATE`` transaction (rolled back on error)."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                out = work(db, self._clock())
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return out
+
+    @staticmethod
+    def _refill(db: sqlite3.Connection, pair: tuple[str, str], now: float) -> tuple[int, int]:
+        """Add the key produced since the last update to ``pair``; (level, capacity) bits."""
+        row = db.execute(
+            "SELECT fill_bps, capacity_bits, level_bits, carry_bits, updated_s FROM pools "
+            "WHERE sae_a=? AND sae_b=?",
+            pair,
+        ).fetchone()
+        if row is None:
+            raise NotEnoughKeyError(f"no key pool between {pair[0]!r} and {pair[1]!r}")
+        fill_bps, cap, level, carry, updated = row
+        produced = fill_bps * max(0.0, now - updated) + carry
+        whole = math.floor(produced) if math.isfinite(produced) else cap
+        carry = produced - whole if math.isfinite(produced) else 0.0
+        new_level = min(cap, level + whole)
+        db.execute(
+            "UPDATE pools SET level_bits=?, generated_bits=generated_bits+?, "
+            "overflow_bits=overflow_bits+?, carry_bits=?, updated_s=? WHERE sae_a=? AND sae_b=?",
+            (new_level, whole, level + whole - new_level, carry, now, *pair),
+        )
+        return new_level, cap
+
+    # ------------------------------------------------------------------ configuration
+
+    def configure_pools(
+        self,
+        rates_bps: Mapping[tuple[str, str], float],
+        *,
+        capacity_bits: int,
+        initial_bits: int = 0,
+        time_scale: float = 1.0,
+    ) -> None:
+        """Create (or update the rate and capacity of) the pool of every SAE pair.
+
+        ``rates_bps`` maps SAE pairs to their secret-key rate in simulated bits per second;
+        pools fill at ``rate * time_scale`` bits per wall-clock second. Existing pools keep
+        their level and counters (a restart continues the accounting).
+        """
+        if capacity_bits < 1 or not 0 <= initial_bits <= capacity_bits:
+            raise ValueError(
+                f"need 1 <= capacity and 0 <= initial <= capacity (got "
+                f"{capacity_bits}, {initial_bits})"
+            )
+        if not time_scale >= 0:
+            raise ValueError(f"time_scale must be >= 0 (got {time_scale})")
+
+        def work(db: sqlite3.Connection, now: float) -> None:
+            for (a, b), rate in rates_bps.items():
+                pair = _pair(a, b)
+                if pair[0] == pair[1] or not rate >= 0:
+                    raise ValueError(f"bad pool {pair} with rate {rate}")
+                fill = float(rate) * time_scale
+                exists = db.execute(
+                    "SELECT 1 FROM pools WHERE sae_a=? AND sae_b=?", pair
+                ).fetchone()
+                if exists:
+                    self._refill(db, pair, now)
+                    db.execute(
+                        "UPDATE pools SET rate_bps=?, fill_bps=?, capacity_bits=? "
+                        "WHERE sae_a=? AND sae_b=?",
+                        (float(rate), fill, capacity_bits, *pair),
+                    )
+                else:
+                    db.execute(
+                        "INSERT INTO pools VALUES (?,?,?,?,?,?,?,0,0,0.0,?)",
+                        (*pair, float(rate), fill, capacity_bits, initial_bits, initial_bits, now),
+                    )
+
+        self._transaction(work)
+
+    # ------------------------------------------------------------------ the API's operations
+
+    def pool_status(self, a: str, b: str) -> tuple[int, int]:
+        """(level, capacity) in bits of the pool of SAEs ``a`` and ``b``, refilled to now."""
+        return self._transaction(lambda db, now: self._refill(db, _pair(a, b), now))
+
+    def take_keys(
+        self, master: str, slaves: Sequence[str], *, number: int, size_bits: int
+    ) -> list[tuple[str, bytes]]:
+        """Draw ``number`` keys of ``size_bits`` for ``master`` and every SAE of ``slaves``.
+
+        All or nothing: every pool (master, slave) must hold ``number * size_bits`` bits,
+        else :class:`NotEnoughKeyError` and nothing changes. The keys are recorded as
+        delivered to the master. Returns ``(key_ID, key material)`` pairs; the material
+        comes from :func:`secrets.token_bytes`.
+        """
+        if number < 1 or size_bits < 8 or size_bits % 8:
+            raise ValueError(
+                f"need number >= 1 and size a positive multiple of 8 (got {number}, {size_bits})"
+            )
+        need = number * size_bits
+
+        def work(db: sqlite3.Connection, now: float) -> list[tuple[str, bytes]]:
+            for slave in slaves:
+                pair = _pair(master, slave)
+                level, _ = self._refill(db, pair, now)
+                if level < need:
+                    raise NotEnoughKeyError(
+                        f"pool {master}-{slave} holds {level} bits, the request needs {need}"
+                    )
+                db.execute(
+                    "UPDATE pools SET level_bits=level_bits-?, consumed_bits=consumed_bits+? "
+                    "WHERE sae_a=? AND sae_b=?",
+                    (need, need, *pair),
+                )
+            out = []
+            for _ in range(number):
+                key_id, material = str(uuid.uuid4()), secrets.token_bytes(size_bits // 8)
+                db.execute(
+                    "INSERT INTO keys VALUES (?,?,?,?,?)",
+                    (key_id, master, size_bits, material, now),
+                )
+                rows = [(key_id, master, "master", now)]
+                rows += [(key_id, s, "slave", None) for s in slaves]
+                db.executemany("INSERT INTO deliveries VALUES (?,?,?,?)", rows)
+                out.append((key_id, material))
+            return out
+
+        return self._transaction(work)
+
+    def collect_keys(
+        self, slave: str, master: str, key_ids: Iterable[str]
+    ) -> list[tuple[str, bytes]]:
+        """Deliver the keys ``key_ids`` of ``master`` to ``slave``, each once.
+
+        All or nothing: every key must have been issued by ``master`` with ``slave`` as an
+        addressee and not yet delivered to it, else :class:`UnknownKeyError` (which names no
+        other SAE) and nothing changes. Key material is erased once every addressee has it.
+        """
+        ids = list(key_ids)
+        if len(set(ids)) != len(ids):
+            raise UnknownKeyError("a key_ID is repeated in the request")
+
+        def work(db: sqlite3.Connection, now: float) -> list[tuple[str, bytes]]:
+            out = []
+            for key_id in ids:
+                row = db.execute(
+                    "SELECT k.key FROM keys k JOIN deliveries d ON d.key_id = k.key_id "
+                    "WHERE k.key_id=? AND k.master=? AND d.sae=? AND d.role='slave' "
+                    "AND d.delivered_s IS NULL AND k.key IS NOT NULL",
+                    (key_id, master, slave),
+                ).fetchone()
+                if row is None:
+                    raise UnknownKeyError(f"key_ID {key_id} not found")
+                db.execute(
+                    "UPDATE deliveries SET delivered_s=? WHERE key_id=? AND sae=?",
+                    (now, key_id, slave),
+                )
+                out.append((key_id, bytes(row[0])))
+                waiting = db.execute(
+                    "SELECT COUNT(*) FROM deliveries WHERE key_id=? AND delivered_s IS NULL",
+                    (key_id,),
+                ).fetchone()[0]
+                if waiting == 0:
+                    db.execute("UPDATE keys SET key=NULL WHERE key_id=?", (key_id,))
+            return out
+
+        return self._transaction(work)
+
+    # ------------------------------------------------------------------ invariants
+
+    def audit(self) -> dict[str, Any]:
+        """Check the store's invariants; a dict of counts and booleans, ``ok`` = all hold.
+
+        - ``pools_conserved``: generated = consumed + level + overflow in every pool;
+        - ``consumed_matches_keys``: each pool's consumed bits = the sizes of the keys
+          issued between its two SAEs (a multicast key counts once per slave);
+        - ``one_master_each``: every key has exactly one master delivery, made at issue;
+        - ``material_iff_waiting``: a key keeps its material iff some addressee waits,
+          and the material has the key's size.
+        """
+        with self._lock:
+            db = self._db
+            pools = db.execute(
+                "SELECT sae_a, sae_b, generated_bits, consumed_bits, level_bits, overflow_bits "
+                "FROM pools"
+            ).fetchall()
+            conserved = all(g == c + lv + o for _, _, g, c, lv, o in pools)
+            used: dict[tuple[str, str], int] = {}
+            for master, slave, size in db.execute(
+                "SELECT k.master, d.sae, k.size_bits FROM keys k JOIN deliveries d "
+                "ON d.key_id = k.key_id WHERE d.role='slave'"
+            ):
+                p = _pair(master, slave)
+                used[p] = used.get(p, 0) + size
+            consumed_ok = all(used.get((a, b), 0) == c for a, b, _, c, _, _ in pools) and set(
+                used
+            ) <= {(a, b) for a, b, *_ in pools}
+            bad_master = db.execute(
+                "SELECT COUNT(*) FROM keys k WHERE (SELECT COUNT(*) FROM deliveries d WHERE "
+                "d.key_id=k.key_id AND d.role='master' AND d.sae=k.master "
+                "AND d.delivered_s IS NOT NULL) != 1 OR (SELECT COUNT(*) FROM deliveries d "
+                "WHERE d.key_id=k.key_id AND d.role='master') != 1"
+            ).fetchone()[0]
+            bad_material = db.execute(
+                "SELECT COUNT(*) FROM keys k WHERE "
+                "(k.key IS NOT NULL) != EXISTS (SELECT 1 FROM deliveries d WHERE "
+                "d.key_id=k.key_id AND d.delivered_s IS NULL) "
+                "OR (k.key IS NOT NULL AND length(k.key) * 8 != k.size_bits)"
+            ).fetchone()[0]
+            n_keys = db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
+            waiting = db.execute(
+                "SELECT COUNT(*) FROM deliveries WHERE delivered_s IS NULL"
+            ).fetchone()[0]
+        result = {
+            "pools": len(pools),
+            "keys": n_keys,
+            "deliveries_waiting": waiting,
+            "pools_conserved": conserved,
+            "consumed_matches_keys": consumed_ok,
+            "one_master_each": bad_master == 0,
+            "material_iff_waiting": bad_material == 0,
+        }
+        result["ok"] = all(v for k, v in result.items() if isinstance(v, bool))
+        return result
