@@ -136,8 +136,14 @@ class LinkModel:
         round (they differ from the constants only on time-varying links); ``t_ready`` is
         ``inf`` when no round can succeed.
         """
-        if not self.varying:
-            k = geometric(u(), self._log1m_q)
+        if not self.varying:  # geometric(u(), log1m_q) inlined: the engine's hottest call
+            x = u()  # drawn even when q is 0 or 1, as geometric() does (same stream)
+            log1m_q = self._log1m_q
+            if log1m_q == 0.0:
+                return math.inf, self.p_success, self.state
+            if log1m_q == -math.inf:
+                return t0 + self.attempt_s, self.p_success, self.state
+            k = math.floor(math.log1p(-x) / log1m_q) + 1.0
             return t0 + k * self.attempt_s, self.p_success, self.state
         return self._next_varying(t0, u)
 

@@ -57,8 +57,13 @@ class Swapping:
             return
         res.right[s].append(pair)
         res.left[s + 1].append(pair)
-        if cutoff is not None:
-            self.schedule_cutoff(res, pair)
+        if cutoff is not None:  # schedule_cutoff(res, pair), inlined (hot path)
+            deadline = pair.gen + cutoff * (1.0 + CUTOFF_RTOL)
+            token: list[Pair | None] = [pair]
+            pair.cut = token
+            self._sched(
+                deadline if deadline > now else now, self._on_cutoff, (res, token), P_CUTOFF
+            )
         if s > 0:
             self.swap(res, s)
         if s + 1 < hops and res.live:
@@ -80,12 +85,11 @@ class Swapping:
         left, right = res.left[k], res.right[k]
         if not (left and right):
             return
-        kernel = self._kernel
+        now = self._kernel.now  # the clock stands still within a handler
         hops = res.route.hops
         schedule = self.schedule
         release = res.release
         while left and right:
-            now = kernel.now
             xy = schedule.pick(res, k, left, right, now)
             if xy is None:
                 return
@@ -159,9 +163,12 @@ class Swapping:
             X.gen if X.gen < Y.gen else Y.gen,
             X.parts + Y.parts,
         )
-        pos, delay = route.pos_km, ctx.delay
-        Z.known_i = max(X.known_i, now + delay(pos, k, X.i))
-        Z.known_j = max(Y.known_j, now + delay(pos, k, Y.j))
+        # ctx.delay inlined (X.i < k < Y.j): the news of the swap travels to both ends
+        pos, speed, proc = route.pos_km, ctx.speed_km_per_s, ctx.processing_delay_s
+        t_i = now + ((pos[k] - pos[X.i]) / speed + proc)
+        t_j = now + ((pos[Y.j] - pos[k]) / speed + proc)
+        Z.known_i = X.known_i if X.known_i > t_i else t_i
+        Z.known_j = Y.known_j if Y.known_j > t_j else t_j
         older, other = (X, Y) if X.gen <= Y.gen else (Y, X)
         token = older.cut
         if token is not None:  # Z inherits the cut-off event of its oldest link
