@@ -1,0 +1,195 @@
+"""``qnetai dataset qec``, ``train qec`` and ``bench qec``: quantum error correction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+_CODE = typer.Option("surface", "--code", help="surface (rotated) or repetition.")
+_NOISE = typer.Option("depolarizing", "--noise", help="depolarizing or si1000.")
+
+
+def _experiment(code: str, distance: int, rounds: int | None, p: float, noise: str) -> Any:
+    from qnetai.qec import MemoryExperiment
+
+    return MemoryExperiment(
+        code=code,  # type: ignore[arg-type]
+        distance=distance,
+        rounds=distance if rounds is None else rounds,
+        p=p,
+        noise=noise,  # type: ignore[arg-type]
+    )
+
+
+def dataset_qec_command(
+    code: str = _CODE,
+    distance: int = typer.Option(3, "--distance", help="Code distance."),
+    rounds: int | None = typer.Option(None, "--rounds", help="Rounds (default: distance)."),
+    p: float = typer.Option(0.001, "--p", help="Physical error rate."),
+    noise: str = _NOISE,
+    shots: str = typer.Option("100000", "--shots", help="Shots (e.g. 1e6)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Sampler seed."),
+    out: str = typer.Option(..., "--out", help="Output .npz (only this file is written)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metadata as JSON."),
+) -> None:
+    """Sample detection events and observable flips into a bit-packed .npz (no pickles)."""
+    from qnetai.cli._common import console, parse_count, print_json
+    from qnetai.qec import MAX_DATASET_BYTES, write_dataset
+
+    n = parse_count(shots, "--shots")
+    meta = write_dataset(
+        _experiment(code, distance, rounds, p, noise),
+        shots=n,
+        seed=seed,
+        out=out,
+        overwrite=overwrite,
+        max_bytes=MAX_DATASET_BYTES,
+    )
+    if as_json:
+        print_json({**meta, "out": out})
+    else:
+        console.print(
+            f"wrote {out}: {meta['shots']} shots, {meta['num_detectors']} detectors, "
+            f"{meta['num_observables']} observable(s)"
+        )
+
+
+def train_qec_command(
+    code: str = _CODE,
+    distance: int = typer.Option(3, "--distance", help="Code distance."),
+    rounds: int | None = typer.Option(None, "--rounds", help="Rounds (default: distance)."),
+    p: float = typer.Option(0.005, "--p", help="Physical error rate of the training data."),
+    noise: str = _NOISE,
+    out: str = typer.Option(..., "--out", help="Checkpoint STEM (writes STEM.npz, STEM.json)."),
+    steps: int = typer.Option(2000, "--steps", min=1, help="Optimiser steps (batch 512)."),
+    max_cpu_s: float | None = typer.Option(None, "--max-cpu-s", help="Stop after CPU seconds."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Data and initialisation seed."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint at --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the final info as JSON."),
+) -> None:
+    """Train the learned decoder (3D conv net over detection events, residual over matching)."""
+    from pathlib import Path
+
+    from qnetai.cli._common import console, print_json
+    from qnetai.errors import InputError
+    from qnetai.qec import TrainConfig, train_decoder
+
+    stem = Path(out)
+    if not resume and (stem.with_suffix(".npz").exists() or stem.with_suffix(".json").exists()):
+        raise InputError(f"{out}.npz/.json exists; pass --resume to continue it")
+    cfg = TrainConfig(steps=steps, seed=seed, max_cpu_s=max_cpu_s)
+
+    def show(info: dict[str, Any]) -> None:
+        if not as_json:
+            console.print(f"step {info['step']}: loss {info['loss']:.4f}, {info['cpu_s']} CPU s")
+
+    model = train_decoder(
+        _experiment(code, distance, rounds, p, noise),
+        out=stem,
+        config=cfg,
+        resume=resume,
+        progress=show,
+    )
+    if as_json:
+        print_json(model.info)
+
+
+def bench_qec_command(
+    code: str = _CODE,
+    distance: int = typer.Option(3, "--distance", help="Code distance."),
+    rounds: int | None = typer.Option(None, "--rounds", help="Rounds (default: distance)."),
+    p: float = typer.Option(0.005, "--p", help="Physical error rate."),
+    noise: str = _NOISE,
+    shots: str = typer.Option("100000", "--shots", help="Shots, the same for every decoder."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Sampler seed."),
+    decoders: str = typer.Option(
+        "",
+        "--decoders",
+        help="Comma-separated (default: all that apply): " + "matching, "
+        "matching-correlated, lookup, bposd, neural.",
+    ),
+    model: str | None = typer.Option(None, "--model", help="Learned model name or STEM.npz."),
+    lookup_train_shots: str = typer.Option("2e6", "--lookup-train-shots", help="Lookup table."),
+    bposd_shots: str = typer.Option("2000", "--bposd-shots", help="Shots BP+OSD decodes."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Logical error rate per round (95% Wilson CI) and throughput of each decoder, same shots."""
+    from qnetai.cli._common import parse_count, print_json
+    from qnetai.qec import bench_qec
+
+    chosen = [d.strip() for d in decoders.split(",") if d.strip()] or None
+    out = bench_qec(
+        _experiment(code, distance, rounds, p, noise),
+        shots=parse_count(shots, "--shots"),
+        seed=seed,
+        decoders=chosen,
+        model=model,
+        lookup_train_shots=parse_count(lookup_train_shots, "--lookup-train-shots"),
+        bposd_shots=parse_count(bposd_shots, "--bposd-shots"),
+    )
+    if as_json:
+        print_json(out)
+        return
+    _print(out)
+
+
+def _print(out: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from qnetai.cli._common import console
+
+    c = out["config"]
+    table = Table(
+        title=f"{c['code']} d={c['distance']}, {c['rounds']} rounds, p={c['p']} ({c['noise']}), "
+        f"seed {c['seed']}; 95% Wilson intervals"
+    )
+    for col in (
+        "decoder",
+        "shots",
+        "errors",
+        "LER/shot [CI]",
+        "LER/round [CI]",
+        "shots/s",
+        "µs/round",
+    ):
+        table.add_column(col, justify="left" if col == "decoder" else "right")
+    for r in out["rows"]:
+        lo, hi = r["ler_per_shot_ci"]
+        rlo, rhi = r["ler_per_round_ci"]
+        table.add_row(
+            r["decoder"],
+            str(r["shots"]),
+            str(r["errors"]),
+            f"{r['ler_per_shot']:.3e} [{lo:.2e}, {hi:.2e}]",
+            f"{r['ler_per_round']:.3e} [{rlo:.2e}, {rhi:.2e}]",
+            f"{r['shots_per_s']:.3g}",
+            f"{r['us_per_round']:.3g}",
+        )
+    console.print(table)
+    for cmp in out["comparisons"]:
+        verdict = "intervals separate" if cmp["intervals_separate"] else "intervals overlap"
+        ratio = "-" if cmp["ratio"] is None else f"{cmp['ratio']:.3f}"
+        console.print(
+            f"{cmp['decoder']} / {cmp['versus']} (best classical): ratio {ratio}, {verdict}; "
+            f"paired: only {cmp['decoder']} wrong {cmp['only_decoder_wrong']}, only "
+            f"{cmp['versus']} wrong {cmp['only_versus_wrong']} (z = {cmp['paired_z']:.2f})"
+        )
+
+
+def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """The sub-app ``name`` already attached to ``app``, or a new one attached now."""
+    for info in app.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    sub = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(sub, name=name)
+    return sub
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``qnetai dataset qec``, ``qnetai train qec`` and ``qnetai bench qec``."""
+    _group(app, "dataset", "Training data sets.").command("qec")(dataset_qec_command)
+    _group(app, "train", "Train learned policies.").command("qec")(train_qec_command)
+    _group(app, "bench", "Benchmarks.").command("qec")(bench_qec_command)
