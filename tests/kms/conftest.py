@@ -1,0 +1,40 @@
+"""Shared fixtures: a test PKI and a real KMS server subprocess on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from kms_helpers import SAES, UNREGISTERED, KMSProcess
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from qnetai.kms.pki import init_pki
+
+    out = tmp_path_factory.mktemp("kms") / "pki"
+    init_pki(out, [*SAES, UNREGISTERED])
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(pki: Path, tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("kms-server")
+    env_ok = os.environ.get("QNETAI_KMS_TEST_TIME_SCALE", "0.001")
+    proc = KMSProcess(
+        pki,
+        tmp / "kms.sqlite",
+        tmp / "server.log",
+        "--time-scale",
+        env_ok,
+        "--initial-pool-bits",
+        "65536",
+        "--pool-capacity-bits",
+        "131072",
+        "--access-log",
+        "--log-level",
+        "debug",
+    )
+    yield proc
+    proc.kill()
