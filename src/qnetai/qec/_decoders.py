@@ -231,6 +231,8 @@ class BpOsdDecoder(QecDecoder):
             raise InputError(f"osd_method={self.osd_method!r} is not osd0, osd_e or osd_cs")
         if self.osd_order < 0:
             raise InputError(f"osd_order={self.osd_order} < 0")
+        if self.osd_method == "osd0" and self.osd_order != 0:
+            raise InputError(f"osd_method='osd0' needs osd_order=0 (got {self.osd_order})")
 
     def compile(self, dem: stim.DetectorErrorModel) -> CompiledQecDecoder:
         """Build the check matrix and priors."""
