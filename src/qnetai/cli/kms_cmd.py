@@ -129,7 +129,7 @@ def serve_command(
         exit_input_error(exc)
     for name in ("ca.pem", "kme.pem", "kme.key"):
         if not (pki / name).is_file():
-            exit_input_error(f"--pki {pki}: {name} missing (run `qnetai kms init-pki`)")
+            exit_input_error(InputError(f"--pki {pki}: {name} missing (run `qnetai kms init-pki`)"))
     info = service.describe()
     for p in info["pairs"]:
         path = ">".join(p["path"]) if p["path"] else "no QKD path"
@@ -156,10 +156,11 @@ def audit_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Check the key store's invariants (exit 1 if one fails)."""
+    from qnetai.errors import InputError
     from qnetai.kms.store import KeyStore
 
     if not db.is_file():
-        exit_input_error(f"--db {db}: no such file")
+        exit_input_error(InputError(f"--db {db}: no such file"))
     store = KeyStore(str(db))
     try:
         result = store.audit()

@@ -230,7 +230,7 @@ class KeyStore:
                     "INSERT INTO keys VALUES (?,?,?,?,?)",
                     (key_id, master, size_bits, material, now),
                 )
-                rows = [(key_id, master, "master", now)]
+                rows: list[tuple[str, str, str, float | None]] = [(key_id, master, "master", now)]
                 rows += [(key_id, s, "slave", None) for s in slaves]
                 db.executemany("INSERT INTO deliveries VALUES (?,?,?,?)", rows)
                 out.append((key_id, material))

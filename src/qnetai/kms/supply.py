@@ -63,7 +63,7 @@ def supply_plan(
     link_rate = {frozenset((r["a"], r["b"])): float(r["key_rate_bps"]) for r in rows}
     import networkx as nx
 
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(names)
     for r in rows:
         graph.add_edge(r["a"], r["b"], length_km=float(r["length_km"]))
