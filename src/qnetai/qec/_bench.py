@@ -194,7 +194,7 @@ def _compare(rows: list[dict[str, Any]], wrong: dict[str, np.ndarray]) -> list[d
     by = {r["decoder"]: r for r in rows}
     full = [r for r in rows if r["decoder"] != "bposd" or r["shots"] == rows[0]["shots"]]
     classical = [r for r in full if r["decoder"] in CLASSICAL]
-    out = []
+    out: list[dict[str, Any]] = []
     if not classical:
         return out
     best = min(classical, key=lambda r: r["ler_per_shot"])

@@ -15,13 +15,11 @@ Two noise models:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 from qnetai._optional import require
 from qnetai.errors import InputError
-
-if TYPE_CHECKING:
-    import stim
+from qnetai.qec._types import StimCircuit, StimDem
 
 CODES: tuple[str, ...] = ("surface", "repetition")
 NOISE_MODELS: tuple[str, ...] = ("depolarizing", "si1000")
@@ -30,7 +28,7 @@ MAX_DISTANCE = 25
 MAX_ROUNDS = 1000
 
 
-def _stim() -> stim:  # type: ignore[valid-type]
+def _stim() -> Any:
     return require("stim", extra="qec")
 
 
@@ -89,7 +87,7 @@ class MemoryExperiment:
             return "repetition_code:memory"
         return f"surface_code:rotated_memory_{self.basis}"
 
-    def circuit(self) -> stim.Circuit:
+    def circuit(self) -> StimCircuit:
         """The noisy stim circuit."""
         st = _stim()
         if self.noise == "depolarizing":
@@ -106,7 +104,7 @@ class MemoryExperiment:
         clean = st.Circuit.generated(self.task, distance=self.distance, rounds=self.rounds)
         return si1000_noise(clean, p=float(self.p))
 
-    def dem(self, *, decompose_errors: bool = True) -> stim.DetectorErrorModel:
+    def dem(self, *, decompose_errors: bool = True) -> StimDem:
         """The detector error model of :meth:`circuit` (graphlike parts for matching)."""
         return self.circuit().detector_error_model(decompose_errors=decompose_errors)
 
@@ -122,7 +120,7 @@ class MemoryExperiment:
         }
 
 
-def si1000_noise(circuit: stim.Circuit, *, p: float) -> stim.Circuit:
+def si1000_noise(circuit: StimCircuit, *, p: float) -> StimCircuit:
     """Add SI1000-strength noise to a noiseless circuit, moment by moment (see module doc).
 
     Example:
@@ -146,7 +144,7 @@ def si1000_noise(circuit: stim.Circuit, *, p: float) -> stim.Circuit:
         }
     )
     out = st.Circuit()
-    moment: list[stim.CircuitInstruction] = []
+    moment: list[Any] = []
 
     def flush(tick: bool) -> None:
         touched: set[int] = set()

@@ -83,7 +83,7 @@ def write_dataset(
         "num_observables": circuit.num_observables,
         "bitorder": "little",
     }
-    arrays = {
+    arrays: dict[str, Any] = {
         "detection_events": np.concatenate(dets_parts),
         "observable_flips": np.concatenate(obs_parts),
         "circuit": np.array(str(circuit)),

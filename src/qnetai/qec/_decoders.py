@@ -12,20 +12,21 @@ from __future__ import annotations
 import abc
 import pathlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from qnetai._optional import require
 from qnetai.errors import InputError
+from qnetai.qec._types import StimCircuit, StimDem
 
 sinter = require("sinter", extra="qec")
+#: sinter's base classes (sinter ships no type information).
+_SinterDecoder: Any = sinter.Decoder
+_SinterCompiledDecoder: Any = sinter.CompiledDecoder
 
-if TYPE_CHECKING:
-    import stim
 
-
-class CompiledQecDecoder(sinter.CompiledDecoder):  # type: ignore[misc]
+class CompiledQecDecoder(_SinterCompiledDecoder):
     """A decoder configured for one detector error model; decodes batches of shots."""
 
     num_detectors: int
@@ -57,7 +58,7 @@ class CompiledQecDecoder(sinter.CompiledDecoder):  # type: ignore[misc]
         return np.packbits(self.decode_batch(dets), axis=1, bitorder="little")
 
 
-class QecDecoder(sinter.Decoder):  # type: ignore[misc]
+class QecDecoder(_SinterDecoder):
     """Base of the decoder option objects (subclasses are frozen dataclasses)."""
 
     #: Short name used by the benchmark and ``sinter`` (``custom_decoders`` key).
@@ -66,10 +67,10 @@ class QecDecoder(sinter.Decoder):  # type: ignore[misc]
     decompose_errors: ClassVar[bool] = True
 
     @abc.abstractmethod
-    def compile(self, dem: stim.DetectorErrorModel) -> CompiledQecDecoder:
+    def compile(self, dem: StimDem) -> CompiledQecDecoder:
         """Configure the decoder for ``dem``."""
 
-    def compile_decoder_for_dem(self, *, dem: stim.DetectorErrorModel) -> CompiledQecDecoder:
+    def compile_decoder_for_dem(self, *, dem: StimDem) -> CompiledQecDecoder:
         """Sinter entry point (same as :meth:`compile`)."""
         return self.compile(dem)
 
@@ -85,8 +86,7 @@ class QecDecoder(sinter.Decoder):  # type: ignore[misc]
         tmp_dir: pathlib.Path,
     ) -> None:
         """Sinter file-based entry point, through :meth:`compile`."""
-        import stim
-
+        stim = require("stim", extra="qec")
         dem = stim.DetectorErrorModel.from_file(dem_path)
         dets = stim.read_shot_data_file(path=dets_b8_in_path, format="b8", num_detectors=num_dets)
         pred = self.compile(dem).decode_batch(dets)
@@ -94,21 +94,21 @@ class QecDecoder(sinter.Decoder):  # type: ignore[misc]
             data=pred, path=obs_predictions_b8_out_path, format="b8", num_observables=num_obs
         )
 
-    def dem_for(self, circuit: stim.Circuit) -> stim.DetectorErrorModel:
+    def dem_for(self, circuit: StimCircuit) -> StimDem:
         """The detector error model of ``circuit`` this decoder wants."""
         return circuit.detector_error_model(decompose_errors=self.decompose_errors)
 
-    def for_circuit(self, circuit: stim.Circuit) -> CompiledQecDecoder:
+    def for_circuit(self, circuit: StimCircuit) -> CompiledQecDecoder:
         """Compile for ``circuit``'s detector error model."""
         return self.compile(self.dem_for(circuit))
 
     @classmethod
-    def from_circuit(cls, circuit: stim.Circuit, **options: Any) -> CompiledQecDecoder:
+    def from_circuit(cls, circuit: StimCircuit, **options: Any) -> CompiledQecDecoder:
         """PyMatching-like constructor: ``cls(**options)`` compiled for ``circuit``."""
         return cls(**options).for_circuit(circuit)
 
     @classmethod
-    def from_dem(cls, dem: stim.DetectorErrorModel, **options: Any) -> CompiledQecDecoder:
+    def from_dem(cls, dem: StimDem, **options: Any) -> CompiledQecDecoder:
         """PyMatching-like constructor: ``cls(**options)`` compiled for ``dem``."""
         return cls(**options).compile(dem)
 
@@ -117,7 +117,7 @@ class QecDecoder(sinter.Decoder):  # type: ignore[misc]
 
 
 class _CompiledMatching(CompiledQecDecoder):
-    def __init__(self, dem: stim.DetectorErrorModel, correlations: bool) -> None:
+    def __init__(self, dem: StimDem, correlations: bool) -> None:
         pm = require("pymatching", extra="qec")
         if correlations:
             self.matching = pm.Matching.from_detector_error_model(dem, enable_correlations=True)
@@ -160,7 +160,7 @@ class MatchingDecoder(QecDecoder):
         """``matching`` or ``matching-correlated``."""
         return "matching-correlated" if self.correlations else "matching"
 
-    def compile(self, dem: stim.DetectorErrorModel) -> CompiledQecDecoder:
+    def compile(self, dem: StimDem) -> CompiledQecDecoder:
         """Build the matching graph."""
         return _CompiledMatching(dem, self.correlations)
 
@@ -169,7 +169,7 @@ class MatchingDecoder(QecDecoder):
 
 
 class _CompiledBpOsd(CompiledQecDecoder):
-    def __init__(self, dem: stim.DetectorErrorModel, opts: BpOsdDecoder) -> None:
+    def __init__(self, dem: StimDem, opts: BpOsdDecoder) -> None:
         ldpc = require("ldpc", extra="qec")
         from ldpc.ckt_noise.dem_matrices import detector_error_model_to_check_matrices
 
@@ -234,6 +234,6 @@ class BpOsdDecoder(QecDecoder):
         if self.osd_method == "osd0" and self.osd_order != 0:
             raise InputError(f"osd_method='osd0' needs osd_order=0 (got {self.osd_order})")
 
-    def compile(self, dem: stim.DetectorErrorModel) -> CompiledQecDecoder:
+    def compile(self, dem: StimDem) -> CompiledQecDecoder:
         """Build the check matrix and priors."""
         return _CompiledBpOsd(dem, self)

@@ -11,15 +11,13 @@ number of distinct syndromes seen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from qnetai.errors import InputError
 from qnetai.qec._decoders import CompiledQecDecoder, MatchingDecoder, QecDecoder
-
-if TYPE_CHECKING:
-    import stim
+from qnetai.qec._types import StimDem
 
 #: Most observables the lookup table handles (observable patterns are packed in one byte).
 MAX_OBSERVABLES = 8
@@ -113,7 +111,7 @@ class LookupDecoder(QecDecoder):
         if not isinstance(self.fallback, QecDecoder):
             raise InputError("fallback must be a qnetai QecDecoder")
 
-    def compile(self, dem: stim.DetectorErrorModel) -> CompiledLookup:
+    def compile(self, dem: StimDem) -> CompiledLookup:
         """Sample ``dem`` and build the table (the fallback compiled for ``dem`` too)."""
         sampler = dem.compile_sampler(seed=int(self.seed))
         dets_parts, obs_parts = [], []

@@ -22,15 +22,13 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from qnetai.errors import InputError
 from qnetai.qec._decoders import CompiledQecDecoder, MatchingDecoder, QecDecoder
-
-if TYPE_CHECKING:
-    import stim
+from qnetai.qec._types import StimDem
 
 MODEL_FORMAT = "qnetai-qec-model/1"
 RESIDUALS: tuple[str | None, ...] = (None, "matching-correlated")
@@ -279,7 +277,7 @@ def save_model(model: NeuralModel, stem: str | os.PathLike[str], **extra: np.nda
     if not base.parent.is_dir():
         raise InputError(f"directory {str(base.parent)!r} does not exist")
     npz, js = base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
-    arrays = {**model.params, **{f"train/{k}": v for k, v in extra.items()}}
+    arrays: dict[str, Any] = {**model.params, **{f"train/{k}": v for k, v in extra.items()}}
     _atomic_write(npz, lambda fh: np.savez(fh, **arrays))
     doc = {"format": MODEL_FORMAT, "architecture": model.arch, "info": model.info}
     _atomic_write(js, lambda fh: fh.write(json.dumps(doc, indent=1).encode()))
@@ -299,7 +297,7 @@ def load_train_state(stem: str | os.PathLike[str]) -> dict[str, np.ndarray]:
 class CompiledNeural(CompiledQecDecoder):
     """The network (numpy or torch) and, for residual models, correlated matching."""
 
-    def __init__(self, model: NeuralModel, dem: stim.DetectorErrorModel, backend: str) -> None:
+    def __init__(self, model: NeuralModel, dem: StimDem, backend: str) -> None:
         self.model = model
         self.num_detectors = dem.num_detectors
         self.num_observables = dem.num_observables
@@ -371,6 +369,6 @@ class NeuralDecoder(QecDecoder):
         """The model (loaded from its files if given by name or path)."""
         return self.model if isinstance(self.model, NeuralModel) else load_model(self.model)
 
-    def compile(self, dem: stim.DetectorErrorModel) -> CompiledNeural:
+    def compile(self, dem: StimDem) -> CompiledNeural:
         """Check the model fits ``dem`` and set up inference."""
         return CompiledNeural(self.loaded(), dem, self.backend)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qnetai.errors import InputError
-
-if TYPE_CHECKING:
-    import stim
+from qnetai.qec._types import StimCircuit
 
 #: Default shots per stim call; results depend on (seed, batch_shots), so both are recorded.
 DEFAULT_BATCH_SHOTS = 65_536
@@ -35,13 +32,13 @@ class Samples:
         return int(self.detection_events.shape[0])
 
 
-def sample_bytes(circuit: stim.Circuit, shots: int) -> int:
+def sample_bytes(circuit: StimCircuit, shots: int) -> int:
     """Bytes that ``shots`` bit-packed shots of ``circuit`` take."""
     per_shot = (circuit.num_detectors + 7) // 8 + (circuit.num_observables + 7) // 8
     return int(shots) * per_shot
 
 
-def _check_shots(circuit: stim.Circuit, shots: int, batch_shots: int) -> None:
+def _check_shots(circuit: StimCircuit, shots: int, batch_shots: int) -> None:
     if not isinstance(shots, int | np.integer) or shots < 1:
         raise InputError(f"shots={shots} < 1")
     if batch_shots < 1:
@@ -49,7 +46,7 @@ def _check_shots(circuit: stim.Circuit, shots: int, batch_shots: int) -> None:
 
 
 def sample_packed_batches(
-    circuit: stim.Circuit,
+    circuit: StimCircuit,
     *,
     shots: int,
     seed: int,
@@ -77,7 +74,7 @@ def sample_packed_batches(
 
 
 def sample(
-    circuit: stim.Circuit,
+    circuit: StimCircuit,
     *,
     shots: int,
     seed: int,

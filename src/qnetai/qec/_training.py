@@ -40,11 +40,13 @@ def _torch() -> Any:
 
 def torch_network(model: NeuralModel) -> Any:
     """A ``torch.nn.Module`` with ``model``'s architecture and weights."""
-    torch = _torch()
-    nn = torch.nn
+    _torch()
+    import torch
+    from torch import nn
+
     arch = model.arch
 
-    class Net(nn.Module):  # type: ignore[misc]
+    class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             c_in = 2
@@ -135,7 +137,9 @@ class TrainConfig:
             raise InputError(f"max_cpu_s={self.max_cpu_s} <= 0")
 
 
-def _chunk(circuit: Any, cfg: TrainConfig, k: int, base_dec: Any) -> tuple[np.ndarray, ...]:
+def _chunk(
+    circuit: Any, cfg: TrainConfig, k: int, base_dec: Any
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     seed = int(np.random.SeedSequence([cfg.seed, k]).generate_state(1)[0])
     s = sample(circuit, shots=cfg.chunk_shots, seed=seed)
     base = base_dec.decode_batch(s.detection_events) if base_dec is not None else None
