@@ -28,10 +28,16 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qnetai.config.models import MAX_SEED, Scenario
 from qnetai.errors import InputError
+
+if TYPE_CHECKING:
+    from qnetai.qkd.network import KeyNetworkResult
+    from qnetai.sim.linklayer import LinkModel
+    from qnetai.sim.result import SimulationResult
+    from qnetai.sim.routing import RoutingPolicy
 
 #: Tag mixed into the scenario seed for the key network's random numbers (independent of
 #: the engine's stream): ``numpy.random.default_rng([seed, QKD_SEED_TAG])``.
@@ -125,7 +131,9 @@ def check_runnable(
     return resolved
 
 
-def routing_policy_of(scenario: Scenario, *, policies: Mapping[str, Any] | None = None) -> Any:
+def routing_policy_of(
+    scenario: Scenario, *, policies: Mapping[str, Any] | None = None
+) -> RoutingPolicy:
     """The routing policy object of ``scenario.controller`` (name, ``path_metric``).
 
     Example:
@@ -144,7 +152,7 @@ def simulate(
     seed: int | None = None,
     policies: Mapping[str, Any] | None = None,
     progress: Callable[[float], Any] | None = None,
-) -> Any:
+) -> SimulationResult:
     """Simulate a scenario (object, file path or built-in name); its ``SimulationResult``.
 
     The routing policy is ``controller.routing`` resolved by :func:`qnetai.plugins.
@@ -174,8 +182,8 @@ class RunResult:
     those of :class:`qnetai.results.RunView`, so :func:`qnetai.report.render_html` takes it.
     """
 
-    simulation: Any
-    key_network: Any
+    simulation: SimulationResult
+    key_network: KeyNetworkResult
 
     @property
     def scenario(self) -> Scenario:
@@ -233,7 +241,7 @@ class RunResult:
         }
 
 
-def key_network(result: Any) -> Any:
+def key_network(result: SimulationResult) -> KeyNetworkResult:
     """The key network run on a simulation result (seeded by its scenario seed)."""
     import numpy as np
 
@@ -272,7 +280,7 @@ def run_scenario(
 # ----------------------------------------------------------------------------- description
 
 
-def link_figures(model: Any) -> dict[str, float]:
+def link_figures(model: LinkModel) -> dict[str, float]:
     """Display figures of one engine :class:`~qnetai.sim.linklayer.LinkModel`.
 
     Keys: ``transmittance`` and ``loss_db`` (the channel, loss variation at zero),

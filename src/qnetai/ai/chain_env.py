@@ -58,7 +58,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -67,7 +67,10 @@ from qnetai._optional import require
 from qnetai.errors import InputError
 from qnetai.sim.chain_params import check_fidelity, check_int, check_positive, check_probability
 
-gym = require("gymnasium", extra="ai")
+if TYPE_CHECKING:
+    import gymnasium as gym
+else:
+    gym = require("gymnasium", extra="ai")
 
 __all__ = [
     "ENV_ID",
@@ -327,14 +330,14 @@ def step_state(
                 continue
             a, b = both
             op = physics.bbpssw if cfg.purification == "bbpssw" else physics.dejmps
-            out, p_ok = op(
+            purified, p_ok = op(
                 pairs[a, BELL],
                 pairs[b, BELL],
                 gate_fidelity=cfg.gate_fidelity,
                 measurement_error=cfg.measurement_error,
             )
             if rng.random() < float(p_ok):
-                pairs[a, BELL] = out
+                pairs[a, BELL] = purified
                 pairs[a, AGE] = max(pairs[a, AGE], pairs[b, AGE])
                 pairs[a, PUR] = max(pairs[a, PUR], pairs[b, PUR]) + 1
                 lost.append(b)
@@ -342,7 +345,7 @@ def step_state(
                 lost += [a, b]
         pairs = _canonical(np.delete(pairs, lost, axis=0))
     # 3. Swaps, simultaneous.
-    nodes = [j + 1 for j in np.flatnonzero(swaps == 1)]
+    nodes = [int(j) + 1 for j in np.flatnonzero(swaps == 1)]
     if nodes:
         runs = swap_runs(pairs, nodes)
         if runs:
@@ -430,7 +433,7 @@ class RepeaterChainEnv(gym.Env):
     sb3-contrib's MaskablePPO; ``info["action_mask"]`` carries the same mask.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012 (gymnasium declares it an instance attribute)
 
     def __init__(self, config: ChainEnvConfig | None = None, **kwargs: Any) -> None:
         if config is not None and kwargs:

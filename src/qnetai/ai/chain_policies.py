@@ -63,7 +63,10 @@ BASELINES = ("swap-asap", "swap-asap-cutoff", "nested", "purify-swap")
 class ChainPolicy(Protocol):
     """A controller: ``act`` maps what the controller knows to a ``MultiDiscrete`` action."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The policy's label in tables and reports."""
+        ...
 
     def act(self, state: ChainState, obs: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The action for this slot."""
@@ -83,7 +86,7 @@ def _apply_cutoff(
     if cutoff is None:
         return action
     pairs, n, m = state.pairs, cfg.segments, cfg.memories
-    nodes = [j + 1 for j in np.flatnonzero(action[: n - 1] == 1)]
+    nodes = [int(j) + 1 for j in np.flatnonzero(action[: n - 1] == 1)]
     keep: set[int] = set()
     for run in swap_runs(pairs, nodes) + [[k] for k in range(pairs.shape[0])]:
         if pairs[run[0], LO] == 0 and pairs[run[-1], HI] == n:

@@ -95,7 +95,9 @@ def train_chain(
     cfg = config or DEFAULT_CHAIN_CONFIG
     torch = require("torch", extra="ai")
     sb3c = require("sb3_contrib", extra="ai")
-    callbacks = require("stable_baselines3.common.callbacks", extra="ai")
+    require("stable_baselines3", extra="ai")
+    from stable_baselines3.common.callbacks import BaseCallback
+
     vec_env = require("stable_baselines3.common.vec_env", extra="ai")
     torch.set_num_threads(1)
     # One masked Categorical per action dimension is built per step: batch over n_envs
@@ -115,7 +117,7 @@ def train_chain(
         **kwargs,
     )
 
-    class _Progress(callbacks.BaseCallback):  # type: ignore[misc, name-defined]
+    class _Progress(BaseCallback):
         def _on_step(self) -> bool:
             if progress is not None and self.num_timesteps % (256 * n_envs) == 0:
                 progress(min(1.0, self.num_timesteps / timesteps))

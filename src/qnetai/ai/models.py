@@ -71,8 +71,12 @@ class ScorerPolicy(MaskableActorCriticPolicy):
 
     def _build(self, lr_schedule: Any) -> None:
         super()._build(lr_schedule)
+        if not isinstance(self.action_space, spaces.Discrete):
+            raise TypeError(f"ScorerPolicy needs a Discrete action space (got {self.action_space})")
         self.action_net = _Slice(int(self.action_space.n))
-        self.optimizer = self.optimizer_class(
+        # torch types Optimizer.__init__ as (params, defaults); its subclasses take lr= (sb3's
+        # own _build carries the same ignore)
+        self.optimizer = self.optimizer_class(  # type: ignore[call-arg]
             self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
         )
 

@@ -152,7 +152,9 @@ def train(
     check_model_name(out_path.name, field="out (its file name)")
     torch = require("torch", extra="ai")
     sb3c = require("sb3_contrib", extra="ai")
-    callbacks = require("stable_baselines3.common.callbacks", extra="ai")
+    require("stable_baselines3", extra="ai")
+    from stable_baselines3.common.callbacks import BaseCallback
+
     from qnetai.ai.agents import RLSlotPolicy, save_scorer
     from qnetai.ai.allocation_env import AllocationEnv
     from qnetai.ai.models import ScorerPolicy, numpy_scorer
@@ -162,6 +164,7 @@ def train(
     torch.set_num_threads(1)
     seeds = tuple(topology_seeds) if topology_seeds else tuple(range(seed, seed + 4))
     nets = [make_network(topology, nodes, s) for s in seeds]
+    env: RoutingEnv | AllocationEnv
     if kind == "routing":
         env = RoutingEnv(topology, nodes, requests, seeds, k=k, w_max=w_max, max_paths=max_paths)
         env._nets = nets
@@ -221,7 +224,7 @@ def train(
         if progress is not None:
             progress(0, timesteps, {"eval": config["imitation"]["eval"], "q_cast": q_cast})
 
-    class _Cb(callbacks.BaseCallback):
+    class _Cb(BaseCallback):
         def _on_step(self) -> bool:
             return True
 

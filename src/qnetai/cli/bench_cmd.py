@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import typer
 
 bench_app = typer.Typer(help="Benchmarks of the control plane.", no_args_is_help=True)
@@ -45,19 +47,21 @@ def routing_command(
     from qnetai.plugins import bench_routing
 
     chosen = [m.strip() for m in methods.split(",") if m.strip()] or list(DEFAULT_METHODS)
-    kwargs = dict(
+    seed_list = _ints(seeds, "--seeds", minimum=0)
+    run = functools.partial(
+        bench_routing,
         topology=topology,
         nodes=nodes,
         requests=requests,
         slots=slots,
-        seeds=_ints(seeds, "--seeds", minimum=0),
+        seeds=seed_list,
         methods=chosen,
         milp_reference=not no_milp,
     )
     if as_json:
         from qnetai.cli._common import print_json
 
-        print_json(bench_routing(**kwargs))
+        print_json(run())
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -71,8 +75,8 @@ def routing_command(
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("bench", total=slots * len(kwargs["seeds"]))
-        out = bench_routing(**kwargs, progress=lambda d, t: bar.update(task, completed=d))
+        task = bar.add_task("bench", total=slots * len(seed_list))
+        out = run(progress=lambda d, t: bar.update(task, completed=d))
     _print(out)
 
 

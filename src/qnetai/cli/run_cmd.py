@@ -298,6 +298,7 @@ def run_command(
     check_runnable(sc, allow_large=allow_large)  # the checks of `qnetai scenario validate`
     run_id = uuid.uuid4().hex[:16]
     runs_root = Path("runs")
+    cat_root: Path | None
     if out is None:
         clean_stale_runs(runs_root)  # staging folders of killed runs
         out_dir = default_run_dir(sc.name, sc.seed, root=runs_root, tag=run_id[:6])

@@ -6,7 +6,11 @@ and are written only inside the folder the user names.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -38,7 +42,9 @@ def train_command(
             f"--out must end in a file name: writes OUT.npz and OUT.json (got {out!r})"
         )
     check_model_name(Path(out).name, field="--out (its file name)")
-    kwargs = dict(
+    run = functools.partial(
+        train,
+        kind,
         topology=topology,
         nodes=nodes,
         requests=requests,
@@ -51,7 +57,7 @@ def train_command(
     if as_json:
         from qnetai.cli._common import print_json
 
-        print_json(train(kind, **kwargs))
+        print_json(run())
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -72,7 +78,7 @@ def train_command(
                 desc = f"eval {info['eval']:.2f} pairs/slot (q-cast {info['q_cast']:.2f})"
             bar.update(task, completed=done, description=desc)
 
-        cfg = train(kind, **kwargs, progress=progress)
+        cfg = run(progress=progress)
     console.print(
         f"saved {cfg['model_path']} (final eval {cfg['final_eval']:.2f} expected "
         f"pairs/slot, q-cast {cfg['q_cast_eval']:.2f}); use --methods rl:{out}"
@@ -123,14 +129,15 @@ def register(app: typer.Typer) -> None:
     """Attach ``qnetai train routing|allocation|chain``."""
     train_app = typer.Typer(help="Train learned control policies.", no_args_is_help=True)
 
-    def routing(**kwargs: object) -> None:
+    def routing(**kwargs: Any) -> None:
         train_command("routing", **kwargs)
 
-    def allocation(**kwargs: object) -> None:
+    def allocation(**kwargs: Any) -> None:
         train_command("allocation", **kwargs)
 
     # routing and allocation share train_command's options, less its ``kind`` argument
     for name, fn in (("routing", routing), ("allocation", allocation)):
+        # typeshed does not declare __signature__ on functions; inspect.signature reads it
         fn.__signature__ = _without_kind(train_command)  # type: ignore[attr-defined]
         fn.__doc__ = f"Train the {name} policy (MaskablePPO after optional MILP imitation)."
         train_app.command(name)(fn)
@@ -138,13 +145,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
 
 
-def _without_kind(fn: object) -> object:
+def _without_kind(fn: Callable[..., object]) -> inspect.Signature:
     """``fn``'s signature without ``kind``, annotations resolved (typer reads them)."""
-    import inspect
     import typing
 
     hints = typing.get_type_hints(fn)
-    sig = inspect.signature(fn)  # type: ignore[arg-type]
+    sig = inspect.signature(fn)
     return sig.replace(
         parameters=[
             p.replace(annotation=hints[p.name]) for p in sig.parameters.values() if p.name != "kind"

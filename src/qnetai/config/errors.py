@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from qnetai.config.limits import MAX_SHOWN_CHARS, short_repr
 from qnetai.errors import InputError
@@ -87,7 +88,7 @@ def _shown(value: Any) -> str | None:
     return short_repr(value, max_chars=_MAX_SHOWN)
 
 
-def _message(error: dict[str, Any], root: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+def _message(error: ErrorDetails, root: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     kind = error["type"]
     msg = str(error["msg"])
     if kind == "extra_forbidden":

@@ -122,7 +122,7 @@ def check_yaml_shape(
         for event in yaml.parse(text, Loader=loader):
             if isinstance(event, yaml.AliasEvent):
                 aliases += 1
-                size = sizes.get(event.anchor, 1)
+                size = sizes.get(event.anchor, 1) if event.anchor is not None else 1
                 added += size
                 where = _where(event)
                 if aliases > max_aliases:

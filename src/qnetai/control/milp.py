@@ -63,7 +63,7 @@ def _quiet_c_stdout() -> Iterator[None]:
 
 def candidate_set(net: SlottedNetwork, requests: np.ndarray, k: int) -> list[tuple[int, Path]]:
     """``[(request, path)]``: the ``k`` candidate paths of every request."""
-    out = []
+    out: list[tuple[int, Path]] = []
     for r, (s, d) in enumerate(np.asarray(requests).reshape(-1, 2).tolist()):
         out.extend((r, p) for p in net.candidate_paths(int(s), int(d), k))
     return out

@@ -371,7 +371,9 @@ def write_model(
     }
     text = json.dumps(_finite(doc), indent=2, allow_nan=False) + "\n"
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()})
+    np.savez(
+        buf, allow_pickle=False, **{k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
+    )
     stem.parent.mkdir(parents=True, exist_ok=True)
     _write_file(files.npz_path, buf.getvalue())
     _write_file(files.json_path, text.encode("utf-8"))

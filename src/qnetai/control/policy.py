@@ -63,9 +63,8 @@ class ShortestPathPolicy:
             self._trees = {}
             self._adj = None
         key = (source, destination)
-        cached = self._cache.get(key, False)
-        if cached is not False:
-            return cached
+        if key in self._cache:
+            return self._cache[key]
         if source not in graph or destination not in graph:
             return None
         tree = self._trees.get(source)

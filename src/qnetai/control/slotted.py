@@ -133,6 +133,8 @@ class SlottedNetwork:
     _neigh: list[list[tuple[int, int]]] = field(default_factory=list, repr=False)
     _paths: dict[tuple[int, int, int], list[Path]] = field(default_factory=dict, repr=False)
     _ext_cache: dict[Path, np.ndarray] = field(default_factory=dict, repr=False)
+    # survival[e, w, i-1] = P(Bin(w, p_e) >= i), set in __post_init__
+    survival: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         e = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
@@ -198,9 +200,9 @@ class SlottedNetwork:
             self._ext_cache[path] = got
         return got
 
-    def graph(self) -> nx.Graph:
+    def graph(self) -> nx.Graph[int]:
         """The network as a networkx graph (edge attrs: ``id``, ``cost`` = -ln p - ln q)."""
-        g = nx.Graph()
+        g: nx.Graph[int] = nx.Graph()
         g.add_nodes_from(range(self.n_nodes))
         cost = -np.log(self.p_link) - math.log(self.q_swap)
         for k, (u, v) in enumerate(self.edges.tolist()):
@@ -465,7 +467,7 @@ def pairs_per_request(alloc: Allocation, pairs: np.ndarray, n_requests: int) -> 
     """Sum delivered pairs ``(samples, len(alloc))`` per request -> ``(samples, n_requests)``."""
     out = np.zeros((pairs.shape[0], n_requests), dtype=pairs.dtype)
     if len(alloc):
-        np.add.at(out, (slice(None), alloc.request), pairs)
+        np.add.at(out.T, alloc.request, pairs.T)  # out[:, request[j]] += pairs[:, j]
     return out
 
 

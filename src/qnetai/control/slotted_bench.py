@@ -169,16 +169,16 @@ def run_benchmark(
     for m in methods:
         rec = per[m]
         thr = mean_ci(np.array(rec["thr"]))
-        ext = mean_ci(np.array(rec["ext"]))
+        ext_ci = mean_ci(np.array(rec["ext"]))
         rows.append(
             {
                 "method": m,
                 "throughput": thr[0],
                 "throughput_ci_low": thr[1],
                 "throughput_ci_high": thr[2],
-                "expected_throughput": ext[0],
-                "expected_ci_low": ext[1],
-                "expected_ci_high": ext[2],
+                "expected_throughput": ext_ci[0],
+                "expected_ci_low": ext_ci[1],
+                "expected_ci_high": ext_ci[2],
                 "fairness": float(np.mean(rec["jain"])),
                 "decision_time_ms": float(np.mean(rec["time"])),
                 "decision_time_ms_per_step": float(np.mean(rec["step"])) if rec["step"] else None,

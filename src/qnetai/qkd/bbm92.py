@@ -69,7 +69,7 @@ def bbm92_gain_qber(
     """
     m = np.asarray(mu, dtype=float)
     if np.any(~np.isfinite(m)) or np.any(m <= 0):
-        raise InputError(f"mu (mean pair number per pulse) must be > 0 (got {mu})")
+        raise InputError(f"mu (mean pair number per pulse) must be > 0 (got {mu!s})")
     ea = np.asarray(eta_a, dtype=float)
     eb = np.asarray(eta_b, dtype=float)
     both = ea + eb - ea * eb

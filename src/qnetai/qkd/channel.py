@@ -114,7 +114,7 @@ class ChannelModel:
         """Fibre transmittance ``10**(-alpha L / 10)`` (Bob's detector excluded)."""
         d = np.asarray(distance_km, dtype=float)
         if np.any(~np.isfinite(d)) or np.any(d < 0):
-            raise InputError(f"distance_km must be >= 0 (got {distance_km})")
+            raise InputError(f"distance_km must be >= 0 (got {distance_km!s})")
         return np.asarray(fibre_transmittance(d, self.attenuation_db_per_km), dtype=float)
 
     def transmittance(self, distance_km: ArrayLike) -> NDArray[np.float64]:

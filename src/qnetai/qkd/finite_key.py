@@ -243,7 +243,7 @@ def expected_counts(
     p = np.asarray(probabilities, dtype=float)
     qx = np.asarray(q_x, dtype=float)
     if np.any(qx <= 0) or np.any(qx >= 1):
-        raise InputError(f"q_x (key-basis probability) must be in (0, 1) (got {q_x})")
+        raise InputError(f"q_x (key-basis probability) must be in (0, 1) (got {q_x!s})")
     eta = channel.transmittance(distance_km)[..., None]
     gain = channel.gain_at(mu, eta)
     err = channel.error_gain_at(mu, eta)
@@ -290,7 +290,7 @@ def finite_key_rate(
         raise InputError("give block_size (pulses sent) or n_x_block (X detections), not both")
     size = block_size if block_size is not None else n_x_block
     asym = size is None or not np.isfinite(size)
-    if not asym and not size >= 1:  # type: ignore[operator]
+    if size is not None and not asym and not size >= 1:
         name = "block_size" if block_size is not None else "n_x_block"
         raise InputError(f"{name} must be >= 1 (got {size})")
     per_pulse = expected_counts(
@@ -300,12 +300,12 @@ def finite_key_rate(
         q_x=q_x,
         channel=channel,
     )
-    if asym:
+    if asym or size is None:
         n_pulses: _F | float = 1.0
     elif block_size is not None:
         n_pulses = float(block_size)
-    else:
-        n_pulses = float(n_x_block) / per_pulse["n_x"].sum(axis=-1)  # type: ignore[arg-type]
+    else:  # size is n_x_block
+        n_pulses = float(size) / per_pulse["n_x"].sum(axis=-1)
     scale = np.asarray(n_pulses)[..., None]
     counts = {k: v * scale for k, v in per_pulse.items()}
     out = finite_key_length(

@@ -38,7 +38,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -48,6 +48,9 @@ from qnetai.qkd.key_pool import KeyPools
 from qnetai.qkd.network_entanglement import entanglement_key
 from qnetai.qkd.network_links import KeySupply, link_key_rates
 from qnetai.qkd.relay import RelayFlow, request_arrivals, simulate_relay
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "QKD_SCHEMAS",
@@ -177,10 +180,10 @@ def _table(name: str, columns: dict[str, Any]) -> pa.Table:
     return pa.table({f.name: pa.array(columns[f.name], type=f.type) for f in schema}, schema=schema)
 
 
-def _qkd_graph(scenario: Any) -> Any:
+def _qkd_graph(scenario: Any) -> nx.Graph[str]:
     import networkx as nx
 
-    g = nx.Graph()
+    g: nx.Graph[str] = nx.Graph()
     g.add_nodes_from(n.name for n in scenario.nodes)
     for i, link in enumerate(lk for lk in scenario.links if lk.qkd):
         a, b = link.endpoints
@@ -279,10 +282,11 @@ def _relay_table(
     for i, f in enumerate(flows):
         w = np.asarray(out.waits_s[i], dtype=float)
         delivered = int(out.served[i]) * f.key_bits
+        path = paths[i]
         vals = {
             "source": f.source,
             "destination": f.destination,
-            "path": ">".join(paths[i]) if paths[i] else "",
+            "path": ">".join(path) if path else "",
             "hops": len(f.pools),
             "path_length_km": lengths[i],
             "key_bits_per_request": f.key_bits,
@@ -304,7 +308,7 @@ def _relay_table(
 
 
 def _merge_flows(
-    scenario: Any, graph: Any, duration_s: float, rng: np.random.Generator
+    scenario: Any, graph: nx.Graph[str], duration_s: float, rng: np.random.Generator
 ) -> tuple[list[RelayFlow], list[list[str] | None], list[float]]:
     """One flow per configured request flow (same pair and settings are kept apart)."""
     flows, paths, lengths = [], [], []
@@ -331,7 +335,7 @@ def _entanglement_table(
     scenario: Any, sim_result: Any, duration_s: float, rng: np.random.Generator
 ) -> pa.Table:
     spec = scenario.qkd.entanglement
-    empty = {f.name: [] for f in QKD_SCHEMAS["entanglement_qkd"]}
+    empty: dict[str, list[Any]] = {f.name: [] for f in QKD_SCHEMAS["entanglement_qkd"]}
     if sim_result is None or not spec.enabled:
         return _table("entanglement_qkd", empty)
     d = sim_result.deliveries
@@ -355,24 +359,24 @@ def _entanglement_table(
             shown.append((a, b))
         gidx[k] = groups[key]
     keep = (gidx >= 0) & np.isfinite(fid)
-    k = entanglement_key(
+    stats = entanglement_key(
         np.clip(fid[keep], 0.0, 1.0), gidx[keep], len(shown), p_z=spec.p_z, f_ec=spec.f_ec, rng=rng
     )
     cols = {
         "source": [a for a, _ in shown],
         "destination": [b for _, b in shown],
-        "pairs_delivered": k.pairs,
-        "mean_fidelity": k.mean_fidelity,
-        "sifted_bits": k.sifted_bits,
-        "expected_sifted_bits": k.expected_sifted_bits,
-        "errors": k.errors,
-        "qber_z": k.qber_z,
-        "qber_x": k.qber_x,
-        "expected_qber": k.expected_qber,
-        "key_bits_sampled": k.key_bits_sampled,
-        "key_bits_expected": k.key_bits_expected,
-        "key_rate_bps_sampled": k.key_bits_sampled / duration_s,
-        "key_rate_bps_expected": k.key_bits_expected / duration_s,
+        "pairs_delivered": stats.pairs,
+        "mean_fidelity": stats.mean_fidelity,
+        "sifted_bits": stats.sifted_bits,
+        "expected_sifted_bits": stats.expected_sifted_bits,
+        "errors": stats.errors,
+        "qber_z": stats.qber_z,
+        "qber_x": stats.qber_x,
+        "expected_qber": stats.expected_qber,
+        "key_bits_sampled": stats.key_bits_sampled,
+        "key_bits_expected": stats.key_bits_expected,
+        "key_rate_bps_sampled": stats.key_bits_sampled / duration_s,
+        "key_rate_bps_expected": stats.key_bits_expected / duration_s,
     }
     return _table("entanglement_qkd", cols)
 

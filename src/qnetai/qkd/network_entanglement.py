@@ -57,7 +57,7 @@ def werner_qber(fidelity: ArrayLike) -> NDArray[np.float64]:
     """
     f = np.asarray(fidelity, dtype=float)
     if np.any(~np.isfinite(f)) or np.any((f < 0) | (f > 1)):
-        raise InputError(f"fidelity must be in [0, 1] (got {fidelity})")
+        raise InputError(f"fidelity must be in [0, 1] (got {fidelity!s})")
     return np.round(2.0 * (1.0 - f) / 3.0, 15)
 
 
@@ -185,7 +185,7 @@ def entanglement_key(
         qber_z=qz,
         qber_x=qx,
         key_bits_sampled=sampled,
-        expected_sifted_bits=n_pairs * (p_z**2 + (1 - p_z) ** 2),
+        expected_sifted_bits=np.asarray(n_pairs * (p_z**2 + (1 - p_z) ** 2), dtype=np.float64),
         expected_qber=e_exp,
         key_bits_expected=expected,
         mean_fidelity=f_mean,

@@ -225,7 +225,7 @@ def optimise_finite_key(
         mus, ps, qx = _unpack(np.vstack([mu1, t, x2]), float(fixed[2]))
         return np.broadcast_to(fixed, mus.shape), ps, qx
 
-    def neg_rate(x: np.ndarray) -> np.ndarray:
+    def neg_rate(x: np.ndarray) -> np.ndarray | float:
         x2 = np.atleast_2d(np.asarray(x, dtype=float).T).T if x.ndim == 1 else x
         mus, ps, qx = params(x2)
         r = finite_key_rate(
@@ -263,8 +263,8 @@ def optimise_finite_key(
     mus, ps, qx = params(np.asarray(x)[:, None])
     best = float(-neg_rate(np.asarray(x)))
     return FiniteKeyOptimum(
-        intensities=tuple(float(v) for v in mus[0]),  # type: ignore[arg-type]
-        probabilities=tuple(float(v) for v in ps[0]),  # type: ignore[arg-type]
+        intensities=(float(mus[0][0]), float(mus[0][1]), float(mus[0][2])),
+        probabilities=(float(ps[0][0]), float(ps[0][1]), float(ps[0][2])),
         q_x=float(qx[0]),
         key_rate_per_pulse=max(best, 0.0),
     )
@@ -367,16 +367,16 @@ def rate_summary(
             )
 
         m_opt = mu if mu is not None else _scalar_max(f, 1e-4, 1.0)[0]
-        r = bbm92_rate(
+        rb = bbm92_rate(
             d / 2, d / 2, mu=m_opt, channel=channel, f_ec=f_ec, q=q, statistics=statistics
         )
         out.update(
             decoys=None,
             mu=float(m_opt),
-            key_rate_per_pulse=float(r.key_rate_per_pulse),
-            eta=float(r.eta),
-            q_mu=float(r.gain),
-            e_mu=float(r.qber),
+            key_rate_per_pulse=float(rb.key_rate_per_pulse),
+            eta=float(rb.eta),
+            q_mu=float(rb.gain),
+            e_mu=float(rb.qber),
             statistics=statistics,
         )
         return out
@@ -394,7 +394,7 @@ def rate_summary(
             f_ec=f_ec,
             eps_sec=eps_sec,
             eps_cor=eps_cor,
-            intensities=None if mu is None else (mu, nu, 0.0),  # type: ignore[arg-type]
+            intensities=None if mu is None or nu is None else (mu, nu, 0.0),
         )
         qx = opt.q_x if not efficient else (0.9 if p_z is None else p_z)
         fk = finite_key_rate(

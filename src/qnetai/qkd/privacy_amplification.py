@@ -88,7 +88,7 @@ def _bits(x: ArrayLike, name: str) -> NDArray[np.uint8]:
 
 
 def _signed(bits: NDArray, dtype: type) -> NDArray:
-    out = bits.astype(dtype)
+    out: NDArray = bits.astype(dtype)
     out *= -2
     out += 1
     return out
@@ -255,10 +255,14 @@ class ToeplitzHasher:
         h = self.n // 2
         n2 = self.n - h
         m = self.out_len
-        kw = {"workers": self.workers, "precision": "float64"}
+        w = self.workers
         # columns [0, h): seed[n - h : n - h + h + m - 1]; columns [h, n): seed[0 : n2 + m - 1]
-        left = ToeplitzHasher(self.seed[n2 : n2 + h + m - 1], n=h, out_len=m, **kw)
-        right = ToeplitzHasher(self.seed[: n2 + m - 1], n=n2, out_len=m, **kw)
+        left = ToeplitzHasher(
+            self.seed[n2 : n2 + h + m - 1], n=h, out_len=m, workers=w, precision="float64"
+        )
+        right = ToeplitzHasher(
+            self.seed[: n2 + m - 1], n=n2, out_len=m, workers=w, precision="float64"
+        )
         self.last_precision = "split"
         return left(x[..., :h]) ^ right(x[..., h:])
 

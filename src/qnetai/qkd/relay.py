@@ -129,7 +129,8 @@ def request_arrivals(
         n = int(np.ceil((end_s - start_s) * rate_hz - 1e-12))
         t = start_s + np.arange(n) / rate_hz
     elif process == "poisson":
-        parts, t0 = [], start_s
+        parts: list[np.ndarray] = []
+        t0 = start_s
         # at most 2**20 draws at a time (a rate of 1e12 Hz must not ask for terabytes at once)
         chunk = int(min((end_s - start_s) * rate_hz * 1.2, 2**20)) + 16
         while t0 < end_s and (count is None or sum(p.size for p in parts) < count):

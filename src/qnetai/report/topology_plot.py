@@ -20,7 +20,7 @@ def node_positions(result: Any, *, seed: int = 0) -> dict[str, tuple[float, floa
 
     specs = {n.name: n for n in result.scenario.nodes}
     names = list(specs) or [str(x) for x in result.nodes.column("node").to_pylist()]
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(names)
     links = result.links
     graph.add_edges_from(

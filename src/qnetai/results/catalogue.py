@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,7 @@ def record_run(root: str | Path, row: Mapping[str, Any]) -> Path:
     return path
 
 
-def replace_rows(root: str | Path, rows: list[Mapping[str, Any]]) -> Path:
+def replace_rows(root: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     """Make ``rows`` the whole content of the catalogue of ``root`` (one transaction)."""
     path = catalogue_path(root)
     con = _connect(path)

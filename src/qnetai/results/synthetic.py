@@ -112,7 +112,7 @@ def synthetic_result(
     node_t = pa.table(
         {
             "node": names,
-            "kind": [n["kind"] for n in spec["nodes"]],
+            "kind": [n.kind for n in scenario.nodes],
             "memory_qubits": np.full(nodes, 10, dtype=np.int64),
             "mean_memory_utilisation": rng.uniform(0, 0.5, nodes),
             "peak_memory_used": rng.integers(1, 10, nodes).astype(np.int64),

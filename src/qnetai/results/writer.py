@@ -15,6 +15,7 @@ for each of its tables (``qkd_link_key_rates``, ``qkd_pool_levels``, ``qkd_relay
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -183,11 +184,11 @@ def write_run(
         rows: dict[str, int] = {}
         for name in TABLE_NAMES:
             table = getattr(result, name)
-            write_file(tmp / table_file(name), lambda f, t=table: pq.write_table(t, f))
+            write_file(tmp / table_file(name), functools.partial(pq.write_table, table))
             files.append(table_file(name))
             rows[name] = table.num_rows
         for name, table in extras.items():
-            write_file(tmp / table_file(name), lambda f, t=table: pq.write_table(t, f))
+            write_file(tmp / table_file(name), functools.partial(pq.write_table, table))
             files.append(table_file(name))
             rows[name] = table.num_rows
         if qkd_summary is not None:

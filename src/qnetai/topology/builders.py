@@ -343,19 +343,28 @@ def waxman(
 
 def build(spec: TopologySpec, *, seed: int = 0) -> Built:
     """Run the builder named by ``spec`` (``spec.seed`` wins over ``seed`` for Waxman)."""
-    common = {
-        "node": spec.node,
-        "link": spec.link,
-        "end_user_fraction": spec.end_user_fraction,
-    }
+    node, link, fraction = spec.node, spec.link, spec.end_user_fraction
     if spec.builder == "line":
-        return line(spec.nodes, spacing_km=spec.spacing_km, **common)
+        return line(
+            spec.nodes, spacing_km=spec.spacing_km, node=node, link=link, end_user_fraction=fraction
+        )
     if spec.builder == "ring":
-        return ring(spec.nodes, spacing_km=spec.spacing_km, **common)
+        return ring(
+            spec.nodes, spacing_km=spec.spacing_km, node=node, link=link, end_user_fraction=fraction
+        )
     if spec.builder == "star":
-        return star(spec.nodes, spacing_km=spec.spacing_km, **common)
+        return star(
+            spec.nodes, spacing_km=spec.spacing_km, node=node, link=link, end_user_fraction=fraction
+        )
     if spec.builder == "grid":
-        return grid(spec.nodes, rows=spec.rows, spacing_km=spec.spacing_km, **common)
+        return grid(
+            spec.nodes,
+            rows=spec.rows,
+            spacing_km=spec.spacing_km,
+            node=node,
+            link=link,
+            end_user_fraction=fraction,
+        )
     if spec.builder == "waxman":
         rng = np.random.default_rng(spec.seed if spec.seed is not None else seed)
         return waxman(
@@ -364,6 +373,8 @@ def build(spec: TopologySpec, *, seed: int = 0) -> Built:
             alpha=spec.waxman_alpha,
             beta=spec.waxman_beta,
             rng=rng,
-            **common,
+            node=node,
+            link=link,
+            end_user_fraction=fraction,
         )
     raise InputError(f"topology.builder: unknown builder {spec.builder!r}")  # pragma: no cover

@@ -22,7 +22,7 @@ _KNOWN_SHOWN = 12
 
 
 def _known(names: Iterable[str], count: int) -> str:
-    shown = []
+    shown: list[str] = []
     for name in names:
         if len(shown) == _KNOWN_SHOWN:
             return ", ".join(shown) + f", ... ({count} nodes)"
@@ -147,7 +147,7 @@ def to_graph(scenario: Scenario) -> nx.Graph:
     is the scenario name.
     """
     resolved = resolve(scenario)
-    graph = nx.Graph(name=resolved.name)
+    graph: nx.Graph[str] = nx.Graph(name=resolved.name)
     graph.add_nodes_from(
         (n.name, {"spec": n, "kind": n.kind, "pos": n.position_km}) for n in resolved.nodes
     )
