@@ -8,5 +8,5 @@ def test_require_imports_present_module():
 
 
 def test_require_names_the_extra():
-    with pytest.raises(MissingExtraError, match=r"qnetai\[qml\]"):
-        require("surely_not_a_module_qnetai", extra="qml")
+    with pytest.raises(MissingExtraError, match=r"qnetai\[qec\]"):
+        require("surely_not_a_module_qnetai", extra="qec")

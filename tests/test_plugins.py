@@ -149,19 +149,16 @@ def test_broken_plugin_exits_2_naming_it(tmp_path, plugin, capsys, attr, needle)
     assert "Traceback" not in err and not (tmp_path / "r").exists()
 
 
-def test_unimportable_plugin_module_exits_2(tmp_path, capsys):
+def test_unimportable_plugin_module_exits_2(tmp_path, capsys, monkeypatch):
     (tmp_path / "qnetai_test_raises.py").write_text("raise ImportError('needs gurobipy')\n")
-    sys.path.insert(0, str(tmp_path))
-    try:
-        path = _write(tmp_path, "qnetai_test_raises:Policy")
-        code, _, err = _run(["scenario", "validate", str(path)], capsys)
-        assert code == 2 and "qnetai_test_raises:Policy" in err and "needs gurobipy" in err
-        argv = ["bench", "routing", "--nodes", "15", "--slots", "1", "--no-milp"]
-        code, _, err = _run([*argv, "--methods", "qnetai_test_raises:Policy", "--json"], capsys)
-        assert code == 2 and "needs gurobipy" in err and "Traceback" not in err
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop("qnetai_test_raises", None)
+    monkeypatch.syspath_prepend(str(tmp_path))  # undone (and import caches invalidated) after
+    path = _write(tmp_path, "qnetai_test_raises:Policy")
+    code, _, err = _run(["scenario", "validate", str(path)], capsys)
+    assert code == 2 and "qnetai_test_raises:Policy" in err and "needs gurobipy" in err
+    argv = ["bench", "routing", "--nodes", "15", "--slots", "1", "--no-milp"]
+    code, _, err = _run([*argv, "--methods", "qnetai_test_raises:Policy", "--json"], capsys)
+    assert code == 2 and "needs gurobipy" in err and "Traceback" not in err
+    assert "qnetai_test_raises" not in sys.modules  # a failed import leaves nothing behind
 
 
 def test_custom_policies_per_call_leave_later_calls_unaffected(plugin):

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -67,11 +66,10 @@ def test_text_over_the_size_limit_is_refused():
         scenario_from_text("#" * (MAX_INPUT_BYTES + 1))
 
 
-def test_dev_zero_is_refused_quickly(capsys):
-    start = time.perf_counter()
+@pytest.mark.timeout(60)  # reading /dev/zero would never end: a hang guard, not a speed limit
+def test_dev_zero_is_refused_without_reading(capsys):
     err = exit_2(["scenario", "validate", "/dev/zero"], capsys)
     assert "character device" in err and "regular file" in err
-    assert time.perf_counter() - start < 5
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
@@ -133,9 +131,8 @@ def test_alias_bomb_in_a_numeric_field_is_refused_with_bounded_memory(tmp_path):
     path.write_text(billion_laughs())
     assert path.stat().st_size < 500
     code = (
-        "import sys, time\n"
+        "import sys\n"
         "from qnetai.cli.main import main\n"
-        "t = time.perf_counter()\n"
         "try:\n"
         f"    main(['scenario', 'validate', {str(path)!r}])\n"
         "except SystemExit as e:\n"
@@ -143,28 +140,25 @@ def test_alias_bomb_in_a_numeric_field_is_refused_with_bounded_memory(tmp_path):
         # VmHWM: this process's peak RSS (ru_maxrss would include the parent's at fork)
         "rss_mb = next(int(ln.split()[1]) for ln in open('/proc/self/status')\n"
         "              if ln.startswith('VmHWM:')) / 1024\n"
-        "print(code, rss_mb, time.perf_counter() - t)\n"
+        "print(code, rss_mb)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
-    code_, rss_mb, seconds = out.stdout.split()
+    code_, rss_mb = out.stdout.split()
     assert code_ == "2", out.stderr
     assert "YAML aliases expand to more than" in out.stderr and "Traceback" not in out.stderr
     assert float(rss_mb) < 300, f"peak RSS {rss_mb} MB"
-    assert float(seconds) < 10
 
 
 def test_small_alias_bomb_under_the_node_limit_echoes_a_short_value():
     """An expansion below the limit reaches validation; the error echo stays short."""
     text = billion_laughs(levels=4, width=9)  # 9**4 = 6,561 leaves
-    start = time.perf_counter()
     with pytest.raises(InputError) as info:
         scenario_from_text(text)
     lines = [ln for ln in str(info.value).splitlines() if "duration_s:" in ln]
     assert lines and "Input should be a valid number (got [[[[" in lines[0]
     assert len(lines[0]) < 150
-    assert time.perf_counter() - start < 2
 
 
 def test_too_many_aliases_are_refused():
@@ -196,13 +190,13 @@ def test_ordinary_anchors_still_work():
 # -- values echoed in errors ------------------------------------------------------------------
 
 
+@pytest.mark.timeout(60)  # a full walk of 2**60 leaves would never end: a hang guard
 def test_short_repr_looks_at_a_bounded_sample():
     shared: list = [0]
     for _ in range(60):  # 2**60 leaves if expanded
         shared = [shared, shared]
-    start = time.perf_counter()
     text = short_repr(shared)
-    assert len(text) <= 60 and time.perf_counter() - start < 0.1
+    assert len(text) <= 60 and "[...]" in text  # the deeper levels are elided, not walked
 
 
 def test_huge_integer_in_a_float_field_is_echoed_briefly():

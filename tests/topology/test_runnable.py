@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import resource
-import time
 from pathlib import Path
 
 import pytest
 
+from qnetai import facade
 from qnetai.cli.main import main
 from qnetai.config import BUILTIN_SCENARIOS, builtin_scenario, scenario_from_dict
 from qnetai.errors import InputError
 from qnetai.facade import check_runnable
 from qnetai.topology import (
     WORK_LIMITS,
+    builders,
     check_topology,
     check_topology_size,
     estimate_topology,
@@ -149,24 +150,26 @@ CASES = {
 def test_large_work_is_refused_unless_allowed(case):
     extra, what = CASES[case]
     s = scenario(**extra)
-    start = time.perf_counter()
     with pytest.raises(InputError) as info:
         check_runnable(s)
     message = str(info.value)
+    # refused from an estimate ("> limit"), not by running out of time or memory
     assert what in message and "> limit" in message and "--allow-large" in message
-    assert time.perf_counter() - start < 5
     check_runnable(s, allow_large=True)  # the override accepts it
 
 
-def test_waxman_20000_is_refused_before_building_with_little_memory():
+def test_waxman_20000_is_refused_before_building_with_little_memory(monkeypatch):
     s = scenario_from_dict({"topology": {"builder": "waxman", "nodes": 20_000}})
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("the Waxman builder ran before the size check refused")
+
+    monkeypatch.setattr(builders, "waxman", no_build)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
     with pytest.raises(InputError, match=r"links in the network: about [\d,]+ > limit 250,000"):
         check_runnable(s)
     with pytest.raises(InputError, match="Waxman builder"):
         check_topology_size(s)
-    assert time.perf_counter() - start < 2
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 100
 
@@ -226,13 +229,17 @@ def test_cli_validate_refuses_large_and_accepts_with_allow_large(tmp_path, capsy
     assert info.value.code in (0, None)
 
 
-def test_cli_run_refuses_large_before_simulating(tmp_path, capsys):
+def test_cli_run_refuses_large_before_simulating(tmp_path, capsys, monkeypatch):
     path = write(tmp_path, {**TWO, "qkd": {"time_step_s": 1e-12, "record_interval_s": 1e-12}})
     out = tmp_path / "run"
-    start = time.perf_counter()
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("run_scenario was called before the work check refused")
+
+    monkeypatch.setattr(facade, "run_scenario", no_run)
     err = exit_2(["run", path, "--out", str(out), "--json"], capsys)
     assert "QKD relay steps" in err and "--allow-large" in err
-    assert time.perf_counter() - start < 10 and not out.exists()
+    assert not out.exists()
 
 
 def test_cli_show_refuses_a_huge_waxman(tmp_path, capsys):
