@@ -172,7 +172,9 @@ def _print(out: dict[str, Any]) -> None:
         verdict = "intervals separate" if cmp["intervals_separate"] else "intervals overlap"
         ratio = "-" if cmp["ratio"] is None else f"{cmp['ratio']:.3f}"
         console.print(
-            f"{cmp['decoder']} / {cmp['versus']} (best classical): ratio {ratio}, {verdict}; "
+            f"{cmp['decoder']} / {cmp['versus']}"
+            f"{' (best classical)' if cmp['versus_is_best_classical'] else ''}: ratio {ratio}, "
+            f"{verdict}; "
             f"paired: only {cmp['decoder']} wrong {cmp['only_decoder_wrong']}, only "
             f"{cmp['versus']} wrong {cmp['only_versus_wrong']} (z = {cmp['paired_z']:.2f})"
         )
