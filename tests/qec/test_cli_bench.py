@@ -62,3 +62,20 @@ def test_cli_dataset_and_bench(tmp_path, capsys):
     assert e.value.code == 0
     doc = json.loads(capsys.readouterr().out)
     assert [r["decoder"] for r in doc["rows"]] == ["matching", "matching-correlated"]
+
+
+def test_cli_train_then_resume(tmp_path, capsys):
+    pytest.importorskip("torch")
+    stem = str(tmp_path / "m")
+    argv = ["train", "qec", "--distance", "3", "--p", "0.01", "--out", stem, "--steps", "2"]
+    with pytest.raises(SystemExit) as e:
+        main([*argv, "--json"])
+    assert e.value.code == 0
+    assert json.loads(capsys.readouterr().out)["step"] == 2
+    with pytest.raises(SystemExit) as e:  # refuses to start over an existing checkpoint
+        main(argv)
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        main([*argv[:-1], "3", "--resume", "--json"])
+    assert e.value.code == 0
+    assert json.loads(capsys.readouterr().out)["step"] == 3
