@@ -37,6 +37,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 
 
+# the base is chosen at import time (C or Python loader), which mypy cannot follow
 class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """Safe YAML loader that refuses a key given twice in one mapping."""
 

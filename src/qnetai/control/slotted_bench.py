@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from qnetai.control.milp import qcast_candidates, solve_milp
+from qnetai.control.milp import MilpPolicy, qcast_candidates, solve_milp
 from qnetai.control.slotted import (
     SlottedNetwork,
     expected_pairs,
@@ -105,6 +105,11 @@ def run_benchmark(
         raise InputError(f"policies has no policy for method(s) {', '.join(missing)}")
     policies = {m: policies[m] for m in methods}
     milp = policies.get("milp") or (builtin_slot_policy("milp") if milp_reference else None)
+    if milp is not None and not isinstance(milp, MilpPolicy):
+        raise InputError(
+            f"method 'milp' must be a MilpPolicy (the MILP reference solves slots with it; "
+            f"got {type(milp).__name__})"
+        )
     per: dict[str, dict[str, list[float]]] = {
         m: {"thr": [], "ext": [], "jain": [], "time": [], "step": [], "gap": [], "gap_u": []}
         for m in methods
@@ -118,7 +123,7 @@ def run_benchmark(
             reqs = sample_requests(net, requests, rng)
             opt = None
             if milp is not None:
-                sol = milp.solve(net, reqs)  # type: ignore[attr-defined]
+                sol = milp.solve(net, reqs)
                 opt = sol.objective
             allocs = {}
             for m, pol in policies.items():
