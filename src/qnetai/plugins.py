@@ -44,9 +44,13 @@ import inspect
 import re
 from collections.abc import Callable, Mapping
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qnetai.errors import InputError
+
+if TYPE_CHECKING:
+    from qnetai.control.slotted_policies import SlotPolicy
+    from qnetai.sim.routing import RoutingPolicy
 
 #: Entry-point group of installed packages' engine routing policies.
 ROUTING_ENTRY_POINT_GROUP = "qnetai.routing_policies"
@@ -275,7 +279,7 @@ def routing_policy(
     *,
     options: Mapping[str, Any] | None = None,
     custom: Mapping[str, Any] | None = None,
-) -> Any:
+) -> RoutingPolicy:
     """A fresh engine :class:`~qnetai.sim.routing.RoutingPolicy` by name (see module doc).
 
     ``options`` go to the factory (built-ins take ``metric``; the EXT ones also ``k``);
@@ -325,7 +329,7 @@ def slot_policy(
     *,
     options: Mapping[str, Any] | None = None,
     custom: Mapping[str, Any] | None = None,
-) -> Any:
+) -> SlotPolicy:
     """A fresh :class:`~qnetai.control.slotted_policies.SlotPolicy` by name (see module doc).
 
     Example:
