@@ -32,6 +32,16 @@ QUICK: dict[str, list[str]] = {
     "bench_routing.py": ["--nodes", "30", "--slots", "20", "--seeds", "0"],
     "bench_chain_policies.py": ["--episodes", "50", "--cutoff-episodes", "20"],
     "bench_kms.py": ["--pairs", "2", "--rounds", "50"],
+    "bench_qec.py": [
+        "--distances",
+        "3",
+        "--shots",
+        "20000",
+        "--bposd-shots",
+        "500",
+        "--lookup-train-shots",
+        "200000",
+    ],
 }
 
 
