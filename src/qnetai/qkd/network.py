@@ -52,6 +52,11 @@ from qnetai.qkd.relay import RelayFlow, request_arrivals, simulate_relay
 if TYPE_CHECKING:
     import networkx as nx
 
+    from qnetai.config.models import QKDNetworkSpec, Scenario
+    from qnetai.qkd.network_links import LinkKeyRate
+    from qnetai.qkd.relay import RelayOutcome
+    from qnetai.sim.result import SimulationResult
+
 __all__ = [
     "QKD_SCHEMAS",
     "QKD_TABLE_NAMES",
@@ -180,7 +185,7 @@ def _table(name: str, columns: dict[str, Any]) -> pa.Table:
     return pa.table({f.name: pa.array(columns[f.name], type=f.type) for f in schema}, schema=schema)
 
 
-def _qkd_graph(scenario: Any) -> nx.Graph[str]:
+def _qkd_graph(scenario: Scenario) -> nx.Graph[str]:
     import networkx as nx
 
     g: nx.Graph[str] = nx.Graph()
@@ -191,7 +196,9 @@ def _qkd_graph(scenario: Any) -> nx.Graph[str]:
     return g
 
 
-def qkd_path(graph: Any, source: str, destination: str, metric: str = "hops") -> list[str] | None:
+def qkd_path(
+    graph: nx.Graph[str], source: str, destination: str, metric: str = "hops"
+) -> list[str] | None:
     """Shortest path between two nodes over QKD links only (None if there is none)."""
     import networkx as nx
 
@@ -205,7 +212,7 @@ def qkd_path(graph: Any, source: str, destination: str, metric: str = "hops") ->
         return None
 
 
-def check_key_network(scenario: Any) -> None:
+def check_key_network(scenario: Scenario) -> None:
     """Check the ``qkd`` section against the (resolved) network's node names.
 
     Raises :class:`InputError` with one ``qkd.<field path>: ...`` line per problem.
@@ -231,7 +238,7 @@ def check_key_network(scenario: Any) -> None:
 
 
 def _pool_tables(
-    links: list[Any], pools: KeyPools, out: Any, spec: Any, mode: str
+    links: list[LinkKeyRate], pools: KeyPools, out: RelayOutcome, spec: QKDNetworkSpec, mode: str
 ) -> tuple[pa.Table, pa.Table]:
     names = [lk.link for lk in links]
     nt, nl = out.record_times_s.size, len(links)
@@ -275,7 +282,7 @@ def _relay_table(
     flows: list[RelayFlow],
     paths: list[list[str] | None],
     lengths: list[float],
-    out: Any,
+    out: RelayOutcome,
     duration_s: float,
 ) -> pa.Table:
     rows: dict[str, list[Any]] = {f.name: [] for f in QKD_SCHEMAS["relay"]}
@@ -308,7 +315,7 @@ def _relay_table(
 
 
 def _merge_flows(
-    scenario: Any, graph: nx.Graph[str], duration_s: float, rng: np.random.Generator
+    scenario: Scenario, graph: nx.Graph[str], duration_s: float, rng: np.random.Generator
 ) -> tuple[list[RelayFlow], list[list[str] | None], list[float]]:
     """One flow per configured request flow (same pair and settings are kept apart)."""
     flows, paths, lengths = [], [], []
@@ -332,7 +339,10 @@ def _merge_flows(
 
 
 def _entanglement_table(
-    scenario: Any, sim_result: Any, duration_s: float, rng: np.random.Generator
+    scenario: Scenario,
+    sim_result: SimulationResult | None,
+    duration_s: float,
+    rng: np.random.Generator,
 ) -> pa.Table:
     spec = scenario.qkd.entanglement
     empty: dict[str, list[Any]] = {f.name: [] for f in QKD_SCHEMAS["entanglement_qkd"]}
@@ -386,7 +396,7 @@ def _children(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
 
 
 def simulate_key_network(
-    scenario: Any, sim_result: Any = None, *, rng: np.random.Generator
+    scenario: Scenario, sim_result: SimulationResult | None = None, *, rng: np.random.Generator
 ) -> KeyNetworkResult:
     """Run the key network of ``scenario`` over its ``duration_s`` (see the module doc).
 
