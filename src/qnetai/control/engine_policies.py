@@ -99,7 +99,7 @@ def engine_link_models(scenario: Scenario) -> dict[tuple[str, str], LinkModel]:
     return out
 
 
-def _figures(lm: Any) -> LinkFigures:
+def _figures(lm: LinkModel) -> LinkFigures:
     return LinkFigures(float(lm.p_success), int(lm.multiplexing), float(lm.attempt_s))
 
 
@@ -114,7 +114,7 @@ def link_table(graph: nx.Graph, state: Any = None) -> dict[tuple[str, str], Link
     ``attempt_s``), as the doctests and the slotted model do. Anything else is an
     :class:`~qnetai.errors.InputError` (no default figures are guessed).
     """
-    models: dict[tuple[str, str], Any] = {}
+    models: dict[tuple[str, str], LinkModel] = {}
     links = getattr(state, "links", None)
     if links is not None:
         for lm in links:
