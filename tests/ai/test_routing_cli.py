@@ -103,11 +103,11 @@ def test_train_routing_and_load(tmp_path):
     assert pol.last_steps >= len(alloc)
 
 
-def test_shipped_model_loads_and_is_fast():
+def test_shipped_model_loads_and_runs():
     pol = get_slot_policy("rl:waxman-routing")
     net = waxman_network(100, seed=5)
     reqs = sample_requests(net, 10, np.random.default_rng(0))
     pol.allocate(net, reqs)  # warm up caches
     alloc = pol.allocate(net, reqs)
-    assert is_feasible(net, alloc)
-    assert alloc.decision_time_s / pol.last_steps < 0.05  # ~ms per step; generous under load
+    assert is_feasible(net, alloc) and pol.last_steps >= len(alloc) > 0
+    # decision time per step (target < 10 ms): `qnetai bench routing`, benchmarks/README.md
