@@ -461,7 +461,6 @@ class Simulation:
             discard = self.ctx.discard
             for p in res.held():
                 p.stored = False
-                p.cut = None
                 if not p.dead:
                     discard(p.parts)
             route = res.route

@@ -114,7 +114,6 @@ class Generation:
             return
         now = self.ctx.kernel.now
         if not ok or not kept.stored:
-            kept.cut = None
             if kept.stored:
                 kept.stored = False
                 self.ctx.discard(kept.parts)

@@ -99,15 +99,14 @@ class Pair:
     its oldest elementary link (cut-off age); ``known_i/known_j`` when its ends have heard of
     every swap inside it; ``parts`` the link indices of its elementary pairs. A ``dead`` pair
     contains a failed swap that its ends have not heard of yet (``learn_i/learn_j``; -1 once
-    heard). ``cut`` is the one-element token of the queued cut-off event of its oldest link:
-    a swapped pair takes it over from its older part, so swaps queue no new cut-off events.
-    The token and the pair refer to each other while the pair is stored; the engine clears
-    ``cut`` whenever a pair leaves its stores, so no pair ends in a reference cycle.
+    heard). A successful swap updates the record of its *older* part in place (span, state,
+    parts): the queued cut-off event of that part, which names the record, is then the
+    swapped pair's (same ``gen``), so swaps queue no new cut-off events, allocate no new
+    record, and nothing refers back to an older record (no reference cycles).
     ``rounds`` counts the successful purification rounds of a pair being purified.
     """
 
     __slots__ = (
-        "cut",
         "dead",
         "gen",
         "i",
@@ -139,7 +138,6 @@ class Pair:
         self.rounds = 0
         self.learn_i = 0.0
         self.learn_j = 0.0
-        self.cut: list[Pair | None] | None = None
 
 
 class Request:

@@ -59,11 +59,7 @@ class Swapping:
         res.left[s + 1].append(pair)
         if cutoff is not None:  # schedule_cutoff(res, pair), inlined (hot path)
             deadline = pair.gen + cutoff * (1.0 + CUTOFF_RTOL)
-            token: list[Pair | None] = [pair]
-            pair.cut = token
-            self._sched(
-                deadline if deadline > now else now, self._on_cutoff, (res, token), P_CUTOFF
-            )
+            self._sched(deadline if deadline > now else now, self._on_cutoff, (res, pair), P_CUTOFF)
         if s > 0:
             self.swap(res, s)
         if s + 1 < hops and res.live:
@@ -75,9 +71,7 @@ class Swapping:
         assert cutoff is not None  # only scheduled with a cut-off
         deadline = pair.gen + cutoff * (1.0 + CUTOFF_RTOL)
         now = self.ctx.kernel.now
-        token: list[Pair | None] = [pair]
-        pair.cut = token
-        self._sched(deadline if deadline > now else now, self._on_cutoff, (res, token), P_CUTOFF)
+        self._sched(deadline if deadline > now else now, self._on_cutoff, (res, pair), P_CUTOFF)
 
     # -- swapping ----------------------------------------------------------------------------
     def swap(self, res: Reservation, k: int) -> None:
@@ -104,7 +98,6 @@ class Swapping:
                 Z = self._merge_dead(res, X, Y, k)
             else:
                 Z = self._swap_live(res, X, Y, k)
-            X.cut = Y.cut = None  # no pair-token cycle outlives the stores
             release.swapped(res, k, now)  # node k measured its two memories
             if Z.dead:
                 self._store_dead(res, Z)  # its ends may still swap it on: they do not know yet
@@ -155,27 +148,24 @@ class Swapping:
         if not (p_swap >= 1.0 or ctx.uni() < p_swap):
             counters["swap_failures"] += 1
             return self._fail(res, X, Y, k)
-        Z = Pair(
-            X.i,
-            Y.j,
-            bf.swap(X.state, Y.state, ctx.gate_fidelity, ctx.measurement_error),
-            now,
-            X.gen if X.gen < Y.gen else Y.gen,
-            X.parts + Y.parts,
-        )
+        state = bf.swap(X.state, Y.state, ctx.gate_fidelity, ctx.measurement_error)
         # ctx.delay inlined (X.i < k < Y.j): the news of the swap travels to both ends
         pos, speed, proc = route.pos_km, ctx.speed_km_per_s, ctx.processing_delay_s
         t_i = now + ((pos[k] - pos[X.i]) / speed + proc)
         t_j = now + ((pos[Y.j] - pos[k]) / speed + proc)
-        Z.known_i = X.known_i if X.known_i > t_i else t_i
-        Z.known_j = Y.known_j if Y.known_j > t_j else t_j
-        older, other = (X, Y) if X.gen <= Y.gen else (Y, X)
-        token = older.cut
-        if token is not None:  # Z inherits the cut-off event of its oldest link
-            token[0] = Z
-            Z.cut = token
-        if other.cut is not None:
-            other.cut[0] = None
+        known_i = X.known_i if X.known_i > t_i else t_i
+        known_j = Y.known_j if Y.known_j > t_j else t_j
+        # the swapped pair is the older part's record, updated: it keeps that part's cut-off
+        # event (the younger part's event finds its pair no longer stored and does nothing)
+        Z = X if X.gen <= Y.gen else Y
+        Z.parts = X.parts + Y.parts
+        Z.i = X.i
+        Z.j = Y.j
+        Z.state = state
+        Z.t_ref = now
+        Z.known_i = known_i
+        Z.known_j = known_j
+        Z.stored = True
         return Z
 
     # -- failures ----------------------------------------------------------------------------
@@ -246,11 +236,9 @@ class Swapping:
             Z.stored = False
 
     def _on_cutoff(self, arg: tuple) -> None:
-        res, token = arg
-        Z = token[0]
-        if not res.live or Z is None or not Z.stored or Z.dead:
+        res, Z = arg
+        if not res.live or not Z.stored or Z.dead:
             return
-        Z.cut = None
         ctx = self.ctx
         ctx.tel.counters["cutoff_discards"] += 1
         ctx.discard(Z.parts)
@@ -286,7 +274,6 @@ class Swapping:
         """
         ctx = self.ctx
         Z.stored = False
-        Z.cut = None
         ctx.decohere(res.route.nodes, Z, now)
         fid = Z.state[0]
         tel = ctx.tel
