@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qkd_cmd",
     "train_cmd",
     "bench_cmd",
+    "security_cmd",
     "qec_cmd",
     "kms_cmd",
 )

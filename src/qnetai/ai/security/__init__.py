@@ -1,0 +1,12 @@
+"""AI security monitoring of QKD links: data sets, attack detectors, baselines, benchmark.
+
+* :mod:`~qnetai.ai.security.datasets`: labelled per-block telemetry from the simulator;
+* :mod:`~qnetai.ai.security.detectors`: supervised, one-class and CUSUM detectors
+  (scikit-learn estimators);
+* :mod:`~qnetai.ai.security.baselines`: the QBER abort rule and the decoy consistency check;
+* :mod:`~qnetai.ai.security.benchmark`: ``qnetai bench security``.
+
+Nothing is imported eagerly beyond this docstring's modules' names; import the submodules.
+"""
+
+__all__ = ["baselines", "benchmark", "datasets", "detectors"]

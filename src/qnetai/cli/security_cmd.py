@@ -1,0 +1,211 @@
+"""``qnetai dataset qkd-monitoring`` and ``qnetai bench security``: QKD attack detection."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import typer
+
+dataset_app = typer.Typer(help="Labelled data sets from the simulator.", no_args_is_help=True)
+
+
+def _check_out(out: Path, *, overwrite: bool) -> Path:
+    """The target file; refuses directories, links, missing folders and other suffixes."""
+    from qnetai.errors import InputError
+
+    if out.suffix != ".parquet":
+        raise InputError(f"--out must name a .parquet file (got {str(out)!r})")
+    if out.is_symlink():
+        raise InputError(f"--out {str(out)!r} is a symbolic link; name a plain file")
+    if out.exists() and not out.is_file():
+        raise InputError(f"--out {str(out)!r} exists and is not a file")
+    if out.exists() and not overwrite:
+        raise InputError(f"--out {str(out)!r} exists; pass --overwrite to replace it")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"the folder of --out does not exist: {str(parent)!r}")
+    return out
+
+
+def write_monitoring_parquet(
+    out: Path,
+    *,
+    blocks: int,
+    seed: int,
+    episode_blocks: int,
+    block_pulses: int,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Write the data set to ``out`` atomically; returns a summary.
+
+    Episodes stream into a temporary file beside ``out`` (bounded memory), which is then
+    renamed over ``out``; nothing else is written.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from qnetai.ai.security.datasets import DatasetOptions, iter_episodes, rows_to_arrays
+
+    opts = DatasetOptions(episode_blocks=episode_blocks, block_pulses=block_pulses)
+    n_episodes = -(-blocks // episode_blocks)
+    parent = out.parent if str(out.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent)
+    tmp = Path(tmp_name)
+    written = 0
+    labels: dict[str, int] = {}
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer = None
+            rng = np.random.default_rng(seed)
+            for rows in iter_episodes(n_episodes, rng=rng, options=opts):
+                rows = rows[: blocks - written]
+                cols = rows_to_arrays(rows)
+                table = pa.table({k: pa.array(v) for k, v in cols.items()})
+                if writer is None:
+                    writer = pq.ParquetWriter(fh, table.schema)
+                writer.write_table(table)
+                written += len(rows)
+                for lab in cols["label"]:
+                    labels[str(lab)] = labels.get(str(lab), 0) + 1
+                if progress is not None:
+                    progress(written, blocks)
+            if writer is not None:
+                writer.close()
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return {
+        "out": str(out),
+        "blocks": written,
+        "episodes": n_episodes,
+        "seed": seed,
+        "block_pulses": block_pulses,
+        "label_counts": labels,
+    }
+
+
+@dataset_app.command("qkd-monitoring")
+def qkd_monitoring_command(
+    blocks: int = typer.Option(2000, "--blocks", min=1, max=10_000_000, help="Rows (blocks)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the generator."),
+    out: str = typer.Option(..., "--out", help="Output file (.parquet), written atomically."),
+    episode_blocks: int = typer.Option(20, "--episode-blocks", min=2, help="Blocks per link."),
+    block_pulses: int = typer.Option(2_000_000, "--block-pulses", help="Pulses per block."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Labelled per-block QKD telemetry: honest links and five attack families."""
+    from qnetai.cli._common import (
+        ProgressReporter,
+        exit_input_error,
+        exit_interrupted,
+        print_json,
+    )
+    from qnetai.errors import InputError
+
+    try:
+        target = _check_out(Path(out), overwrite=overwrite)
+        with ProgressReporter("qkd-monitoring", "blocks") as rep:
+            try:
+                summary = write_monitoring_parquet(
+                    target,
+                    blocks=blocks,
+                    seed=seed,
+                    episode_blocks=episode_blocks,
+                    block_pulses=block_pulses,
+                    progress=rep.update,
+                )
+            except KeyboardInterrupt:
+                exit_interrupted(rep.summary() + f"; {str(out)!r} left unchanged")
+    except InputError as exc:
+        exit_input_error(exc)
+    if as_json:
+        print_json(summary)
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary["label_counts"].items()))
+    print(f"wrote {summary['blocks']} blocks ({summary['episodes']} links) to {out}: {counts}")
+
+
+def security_command(
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of every data set and model."),
+    quick: bool = typer.Option(False, "--quick", help="A small run (smoke test, ~10 s)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Attack detectors beside the QBER and decoy baselines, per family and strength."""
+    from qnetai.ai.security.benchmark import run_security_benchmark
+    from qnetai.cli._common import ProgressReporter, print_json
+
+    kwargs: dict[str, Any] = {"seed": seed}
+    if quick:
+        kwargs.update(
+            train_episodes=30,
+            calib_episodes=15,
+            test_episodes=30,
+            episode_blocks=12,
+            reference_blocks=3,
+            block_pulses=500_000,
+            cost_pulses=10_000_000,
+            gbm_iter=30,
+            mlp_iter=30,
+        )
+    with ProgressReporter("bench security", "stages") as rep:
+        out = run_security_benchmark(**kwargs, progress=lambda _s, d, t: rep.update(d, t))
+    if as_json:
+        print_json(out)
+        return
+    print(format_security_table(out))
+
+
+def format_security_table(out: dict[str, Any]) -> str:
+    """Plain-text tables of :func:`run_security_benchmark` output (Markdown)."""
+    from qnetai.ai.security.benchmark import METHODS
+
+    def f(x: Any, spec: str = ".2f") -> str:
+        return "-" if x is None else format(x, spec)
+
+    lines = ["| method | false alarms / block (test) | honest key kept |", "|---|---|---|"]
+    for m in METHODS:
+        d = out["methods"][m]
+        lines.append(f"| {m} | {d['false_alarm_rate']:.3f} | {d['key_kept']:.3f} |")
+    for what, key in (("ROC AUC", "auc"), ("TPR at 1 % FPR", "tpr")):
+        lines += ["", f"{what} per block:", ""]
+        lines.append("| family | strength | mean QBER | QBER abort | " + " | ".join(METHODS) + " |")
+        lines.append("|---" * (4 + len(METHODS)) + "|")
+        for c in out["cells"]:
+            vals = " | ".join(f(c[m][key]) for m in METHODS)
+            lines.append(
+                f"| {c['family']} | {c['strength']:g} | {c['mean_qber']:.3f} | "
+                f"{c['qber_abort_tpr']:.2f} | {vals} |"
+            )
+    lines += ["", "Detection delay (blocks after onset; share of attacked links detected):", ""]
+    lines.append("| family | strength | links | " + " | ".join(METHODS) + " |")
+    lines.append("|---" * (3 + len(METHODS)) + "|")
+    for c in out["cells"]:
+        vals = " | ".join(
+            f"{f(c[m]['delay_blocks'], '.1f')} ({f(c[m]['detected'], '.0%')})" for m in METHODS
+        )
+        lines.append(f"| {c['family']} | {c['strength']:g} | {c['episodes']} | {vals} |")
+    t = out["timing_s"]
+    lines += ["", f"data {t['data']:.0f} s, total {t['total']:.0f} s"]
+    return "\n".join(lines)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``dataset qkd-monitoring`` and ``bench security`` (to the existing bench group)."""
+    app.add_typer(dataset_app, name="dataset")
+    for group in app.registered_groups:
+        if group.name == "bench" and group.typer_instance is not None:
+            group.typer_instance.command("security")(security_command)
+            return
+    bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+    bench_app.command("security")(security_command)
+    app.add_typer(bench_app, name="bench")
