@@ -26,19 +26,23 @@ zero classical delay, no purification and depolarising memories):
   are merged with a destroyed pair before the news arrives are destroyed too (a run with one
   failed swap is lost entirely). Nodes hear about a swap at ``k`` after the classical delay
   ``distance / speed + processing_delay`` along the path; lost segments restart when both
-  their end nodes know.
+  their end nodes know (``m = 1``; pooled memories are freed as above). With pooled memories
+  a ``nested`` node uses a swapped pair only once it has heard of every swap inside it
+  (:mod:`qnetai.sim.schedules`).
 * **Delivery.** The end-to-end pair is delivered when both end nodes know every swap in it;
   it decoheres until then. Below the request's ``min_fidelity`` it is discarded (counted)
-  and the request tries again; all its segments restart at that time.
+  and the request tries again; all its segments restart at that time (``m = 1``; pooled:
+  the two end memories are free).
 * **Cut-off.** A pair (elementary, purified or swapped) is discarded when
   ``now - gen > cutoff_s``, ``gen`` being the generation (loading) time of its *oldest*
   elementary link, exactly as in :mod:`qnetai.sim.chain`; at equal times links, swaps and
   deliveries come first (``cutoff_s`` gets a 1e-9 relative tolerance). Its segments restart
-  when they hear of it from the nearer end.
+  when they hear of it from the nearer end (``m = 1``; pooled: its end memories are free).
 * **Purification** (entanglement pumping): a generation process keeps one pair and generates
-  a second on the same slot (2 memory qubits per slot), for any ``m``; BBPSSW/DEJMPS is applied and
-  the outcome is known after the classical round trip of the link. ``rounds`` successful
-  rounds make the link ready for swapping; a failure discards both pairs and restarts it.
+  a second on the same slot (2 memory qubits per slot), for any ``m``; BBPSSW/DEJMPS is
+  applied and the outcome is known after the classical round trip of the link. ``rounds``
+  successful rounds make the pair ready for swapping; a failure discards both pairs and the
+  process starts over.
 
 Components (each receives the explicit :class:`qnetai.sim.context.Context`):
 

@@ -66,7 +66,7 @@ class Swapping:
             self.swap(res, s + 1)
 
     def schedule_cutoff(self, res: Reservation, pair: Pair) -> None:
-        """Queue the cut-off of ``pair`` (it follows the pair into the pairs it is swapped into)."""
+        """Queue the cut-off of ``pair`` (a swap keeps its older part's record and event)."""
         cutoff = self.ctx.cutoff_s
         assert cutoff is not None  # only scheduled with a cut-off
         deadline = pair.gen + cutoff * (1.0 + CUTOFF_RTOL)
