@@ -178,13 +178,14 @@ def format_security_table(out: dict[str, Any]) -> str:
         lines.append(f"| {m} | {d['false_alarm_rate']:.3f} | {d['key_kept']:.3f} |")
     for what, key in (("ROC AUC", "auc"), ("TPR at 1 % FPR", "tpr")):
         lines += ["", f"{what} per block:", ""]
-        lines.append("| family | strength | mean QBER | QBER abort | " + " | ".join(METHODS) + " |")
-        lines.append("|---" * (4 + len(METHODS)) + "|")
+        head = "| family | strength | key cost | mean QBER | QBER abort | "
+        lines.append(head + " | ".join(METHODS) + " |")
+        lines.append("|---" * (5 + len(METHODS)) + "|")
         for c in out["cells"]:
             vals = " | ".join(f(c[m][key]) for m in METHODS)
             lines.append(
-                f"| {c['family']} | {c['strength']:g} | {c['mean_qber']:.3f} | "
-                f"{c['qber_abort_tpr']:.2f} | {vals} |"
+                f"| {c['family']} | {c['strength']:g} | {f(c.get('cost'))} | "
+                f"{c['mean_qber']:.3f} | {c['qber_abort_tpr']:.2f} | {vals} |"
             )
     lines += ["", "Detection delay (blocks after onset; share of attacked links detected):", ""]
     lines.append("| family | strength | links | " + " | ".join(METHODS) + " |")
@@ -194,6 +195,15 @@ def format_security_table(out: dict[str, Any]) -> str:
             f"{f(c[m]['delay_blocks'], '.1f')} ({f(c[m]['detected'], '.0%')})" for m in METHODS
         )
         lines.append(f"| {c['family']} | {c['strength']:g} | {c['episodes']} | {vals} |")
+    lines += ["", "Per family: worst TPR where the attack costs >= 10 % of the key; mean delay", ""]
+    lines.append("| method | " + " | ".join(out["summary"]["gbm"]["families"]) + " |")
+    lines.append("|---" * (1 + len(out["summary"]["gbm"]["families"])) + "|")
+    for m in METHODS:
+        fams = out["summary"][m]["families"]
+        vals = " | ".join(
+            f"{f(v['min_tpr_costly'])} / {f(v['mean_delay_blocks'], '.1f')}" for v in fams.values()
+        )
+        lines.append(f"| {m} | {vals} |")
     t = out["timing_s"]
     lines += ["", f"data {t['data']:.0f} s, total {t['total']:.0f} s"]
     return "\n".join(lines)

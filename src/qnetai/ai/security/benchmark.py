@@ -152,12 +152,54 @@ def attack_key_costs(
     return out
 
 
+#: The issue's targets: detection at 1 % false alarms where an attack costs this much key.
+TARGET_COST = 0.10
+TARGET_TPR = 0.95
+TARGET_KEY_KEPT = 0.97
+
+
+def _summary(cells: list[dict[str, Any]], methods: dict[str, Any]) -> dict[str, Any]:
+    """Per method and family: worst TPR where costly, mean delay, share detected; targets.
+
+    Worst TPR over strengths whose key cost is >= :data:`TARGET_COST`; mean delay over
+    attacked links pooled over strengths (detected links only); whether the issue's
+    targets (:data:`TARGET_TPR`, :data:`TARGET_KEY_KEPT`) are met.
+    """
+    out: dict[str, Any] = {}
+    for m in METHODS:
+        fams: dict[str, Any] = {}
+        for fam in ATTACKS:
+            cs = [c for c in cells if c["family"] == fam]
+            costly = [c for c in cs if c.get("cost", 1.0) >= TARGET_COST]
+            delays = [
+                (c[m]["delay_blocks"], c[m]["detected"] * c["episodes"], c["episodes"]) for c in cs
+            ]
+            n_det = sum(d for _, d, _ in delays)
+            n_ep = sum(e for _, _, e in delays)
+            mean_delay = (
+                sum(dl * d for dl, d, _ in delays if dl is not None) / n_det if n_det else None
+            )
+            fams[fam] = {
+                "min_tpr_costly": min((c[m]["tpr"] for c in costly), default=None),
+                "costly_strengths": [c["strength"] for c in costly],
+                "mean_delay_blocks": mean_delay,
+                "detected": n_det / n_ep if n_ep else None,
+            }
+        tprs = [f["min_tpr_costly"] for f in fams.values() if f["min_tpr_costly"] is not None]
+        out[m] = {
+            "families": fams,
+            "tpr_target_met": bool(tprs) and min(tprs) >= TARGET_TPR,
+            "key_kept_target_met": methods[m]["key_kept"] >= TARGET_KEY_KEPT,
+        }
+    return out
+
+
 def run_security_benchmark(
     *,
     seed: int = 0,
-    train_episodes: int = 100,
-    calib_episodes: int = 40,
-    test_episodes: int = 120,
+    train_episodes: int = 120,
+    calib_episodes: int = 60,
+    test_episodes: int = 240,
     episode_blocks: int = 20,
     block_pulses: int = 2_000_000,
     reference_blocks: int = 4,
@@ -358,6 +400,7 @@ def _run(
                 }
             cells.append(cell)
     step("evaluation")
+    summary = _summary(cells, methods)
     return {
         "config": {
             "seed": seed,
@@ -376,5 +419,6 @@ def _run(
         },
         "methods": methods,
         "cells": cells,
+        "summary": summary,
         "timing_s": {"data": t_data, "total": time.perf_counter() - t0},
     }
