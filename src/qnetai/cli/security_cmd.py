@@ -209,13 +209,57 @@ def format_security_table(out: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def qkd_params_command(
+    seed: int = typer.Option(2, "--seed", min=0, help="Seed of the held-out conditions."),
+    conditions: int = typer.Option(
+        60, "--conditions", min=1, max=10_000, help="Held-out conditions (~0.4 s each)."
+    ),
+    polish: int = typer.Option(
+        60, "--polish", min=0, help="Nelder-Mead evaluations after the network (0: none)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """The shipped decoy-parameter network against the finite-key optimiser."""
+    from qnetai.ai.qkd_params import run_qkd_params_benchmark
+    from qnetai.cli._common import ProgressReporter, print_json
+
+    with ProgressReporter("optimiser", "conditions") as rep:
+        out = run_qkd_params_benchmark(
+            seed=seed, n_conditions=conditions, polish_evaluations=polish, progress=rep.update
+        )
+    if as_json:
+        print_json(out)
+        return
+    print(
+        f"{out['positive_optimum']} of {out['conditions']} held-out conditions with key; "
+        f"network / optimum rate: worst {out['worst_ratio']:.4f}, 1st percentile "
+        f"{out['p01_ratio']:.4f}, mean {out['mean_ratio']:.4f}; zero key where the optimum "
+        f"is positive: {out['zero_key_where_optimum_positive']}"
+    )
+    print(
+        f"time per query: network {1e3 * out['net_s_per_query_single']:.3f} ms "
+        f"({1e6 * out['net_s_per_query_batched']:.1f} us batched), optimiser "
+        f"{out['optimiser_s_per_query']:.3f} s ({out['speedup_single']:.0f}x)"
+    )
+    if "polished" in out:
+        p = out["polished"]
+        print(
+            f"network + {p['evaluations']} Nelder-Mead evaluations: worst {p['worst_ratio']:.4f}"
+            f", mean {p['mean_ratio']:.5f}, {1e3 * p['s_per_query']:.1f} ms per query "
+            f"({p['speedup']:.1f}x)"
+        )
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``dataset qkd-monitoring`` and ``bench security`` (to the existing bench group)."""
+    """Add ``dataset qkd-monitoring``, ``bench security`` and ``bench qkd-params``."""
     app.add_typer(dataset_app, name="dataset")
+    commands = {"security": security_command, "qkd-params": qkd_params_command}
     for group in app.registered_groups:
         if group.name == "bench" and group.typer_instance is not None:
-            group.typer_instance.command("security")(security_command)
+            for name, fn in commands.items():
+                group.typer_instance.command(name)(fn)
             return
     bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
-    bench_app.command("security")(security_command)
+    for name, fn in commands.items():
+        bench_app.command(name)(fn)
     app.add_typer(bench_app, name="bench")

@@ -1,0 +1,425 @@
+"""Learned finite-key decoy-state parameters: a small network trained on the optimiser.
+
+:class:`DecoyParameterNet` maps link conditions (distance, Bob's efficiency, background,
+misalignment, block size; :data:`CONDITION_NAMES`) to the Lim et al. 2014 protocol
+parameters ``(mu1, mu2, p1, p2, q_x)`` (``mu3 = 0``) that
+:func:`qnetai.qkd.optimise.optimise_finite_key` finds by differential evolution. The
+network is a plain multi-layer perceptron whose weights live in an ``.npz`` file (inert
+arrays, no pickle) with a ``.json`` description beside it; inference is numpy. Torch is
+used only to train (:func:`train_decoy_net`, imported lazily).
+
+Outputs are the optimiser's own box parametrisation ``(mu1, t, p1, s, q_x)`` with
+``mu2 = t mu1`` and ``p2 = (1 - p1) s``, squashed into its bounds by a sigmoid, so every
+prediction is a valid protocol. :meth:`DecoyParameterNet.tune` adds the fallback: where the
+predicted parameters give no key it runs the optimiser, so it never returns zero key where
+the optimum is positive.
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> net = DecoyParameterNet.random(rng, hidden=(8,))
+    >>> out = net.predict(np.array([[50.0, 0.045, 1.7e-6, 0.033, 1e10]]))
+    >>> out["intensities"].shape, bool(np.all(out["intensities"][:, 1] < out["intensities"][:, 0]))
+    ((1, 3), True)
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from qnetai.errors import InputError
+from qnetai.qkd.channel import GYS, ChannelModel
+from qnetai.qkd.finite_key import finite_key_rate
+from qnetai.qkd.optimise import optimise_finite_key
+
+__all__ = [
+    "CONDITION_BOUNDS",
+    "CONDITION_NAMES",
+    "DEFAULT_MODEL",
+    "PARAM_BOUNDS",
+    "DecoyParameterNet",
+    "bench_qkd_params",
+    "optimal_parameters",
+    "optimiser_dataset",
+    "polish",
+    "rate_of",
+    "run_qkd_params_benchmark",
+    "sample_conditions",
+    "train_decoy_net",
+]
+
+#: Inputs, in column order.
+CONDITION_NAMES: tuple[str, ...] = ("distance_km", "eta_bob", "y0", "e_detector", "block_size")
+#: Sampling ranges of the conditions (eta_bob, y0 and block_size are sampled log-uniformly).
+CONDITION_BOUNDS: dict[str, tuple[float, float]] = {
+    "distance_km": (0.0, 200.0),
+    "eta_bob": (0.02, 0.6),
+    "y0": (1e-7, 1e-5),
+    "e_detector": (0.005, 0.04),
+    "block_size": (1e9, 1e13),
+}
+_LOG = ("eta_bob", "y0", "block_size")
+#: The optimiser's box: (mu1, t, p1, s, q_x) with mu2 = t mu1, p2 = (1 - p1) s (mu3 = 0).
+PARAM_BOUNDS: NDArray[np.float64] = np.array(
+    [(0.05, 1.2), (0.01, 0.99), (0.01, 0.99), (0.01, 0.99), (0.1, 0.995)]
+)
+
+
+def sample_conditions(n: int, rng: np.random.Generator) -> NDArray[np.float64]:
+    """``(n, 5)`` conditions drawn uniformly (log-uniformly for eta, y0, block size)."""
+    cols = []
+    for name in CONDITION_NAMES:
+        lo, hi = CONDITION_BOUNDS[name]
+        if name in _LOG:
+            cols.append(10 ** rng.uniform(np.log10(lo), np.log10(hi), n))
+        else:
+            cols.append(rng.uniform(lo, hi, n))
+    return np.column_stack(cols)
+
+
+def _channel(cond: NDArray[np.float64]) -> ChannelModel:
+    return ChannelModel(
+        attenuation_db_per_km=GYS.attenuation_db_per_km,
+        eta_bob=float(cond[1]),
+        y0=float(cond[2]),
+        e_detector=float(cond[3]),
+    )
+
+
+def _to_protocol(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    """(mu1, t, p1, s, q_x) rows -> intensities (n, 3), probabilities (n, 3), q_x (n,)."""
+    mu1, t, p1, s, qx = x.T
+    mus = np.column_stack([mu1, t * mu1, np.zeros_like(mu1)])
+    p2 = (1 - p1) * s
+    ps = np.column_stack([p1, p2, 1 - p1 - p2])
+    return mus, ps, qx
+
+
+def rate_of(cond: ArrayLike, x: ArrayLike) -> float:
+    """Lim14 key rate per pulse (clipped at 0) of parameters ``x`` under condition ``cond``."""
+    c = np.asarray(cond, dtype=float)
+    mus, ps, qx = _to_protocol(np.asarray(x, dtype=float).reshape(1, 5))
+    r = finite_key_rate(
+        float(c[0]),
+        block_size=float(c[4]),
+        intensities=mus[0],
+        probabilities=ps[0],
+        q_x=float(qx[0]),
+        channel=_channel(c),
+    )
+    return float(max(np.asarray(r.key_rate_per_pulse, dtype=float).reshape(-1)[0], 0.0))
+
+
+def optimal_parameters(cond: ArrayLike, *, maxiter: int = 60) -> tuple[NDArray[np.float64], float]:
+    """The optimiser's ``(mu1, t, p1, s, q_x)`` and key rate per pulse for one condition."""
+    c = np.asarray(cond, dtype=float)
+    opt = optimise_finite_key(
+        float(c[0]), block_size=float(c[4]), channel=_channel(c), maxiter=maxiter
+    )
+    mu1, mu2, _ = opt.intensities
+    p1, p2, _ = opt.probabilities
+    x = np.array([mu1, mu2 / mu1, p1, p2 / max(1 - p1, 1e-12), opt.q_x])
+    return np.clip(x, PARAM_BOUNDS[:, 0], PARAM_BOUNDS[:, 1]), opt.key_rate_per_pulse
+
+
+def _unclipped_rate(c: NDArray[np.float64], x: NDArray[np.float64]) -> float:
+    mus, ps, qx = _to_protocol(np.clip(x, PARAM_BOUNDS[:, 0], PARAM_BOUNDS[:, 1]).reshape(1, 5))
+    r = finite_key_rate(
+        float(c[0]),
+        block_size=float(c[4]),
+        intensities=mus[0],
+        probabilities=ps[0],
+        q_x=float(qx[0]),
+        channel=_channel(c),
+    )
+    return float(np.asarray(r.key_length, dtype=float).reshape(-1)[0]) / float(c[4])
+
+
+def polish(cond: ArrayLike, x0: ArrayLike, *, evaluations: int = 60) -> NDArray[np.float64]:
+    """Nelder-Mead from ``x0`` (``evaluations`` rate evaluations, simplex of 2 % of the box).
+
+    Returns the better of ``x0`` and the search's end point (never worse than ``x0``).
+    """
+    from scipy import optimize
+
+    c = np.asarray(cond, dtype=float).reshape(-1)
+    x0 = np.asarray(x0, dtype=float).reshape(-1)
+    scale = abs(_unclipped_rate(c, x0)) or 1e-12
+
+    def neg(x: NDArray[np.float64]) -> float:
+        return -_unclipped_rate(c, x) / scale
+
+    step = np.diag(0.02 * (PARAM_BOUNDS[:, 1] - PARAM_BOUNDS[:, 0]))
+    simplex = np.clip(x0 + np.vstack([np.zeros(5), step]), PARAM_BOUNDS[:, 0], PARAM_BOUNDS[:, 1])
+    res = optimize.minimize(
+        neg,
+        x0,
+        method="Nelder-Mead",
+        bounds=PARAM_BOUNDS,
+        options={"maxfev": int(evaluations), "initial_simplex": simplex},
+    )
+    return np.asarray(res.x, dtype=float) if res.fun < neg(x0) else x0
+
+
+def _features(cond: NDArray[np.float64]) -> NDArray[np.float64]:
+    c = np.atleast_2d(np.asarray(cond, dtype=float))
+    if c.shape[1] != len(CONDITION_NAMES):
+        raise InputError(f"conditions must have {len(CONDITION_NAMES)} columns {CONDITION_NAMES}")
+    out = np.empty_like(c)
+    for j, name in enumerate(CONDITION_NAMES):
+        lo, hi = CONDITION_BOUNDS[name]
+        v = c[:, j]
+        if name in _LOG:
+            v, lo, hi = np.log10(v), np.log10(lo), np.log10(hi)
+        out[:, j] = 2 * (v - lo) / (hi - lo) - 1
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class DecoyParameterNet:
+    """Inert MLP weights (tanh hidden layers, sigmoid outputs into :data:`PARAM_BOUNDS`)."""
+
+    weights: tuple[NDArray[np.float64], ...]
+    biases: tuple[NDArray[np.float64], ...]
+    meta: dict[str, Any]
+
+    @classmethod
+    def random(cls, rng: np.random.Generator, hidden: tuple[int, ...] = (64, 64)):
+        """Untrained network (for tests and as a training start)."""
+        sizes = (len(CONDITION_NAMES), *hidden, 5)
+        ws = tuple(rng.normal(0, 1 / np.sqrt(a), size=(a, b)) for a, b in itertools.pairwise(sizes))
+        bs = tuple(np.zeros(b) for b in sizes[1:])
+        return cls(ws, bs, {"hidden": list(hidden)})
+
+    def raw(self, cond: ArrayLike) -> NDArray[np.float64]:
+        """``(n, 5)`` parameters ``(mu1, t, p1, s, q_x)`` for ``(n, 5)`` conditions."""
+        h = _features(np.asarray(cond, dtype=float))
+        for w, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
+            h = np.tanh(h @ w + b)
+        z = h @ self.weights[-1] + self.biases[-1]
+        lo, hi = PARAM_BOUNDS[:, 0], PARAM_BOUNDS[:, 1]
+        return lo + (hi - lo) / (1 + np.exp(-z))
+
+    def predict(self, cond: ArrayLike) -> dict[str, NDArray[np.float64]]:
+        """Intensities ``(n, 3)``, probabilities ``(n, 3)`` and ``q_x`` ``(n,)``."""
+        mus, ps, qx = _to_protocol(self.raw(cond))
+        return {"intensities": mus, "probabilities": ps, "q_x": qx}
+
+    def tune(
+        self, cond: ArrayLike, *, polish_evaluations: int = 0
+    ) -> tuple[NDArray[np.float64], float, bool]:
+        """Parameters for one condition, with the optimiser as fallback.
+
+        With ``polish_evaluations > 0`` a Nelder-Mead search of that many rate evaluations
+        starts from the network's parameters (:func:`polish`). Returns
+        ``(x, rate, fell_back)``: the network's (polished) parameters when they give a
+        positive key, else the full optimiser's (``fell_back`` True).
+        """
+        c = np.asarray(cond, dtype=float).reshape(-1)
+        x = self.raw(c)[0]
+        if polish_evaluations > 0:
+            x = polish(c, x, evaluations=polish_evaluations)
+        r = rate_of(c, x)
+        if r > 0:
+            return x, r, False
+        x_opt, r_opt = optimal_parameters(c)
+        return x_opt, r_opt, True
+
+    def save(self, path: str | Path) -> None:
+        """Write ``path`` (``.npz`` arrays) and ``path`` with ``.json`` (description)."""
+        p = Path(path)
+        arrays = {f"w{i}": w for i, w in enumerate(self.weights)}
+        arrays.update({f"b{i}": b for i, b in enumerate(self.biases)})
+        np.savez(p, **arrays)
+        meta = {**self.meta, "layers": len(self.weights), "inputs": list(CONDITION_NAMES)}
+        p.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> DecoyParameterNet:
+        """Read weights saved by :meth:`save` (``allow_pickle=False``)."""
+        p = Path(path)
+        meta = json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))
+        n = int(meta["layers"])
+        with np.load(p, allow_pickle=False) as z:
+            ws = tuple(np.asarray(z[f"w{i}"], dtype=float) for i in range(n))
+            bs = tuple(np.asarray(z[f"b{i}"], dtype=float) for i in range(n))
+        for i, (w, b) in enumerate(zip(ws, bs, strict=True)):
+            want = len(CONDITION_NAMES) if i == 0 else ws[i - 1].shape[1]
+            if w.shape[0] != want or b.shape != (w.shape[1],):
+                raise InputError(f"{p}: layer {i} has shape {w.shape}, bias {b.shape}")
+        if ws[-1].shape[1] != 5:
+            raise InputError(f"{p}: the last layer must have 5 outputs")
+        return cls(ws, bs, meta)
+
+
+def train_decoy_net(
+    conditions: NDArray[np.float64],
+    targets: NDArray[np.float64],
+    *,
+    seed: int = 0,
+    hidden: tuple[int, ...] = (64, 64),
+    epochs: int = 3000,
+    lr: float = 3e-3,
+    progress: Callable[[int, int], None] | None = None,
+) -> DecoyParameterNet:
+    """Fit the network to optimiser outputs (MSE on the box-normalised parameters).
+
+    Full-batch Adam in torch (CPU, seeded); returns numpy weights.
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    lo = torch.tensor(PARAM_BOUNDS[:, 0])
+    span = torch.tensor(PARAM_BOUNDS[:, 1] - PARAM_BOUNDS[:, 0])
+    x = torch.tensor(_features(conditions))
+    y = (torch.tensor(np.asarray(targets, dtype=float)) - lo) / span
+    sizes = (x.shape[1], *hidden, 5)
+    layers: list[Any] = []
+    for a, b in itertools.pairwise(sizes[:-1]):
+        layers += [torch.nn.Linear(a, b).double(), torch.nn.Tanh()]
+    layers.append(torch.nn.Linear(sizes[-2], 5).double())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+    t0 = time.perf_counter()
+    for ep in range(epochs):
+        opt.zero_grad()
+        loss = torch.mean((torch.sigmoid(model(x)) - y) ** 2)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if progress is not None and ep % 200 == 0:
+            progress(ep, epochs)
+    lin = [m for m in model if isinstance(m, torch.nn.Linear)]
+    ws = tuple(m.weight.detach().numpy().T.copy() for m in lin)
+    bs = tuple(m.bias.detach().numpy().copy() for m in lin)
+    meta = {
+        "hidden": list(hidden),
+        "epochs": epochs,
+        "seed": seed,
+        "train_points": len(conditions),
+        "final_mse": float(loss.detach()),
+        "train_s": time.perf_counter() - t0,
+    }
+    return DecoyParameterNet(ws, bs, meta)
+
+
+#: Shipped weights (trained by ``benchmarks/bench_qkd_params.py --train``).
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "data" / "models" / "decoy-params.npz"
+
+
+def bench_qkd_params(
+    net: DecoyParameterNet,
+    conditions: NDArray[np.float64],
+    optimum_params: NDArray[np.float64],
+    optimum_rates: NDArray[np.float64],
+    *,
+    optimiser_s_per_query: float | None = None,
+    polish_evaluations: int = 60,
+) -> dict[str, Any]:
+    """The network against the optimiser on held-out conditions.
+
+    Per condition with a positive optimum: the network's rate over the optimum's (raw, and
+    with the :meth:`DecoyParameterNet.tune` fallback); the worst case, 1st percentile and
+    mean; the share of conditions where the raw network gives zero key; query times; and
+    the same after a :func:`polish` of ``polish_evaluations`` evaluations (0: skipped).
+    """
+    cond = np.asarray(conditions, dtype=float)
+    pos = np.asarray(optimum_rates) > 0
+    t0 = time.perf_counter()
+    x_net = net.raw(cond)
+    batch_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for c in cond[: min(50, len(cond))]:
+        net.raw(c)
+    single_s = (time.perf_counter() - t0) / min(50, len(cond))
+    r_net = np.array([rate_of(c, x) for c, x in zip(cond, x_net, strict=True)])
+    ratio = np.where(pos, r_net / np.where(pos, optimum_rates, 1.0), np.nan)[pos]
+    zero = pos & (r_net <= 0)
+    fallback_ratio = ratio.copy()
+    fallback_ratio[r_net[pos] <= 0] = 1.0  # tune() runs the optimiser there
+    out: dict[str, Any] = {
+        "conditions": len(cond),
+        "positive_optimum": int(pos.sum()),
+        "worst_ratio": float(ratio.min()) if ratio.size else None,
+        "p01_ratio": float(np.quantile(ratio, 0.01)) if ratio.size else None,
+        "mean_ratio": float(ratio.mean()) if ratio.size else None,
+        "share_below_0.99": float((ratio < 0.99).mean()) if ratio.size else None,
+        "zero_key_where_optimum_positive": int(zero.sum()),
+        "worst_ratio_with_fallback": float(fallback_ratio.min()) if ratio.size else None,
+        "net_s_per_query_single": single_s,
+        "net_s_per_query_batched": batch_s / max(len(cond), 1),
+        "optimiser_s_per_query": optimiser_s_per_query,
+    }
+    if optimiser_s_per_query:
+        out["speedup_single"] = optimiser_s_per_query / single_s
+    if polish_evaluations > 0:
+        t0 = time.perf_counter()
+        x_pol = [
+            polish(c, x, evaluations=polish_evaluations) for c, x in zip(cond, x_net, strict=True)
+        ]
+        pol_s = (time.perf_counter() - t0) / max(len(cond), 1)
+        r_pol = np.array([rate_of(c, x) for c, x in zip(cond, x_pol, strict=True)])
+        pr = (r_pol[pos] / optimum_rates[pos]) if pos.any() else np.zeros(0)
+        out["polished"] = {
+            "evaluations": polish_evaluations,
+            "worst_ratio": float(pr.min()) if pr.size else None,
+            "mean_ratio": float(pr.mean()) if pr.size else None,
+            "share_below_0.99": float((pr < 0.99).mean()) if pr.size else None,
+            "s_per_query": pol_s,
+            "speedup": optimiser_s_per_query / pol_s if optimiser_s_per_query else None,
+        }
+    worst = int(np.argmin(np.where(pos, r_net / np.where(pos, optimum_rates, 1.0), np.inf)))
+    out["worst_condition"] = dict(zip(CONDITION_NAMES, cond[worst].tolist(), strict=True))
+    return out
+
+
+def optimiser_dataset(
+    n: int, *, seed: int, progress: Callable[[int, int], None] | None = None
+) -> dict[str, NDArray[np.float64]]:
+    """``n`` conditions from ``seed`` with the optimiser's parameters, rates and seconds."""
+    cond = sample_conditions(n, np.random.default_rng(seed))
+    xs, rs = np.zeros((n, 5)), np.zeros(n)
+    t0 = time.perf_counter()
+    for i, c in enumerate(cond):
+        xs[i], rs[i] = optimal_parameters(c)
+        if progress is not None:
+            progress(i + 1, n)
+    secs = np.array([(time.perf_counter() - t0) / max(n, 1)])
+    return {"conditions": cond, "params": xs, "rates": rs, "s_per_query": secs}
+
+
+def run_qkd_params_benchmark(
+    *,
+    seed: int = 2,
+    n_conditions: int = 60,
+    model: str | Path = DEFAULT_MODEL,
+    polish_evaluations: int = 60,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """``qnetai bench qkd-params``: the shipped network against the optimiser.
+
+    Held-out conditions come from ``seed`` (the shipped model was trained on seeds 1 and 3).
+    """
+    net = DecoyParameterNet.load(model)
+    data = optimiser_dataset(n_conditions, seed=seed, progress=progress)
+    out = bench_qkd_params(
+        net,
+        data["conditions"],
+        data["params"],
+        data["rates"],
+        optimiser_s_per_query=float(data["s_per_query"][0]),
+        polish_evaluations=polish_evaluations,
+    )
+    out["model"] = {k: v for k, v in net.meta.items() if k != "inputs"}
+    out["seed"] = seed
+    return out
