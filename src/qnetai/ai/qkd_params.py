@@ -237,7 +237,7 @@ class DecoyParameterNet:
     def save(self, path: str | Path) -> None:
         """Write ``path`` (``.npz`` arrays) and ``path`` with ``.json`` (description)."""
         p = Path(path)
-        arrays = {f"w{i}": w for i, w in enumerate(self.weights)}
+        arrays: dict[str, Any] = {f"w{i}": w for i, w in enumerate(self.weights)}
         arrays.update({f"b{i}": b for i, b in enumerate(self.biases)})
         np.savez(p, **arrays)
         meta = {**self.meta, "layers": len(self.weights), "inputs": list(CONDITION_NAMES)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -253,7 +254,10 @@ def qkd_params_command(
 def register(app: typer.Typer) -> None:
     """Add ``dataset qkd-monitoring``, ``bench security`` and ``bench qkd-params``."""
     app.add_typer(dataset_app, name="dataset")
-    commands = {"security": security_command, "qkd-params": qkd_params_command}
+    commands: dict[str, Callable[..., Any]] = {
+        "security": security_command,
+        "qkd-params": qkd_params_command,
+    }
     for group in app.registered_groups:
         if group.name == "bench" and group.typer_instance is not None:
             for name, fn in commands.items():

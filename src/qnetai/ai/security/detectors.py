@@ -261,24 +261,24 @@ class OneClassDetector(OutlierMixin, BaseEstimator):
 
     def fit(self, X: ArrayLike, y: Any = None) -> OneClassDetector:
         """Fit on honest blocks ``X`` (``y`` is ignored); returns ``self``."""
-        X = validate_data(self, X, ensure_all_finite="allow-nan")
+        xa = np.asarray(validate_data(self, X, ensure_all_finite="allow-nan"), dtype=float)
         if not 0.0 < self.contamination < 0.5:
             raise ValueError(f"contamination must be in (0, 0.5) (got {self.contamination})")
         with np.errstate(all="ignore"):
-            med = np.nanmedian(X, axis=0) if X.size else np.zeros(X.shape[1])
+            med = np.nanmedian(xa, axis=0) if xa.size else np.zeros(xa.shape[1])
         self.medians_ = np.where(np.isfinite(med), med, 0.0)
-        Xf = np.where(np.isfinite(X), X, self.medians_)
+        Xf = np.where(np.isfinite(xa), xa, self.medians_)
         self.center_ = Xf.mean(axis=0)
         sd = Xf.std(axis=0)
         self.scale_ = np.where(sd > 1e-12, sd, 1.0)
         self.context_ = [int(i) for i in self.context]
-        self.others_ = [i for i in range(X.shape[1]) if i not in self.context_]
+        self.others_ = [i for i in range(xa.shape[1]) if i not in self.context_]
         if self.context_:
             c = (Xf[:, self.context_] - self.center_[self.context_]) / self.scale_[self.context_]
             z = (Xf[:, self.others_] - self.center_[self.others_]) / self.scale_[self.others_]
             a = self._design(c)
             self.coef_ = np.linalg.solve(a.T @ a + self.ridge * np.eye(a.shape[1]), a.T @ z)
-        r = self._residuals(X)
+        r = self._residuals(xa)
         self.cov_ = LedoitWolf().fit(r)
         self.res_center_ = np.median(r, axis=0)
         mad = np.median(np.abs(r - self.res_center_), axis=0) * 1.4826
@@ -286,7 +286,7 @@ class OneClassDetector(OutlierMixin, BaseEstimator):
         maha, maxz = self._stats(r)
         self.maha_ref_ = float(np.quantile(maha, 0.99)) or 1.0
         self.maxz_ref_ = float(np.quantile(maxz, 0.99)) or 1.0
-        self.offset_ = float(np.quantile(self.score_samples(X), self.contamination))
+        self.offset_ = float(np.quantile(self.score_samples(xa), self.contamination))
         return self
 
     def _stats(self, r: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -304,8 +304,8 @@ class OneClassDetector(OutlierMixin, BaseEstimator):
         training blocks.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
-        maha, maxz = self._stats(self._residuals(X))
+        xa = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        maha, maxz = self._stats(self._residuals(np.asarray(xa, dtype=float)))
         return -np.maximum(maha / self.maha_ref_, maxz / self.maxz_ref_)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
