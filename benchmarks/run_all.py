@@ -42,6 +42,8 @@ QUICK: dict[str, list[str]] = {
         "--lookup-train-shots",
         "200000",
     ],
+    "bench_qkd_params.py": ["--conditions", "10"],
+    "bench_security.py": [],  # no quick mode: about 3-4 min on 2 shared cores
 }
 
 
