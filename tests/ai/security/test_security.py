@@ -17,6 +17,7 @@ from qnetai.ai.security.detectors import (
     SupervisedDetector,
     derived_features,
     episode_deltas,
+    window_means,
 )
 from qnetai.qkd.attacks import AttackSpec, build_pulse_model
 from qnetai.qkd.estimation import DEFAULT_QBER_THRESHOLD
@@ -170,3 +171,15 @@ def test_cli_dataset_writes_parquet_atomically_and_refuses_bad_targets(tmp_path)
     assert not (tmp_path / "elsewhere.parquet").exists()
     bad[bad.index(str(link))] = str(tmp_path / "d.csv")
     assert runner.invoke(app, bad).exit_code == 2
+
+
+def test_stream_features_are_causal():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 3))
+    ep, blk = np.zeros(12, int), np.arange(12)
+    full = window_means(episode_deltas(x, ep, blk)[:, 3:], ep, blk, window=3)
+    x2 = x.copy()
+    x2[8:] += 100.0  # changing the future must not change the past
+    part = window_means(episode_deltas(x2, ep, blk)[:, 3:], ep, blk, window=3)
+    np.testing.assert_allclose(part[:8], full[:8])
+    np.testing.assert_allclose(full[5], (x[3:6] - np.median(x[:4], axis=0)).mean(axis=0))

@@ -17,7 +17,9 @@ cell):
 * ``key_kept``: share of the honest raw key (detections in honest test blocks) not
   discarded at the threshold (one figure per method, not per cell).
 
-Methods: ``gbm`` and ``mlp`` (supervised, all families), ``gbm-lofo`` (gradient boosting
+Methods: ``gbm`` and ``mlp`` (supervised, all families), ``gbm-window`` and
+``one-class-window`` (the same with the causal mean of the last ``window_blocks`` blocks'
+changes added: a learned detector over the block stream), ``gbm-lofo`` (gradient boosting
 trained without the family under test), ``one-class`` (honest training blocks only),
 ``cusum-one-class`` (CUSUM over the one-class score), baselines ``qber`` (abort threshold
 11 %, also shown at its own operating point as ``qber_abort_tpr``), ``cusum-qber`` (CUSUM
@@ -50,6 +52,7 @@ from qnetai.ai.security.detectors import (
     SupervisedDetector,
     derived_features,
     episode_deltas,
+    window_means,
 )
 from qnetai.errors import InputError
 from qnetai.qkd.attacks import ATTACKS, AttackSpec
@@ -61,9 +64,11 @@ __all__ = ["METHODS", "attack_key_costs", "run_security_benchmark"]
 #: Methods in report order (baselines last).
 METHODS: tuple[str, ...] = (
     "gbm",
+    "gbm-window",
     "gbm-lofo",
     "mlp",
     "one-class",
+    "one-class-window",
     "cusum-one-class",
     "qber",
     "cusum-qber",
@@ -203,6 +208,7 @@ def run_security_benchmark(
     episode_blocks: int = 20,
     block_pulses: int = 2_000_000,
     reference_blocks: int = 4,
+    window_blocks: int = 4,
     false_alarm_rate: float = 0.01,
     gbm_iter: int = 100,
     mlp_iter: int = 200,
@@ -236,6 +242,7 @@ def run_security_benchmark(
             episode_blocks=episode_blocks,
             block_pulses=block_pulses,
             reference_blocks=reference_blocks,
+            window_blocks=window_blocks,
             false_alarm_rate=false_alarm_rate,
             gbm_iter=gbm_iter,
             mlp_iter=mlp_iter,
@@ -254,6 +261,7 @@ def _run(
     episode_blocks: int,
     block_pulses: int,
     reference_blocks: int,
+    window_blocks: int,
     false_alarm_rate: float,
     gbm_iter: int,
     mlp_iter: int,
@@ -293,6 +301,13 @@ def _run(
         for d in (train, calib, test)
     )
     raw_tr, raw_ca, raw_te = (_telemetry(d) for d in (train, calib, test))
+    n_feat = x_tr.shape[1] // 2
+
+    def windowed(x: NDArray[np.float64], d: dict[str, NDArray[Any]]) -> NDArray[np.float64]:
+        w = window_means(x[:, n_feat:], d["episode"], d["block"], window=window_blocks)
+        return np.column_stack([x, w])
+
+    w_tr, w_ca, w_te = windowed(x_tr, train), windowed(x_ca, calib), windowed(x_te, test)
     y_tr = train["attacked"].astype(int)
     scores: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
 
@@ -302,12 +317,16 @@ def _run(
 
     gbm = fit_gbm(np.ones(y_tr.size, bool))
     scores["gbm"] = (gbm.decision_function(x_ca), gbm.decision_function(x_te))
+    gbm_w = SupervisedDetector("gbm", max_iter=gbm_iter, random_state=seed).fit(w_tr, y_tr)
+    scores["gbm-window"] = (gbm_w.decision_function(w_ca), gbm_w.decision_function(w_te))
     mlp = SupervisedDetector("mlp", max_iter=mlp_iter, random_state=seed).fit(x_tr, y_tr)
     scores["mlp"] = (mlp.decision_function(x_ca), mlp.decision_function(x_te))
     step("supervised models")
     honest_tr = ~train["attacked"]
     oc = OneClassDetector(context=(0,), contamination=false_alarm_rate).fit(x_tr[honest_tr])
     scores["one-class"] = (-oc.score_samples(x_ca), -oc.score_samples(x_te))
+    oc_w = OneClassDetector(context=(0,), contamination=false_alarm_rate).fit(w_tr[honest_tr])
+    scores["one-class-window"] = (-oc_w.score_samples(w_ca), -oc_w.score_samples(w_te))
     qb = QberThresholdBaseline().fit(raw_tr)
     scores["qber"] = (qb.decision_function(raw_ca), qb.decision_function(raw_te))
     dc = DecoyConsistencyBaseline(quantile=false_alarm_rate).fit(raw_tr[honest_tr])
@@ -411,6 +430,7 @@ def _run(
             "block_pulses": block_pulses,
             "false_alarm_rate": false_alarm_rate,
             "reference_blocks": reference_blocks,
+            "window_blocks": window_blocks,
             "cost_pulses": cost_pulses,
             "n_threads": n_threads,
             "train_blocks": int(y_tr.size),

@@ -47,6 +47,7 @@ __all__ = [
     "SupervisedDetector",
     "derived_features",
     "episode_deltas",
+    "window_means",
 ]
 
 _IDX = {n: i for i, n in enumerate(TELEMETRY_FEATURE_NAMES)}
@@ -130,6 +131,37 @@ def episode_deltas(
             warnings.simplefilter("ignore", RuntimeWarning)
             ref[m] = np.nanmedian(xa[first], axis=0)
     return np.column_stack([xa, xa - ref])
+
+
+def window_means(
+    x: ArrayLike, episode: ArrayLike, block: ArrayLike, *, window: int = 4
+) -> NDArray[np.float64]:
+    """Causal rolling mean of each column over a link's last ``window`` blocks (this one too).
+
+    Pooling blocks trades delay for sensitivity: a change of a few percent hidden in one
+    block's noise shows in the mean of four. NaN entries are skipped.
+
+    Example:
+        >>> window_means([[1.0], [3.0], [5.0]], [0, 0, 0], [0, 1, 2], window=2).ravel()
+        array([1., 2., 4.])
+    """
+    xa = np.asarray(x, dtype=float)
+    ep = np.asarray(episode)
+    blk = np.asarray(block)
+    out = np.full_like(xa, np.nan)
+    for e in np.unique(ep):
+        idx = np.flatnonzero(ep == e)
+        idx = idx[np.argsort(blk[idx], kind="stable")]
+        v = xa[idx]
+        ok = np.isfinite(v)
+        csum = np.cumsum(np.where(ok, v, 0.0), axis=0)
+        ccnt = np.cumsum(ok, axis=0)
+        lag_s = np.vstack([np.zeros((window, v.shape[1])), csum])[: len(v)]
+        lag_c = np.vstack([np.zeros((window, v.shape[1])), ccnt])[: len(v)]
+        n = ccnt - lag_c
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[idx] = np.where(n > 0, (csum - lag_s) / np.maximum(n, 1), np.nan)
+    return out
 
 
 class SupervisedDetector(ClassifierMixin, BaseEstimator):
