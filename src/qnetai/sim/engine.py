@@ -120,7 +120,7 @@ class Simulation:
         specs = {n.name: n for n in sc.nodes}
         self.links: list[LinkModel] = []
         self._edge: dict[tuple[int, int], LinkModel] = {}
-        self.graph = nx.Graph(name=sc.name)
+        self.graph: nx.Graph[str] = nx.Graph(name=sc.name)
         self.graph.add_nodes_from(
             (n.name, {"spec": n, "kind": n.kind, "pos": n.position_km}) for n in sc.nodes
         )
