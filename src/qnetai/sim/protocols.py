@@ -9,7 +9,7 @@ zero classical delay, no purification and depolarising memories):
   ``exp(-dt / t_coh)`` for equal memories: one factor per *pair*, whatever its length, as in the
   chain model and :func:`qnetai.physics.depolarise`. A node with ``t1_s``/``t2_s`` uses T1/T2
   noise on its half instead (its ``t_coh_s`` is then ignored); both halves' channels are
-  applied together, exactly, and twirled (:func:`qnetai.sim.bellfast.memory_noise`).
+  applied together, exactly, and twirled (:func:`qnetai.physics.scalar.memory_noise`).
   Decoherence is applied lazily, when a pair is touched (the state is twirled back to
   Bell-diagonal form at each touch).
 * **Memories.** A request reserves ``memories = m`` memory slots at each end node and on each
