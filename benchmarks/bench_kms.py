@@ -32,6 +32,10 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=150)
     p.add_argument("--synchronous", default="full")
     args = p.parse_args()
+    if not 1 <= args.pairs <= 2:
+        # every SAE needs its own node, and in metro-6g only metro-east/west and
+        # bs-harbour/oldtown make disjoint pairs with a QKD path (others would get 503s)
+        p.error("--pairs must be 1 or 2 (metro-6g has two disjoint SAE pairs with key)")
     from qnetai.kms.pki import init_pki
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-kms-"))

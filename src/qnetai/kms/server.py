@@ -9,6 +9,13 @@ request's scope
 (``scope["extensions"]["tls"]``: ``client_cert_name`` as ``CN=...``, ``client_cert_chain``
 in PEM, ``tls_version``, ``cipher_suite``); :func:`qnetai.kms.app.peer_sae_id` reads the
 SAE ID from it.
+
+Every accepted connection has ``TCP_NODELAY`` set. uvicorn writes a response's headers and
+its body as two transport writes, hence two small TLS records; with Nagle's algorithm on,
+the second waits for the ACK of the first, which the client delays by ~40 ms. asyncio sets
+``TCP_NODELAY`` on accepted sockets only when the listening socket's ``proto`` is
+``IPPROTO_TCP``, so :func:`bound_socket` creates it so, and the protocol sets it again on
+each connection for sockets made elsewhere.
 """
 
 from __future__ import annotations
@@ -49,13 +56,23 @@ def _with_tls(app: Any, tls: dict[str, Any]) -> Any:
     return wrapped
 
 
+def _set_nodelay(transport: Any) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
 def _protocol_class() -> type:
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class TLSH11Protocol(H11Protocol):
-        """uvicorn's h11 protocol that puts the client certificate into the ASGI scope."""
+        """uvicorn's h11 protocol: client certificate in the ASGI scope, TCP_NODELAY on."""
 
         def connection_made(self, transport: Any) -> None:
+            _set_nodelay(transport)
             super().connection_made(transport)
             self.app = _with_tls(self.app, _tls_extension(transport.get_extra_info("ssl_object")))
 
@@ -69,8 +86,13 @@ def __getattr__(name: str) -> Any:
 
 
 def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A listening-ready TCP socket bound to ``host:port`` (port 0: an ephemeral port)."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    """A listening-ready TCP socket bound to ``host:port`` (port 0: an ephemeral port).
+
+    Its ``proto`` is ``IPPROTO_TCP`` (not 0) so that asyncio sets ``TCP_NODELAY`` on the
+    connections it accepts.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     return sock
