@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+import requests  # the test client (a [dev] dependency: never skipped)
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 pytest.importorskip("cryptography")
-requests = pytest.importorskip("requests")
 
 #: SAE -> node of the metro-6g scenario used by the tests.
 SAES = {"A": "metro-east", "B": "metro-west", "C": "bs-harbour", "D": "bs-oldtown"}
