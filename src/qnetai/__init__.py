@@ -17,13 +17,7 @@ Example:
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-try:
-    __version__ = version("qnetai")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 _LAZY = {
     "RunResult": "qnetai.facade",
@@ -37,7 +31,16 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    """Import the facade's names on first use."""
+    """Import the facade's names on first use; ``__version__`` too (importlib.metadata is slow)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("qnetai")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0.0.0+unknown"
+        globals()["__version__"] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'qnetai' has no attribute {name!r}")

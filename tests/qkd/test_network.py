@@ -269,6 +269,21 @@ def test_qber_upper_bound_is_clopper_pearson():
         assert binom.cdf(k_err, n, u) == pytest.approx(1e-3, rel=1e-6)
 
 
+def test_qber_upper_bound_equals_scipy_stats_beta_ppf_bit_for_bit():
+    # the bound uses scipy.special.betaincinv (no scipy.stats import); the same values as
+    # scipy.stats.beta.ppf, exactly, over many (k, n, eps) and the edges (no bits, k >= n)
+    from scipy.stats import beta
+
+    rng = np.random.default_rng(0)
+    n = np.concatenate([rng.integers(1, 10**7, 20000), [0, 0, 1, 5, 5]]).astype(float)
+    k = np.concatenate([np.floor(rng.random(20000) ** 3 * n[:20000]), [0, 3, 1, 5, 7]])
+    for eps in (1e-15, 1e-10, 1e-6, 1e-3, 0.05, 0.5):
+        with np.errstate(invalid="ignore"):
+            ref = np.where(k >= n, 1.0, beta.ppf(1.0 - eps, k + 1.0, np.maximum(n - k, 1.0)))
+        ref = np.where(n > 0, np.minimum(ref, 0.5), 0.5)
+        assert np.array_equal(qber_upper_bound(k, n, eps), ref)
+
+
 def test_entanglement_qkd_per_user_pair_from_deliveries():
     from qnetai.results.synthetic import synthetic_result
 

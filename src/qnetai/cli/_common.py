@@ -10,7 +10,6 @@ import time
 from types import TracebackType
 from typing import Any, NoReturn
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -166,7 +165,38 @@ class ProgressReporter:
         return f"{self.done:,} of {self.total:,} {self.unit} done"
 
 
+class _NoPandas:
+    """A ``sys.meta_path`` finder that refuses ``pandas`` (see :func:`skip_pandas_probe`)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ImportError("pyarrow's pandas probe skipped by qnetai")
+
+
+def skip_pandas_probe() -> None:
+    """Keep pyarrow's first ``pa.array``/``pa.table`` from importing pandas (~0.3 s).
+
+    pyarrow probes once, on the first array it builds, whether pandas is importable (to
+    recognise pandas objects). A command that builds tables from lists and numpy arrays only
+    (``qnetai run``) makes that probe fail while pandas is not imported yet; pyarrow imports
+    pandas again when it needs it (``to_pandas``), so nothing is lost. No-op once pandas
+    is imported.
+    """
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def _default(obj: Any) -> Any:
+    import numpy as np  # here, not at the top: ``qnetai --help`` imports this module
+
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

@@ -6,7 +6,6 @@ import sys
 
 import typer
 
-from qnetai import __version__
 from qnetai.cli import _registry
 from qnetai.cli._common import print_error
 from qnetai.errors import InputError
@@ -23,6 +22,8 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
+        from qnetai import __version__
+
         print(f"qnetai {__version__}")
         raise typer.Exit()
 

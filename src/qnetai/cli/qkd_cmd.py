@@ -13,12 +13,24 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from qnetai.errors import InputError
-from qnetai.qkd.channel import DEFAULT_CHANNEL, ChannelModel
+
+if TYPE_CHECKING:
+    from qnetai.qkd.channel import ChannelModel
+
+#: The five fields of :data:`qnetai.qkd.channel.DEFAULT_CHANNEL`, written out so that
+#: ``qnetai --help`` does not import numpy (a test checks they are that channel's).
+CHANNEL_DEFAULTS: dict[str, float] = {
+    "attenuation_db_per_km": 0.21,
+    "eta_bob": 0.045,
+    "y0": 1.7e-6,
+    "e_detector": 0.033,
+    "afterpulse_probability": 0.0,
+}
 
 #: Fibre length of both ``qkd rate`` and ``qkd simulate`` when ``--distance-km`` is absent.
 DEFAULT_DISTANCE_KM = 25.0
@@ -32,7 +44,7 @@ def distance_option() -> Any:
 def attenuation_option() -> Any:
     """``--attenuation-db-per-km`` (alias ``--alpha-db-per-km``)."""
     return typer.Option(
-        DEFAULT_CHANNEL.attenuation_db_per_km,
+        CHANNEL_DEFAULTS["attenuation_db_per_km"],
         "--attenuation-db-per-km",
         "--alpha-db-per-km",
         min=0,
@@ -43,7 +55,7 @@ def attenuation_option() -> Any:
 def eta_bob_option() -> Any:
     """``--eta-bob``."""
     return typer.Option(
-        DEFAULT_CHANNEL.eta_bob,
+        CHANNEL_DEFAULTS["eta_bob"],
         "--eta-bob",
         min=0,
         max=1,
@@ -54,7 +66,7 @@ def eta_bob_option() -> Any:
 def y0_option() -> Any:
     """``--y0``."""
     return typer.Option(
-        DEFAULT_CHANNEL.y0,
+        CHANNEL_DEFAULTS["y0"],
         "--y0",
         min=0,
         max=0.5,
@@ -65,7 +77,7 @@ def y0_option() -> Any:
 def e_detector_option() -> Any:
     """``--e-detector``."""
     return typer.Option(
-        DEFAULT_CHANNEL.e_detector,
+        CHANNEL_DEFAULTS["e_detector"],
         "--e-detector",
         min=0,
         max=0.5,
@@ -76,7 +88,7 @@ def e_detector_option() -> Any:
 def afterpulse_option() -> Any:
     """``--afterpulse-probability``."""
     return typer.Option(
-        DEFAULT_CHANNEL.afterpulse_probability,
+        CHANNEL_DEFAULTS["afterpulse_probability"],
         "--afterpulse-probability",
         min=0,
         max=1,
@@ -93,6 +105,8 @@ def build_channel(
     afterpulse_probability: float,
 ) -> ChannelModel:
     """The :class:`ChannelModel` of the channel flags (validated: InputError on bad values)."""
+    from qnetai.qkd.channel import ChannelModel
+
     return ChannelModel(
         attenuation_db_per_km=attenuation_db_per_km,
         eta_bob=eta_bob,

@@ -21,7 +21,10 @@ from qnetai.cli.qkd_cmd import (
     eta_bob_option,
     y0_option,
 )
-from qnetai.qkd.reconciliation import RECONCILIATION_METHODS
+
+#: :data:`qnetai.config.models.RECONCILIATION_METHODS`, written out so that ``qnetai --help``
+#: does not import the config models (a test checks they are that tuple).
+RECONCILIATION_METHODS: tuple[str, ...] = ("cascade", "cascade-option7", "cascade-original", "ldpc")
 
 __all__ = ["parse_count", "register", "simulate_command"]
 

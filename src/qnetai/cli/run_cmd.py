@@ -282,7 +282,7 @@ def run_command(
     import uuid
     from datetime import UTC, datetime
 
-    from qnetai.cli._common import err_console, print_json
+    from qnetai.cli._common import err_console, print_json, skip_pandas_probe
     from qnetai.facade import check_runnable
     from qnetai.results import (
         CatalogueError,
@@ -294,6 +294,7 @@ def run_command(
     )
     from qnetai.results.writer import jsonable
 
+    skip_pandas_probe()  # the run builds its tables from lists and arrays only
     sc = _prepare_scenario(scenario, seed, duration_s, qkd_mode)
     check_runnable(sc, allow_large=allow_large)  # the checks of `qnetai scenario validate`
     run_id = uuid.uuid4().hex[:16]

@@ -78,12 +78,14 @@ def qber_upper_bound(errors: ArrayLike, bits: ArrayLike, eps_pe: float) -> NDArr
         >>> round(float(qber_upper_bound(0, 10, 1e-3)), 3)
         0.499
     """
-    from scipy.stats import beta
+    # ``scipy.stats.beta.ppf(q, a, b)`` is this ufunc (equal bit for bit, tested) without
+    # importing scipy.stats (~0.5 s)
+    from scipy.special import betaincinv
 
     k = np.asarray(errors, dtype=float)
     n = np.asarray(bits, dtype=float)
     with np.errstate(invalid="ignore"):
-        upper = np.where(k >= n, 1.0, beta.ppf(1.0 - eps_pe, k + 1.0, np.maximum(n - k, 1.0)))
+        upper = np.where(k >= n, 1.0, betaincinv(k + 1.0, np.maximum(n - k, 1.0), 1.0 - eps_pe))
     return np.where(n > 0, np.minimum(upper, 0.5), 0.5)
 
 
