@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import qnetai
 from qnetai.cli.main import main
 from qnetai.config import scenario_from_dict
 from qnetai.errors import InputError
@@ -112,9 +113,10 @@ def _run(argv, capsys):
 
 def test_import_path_policy_runs_from_a_scenario_file(tmp_path, plugin, capsys):
     path = _write(tmp_path, f"{plugin}:LongestFirst")
-    code, out, err = _run(["scenario", "validate", str(path)], capsys)
+    code, out, err = _run(["scenario", "validate", str(path), "--allow-plugins"], capsys)
     assert code in (0, None), err
-    code, out, err = _run(["run", str(path), "--out", str(tmp_path / "r"), "--json"], capsys)
+    argv = ["run", str(path), "--out", str(tmp_path / "r"), "--json", "--allow-plugins"]
+    code, out, err = _run(argv, capsys)
     assert code in (0, None), err
     doc = json.loads(out)
     assert doc["summary"]["requests_total"] == 10
@@ -134,6 +136,26 @@ def test_import_path_slot_policy_in_bench_routing(tmp_path, plugin, capsys):
     assert ref.name == "shortest-path"
 
 
+def test_a_scenario_file_cannot_import_code_without_consent(tmp_path, capsys, monkeypatch):
+    """A scenario is data: naming a module must not run it unless the user says so."""
+    marker = tmp_path / "imported"
+    (tmp_path / "qnetai_test_side_effect.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nclass Policy:\n    name = 'p'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = _write(tmp_path, "qnetai_test_side_effect:Policy")
+    for argv in (
+        ["scenario", "validate", str(path)],
+        ["run", str(path), "--out", str(tmp_path / "r"), "--json"],
+    ):
+        code, _, err = _run(argv, capsys)
+        assert code == 2 and "--allow-plugins" in err and "Traceback" not in err, err
+        assert not marker.exists() and not (tmp_path / "r").exists()
+    with pytest.raises(InputError, match="allow_plugins=True"):
+        qnetai.run_scenario(str(path))
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize(
     ("attr", "needle"),
     [
@@ -144,7 +166,8 @@ def test_import_path_slot_policy_in_bench_routing(tmp_path, plugin, capsys):
 )
 def test_broken_plugin_exits_2_naming_it(tmp_path, plugin, capsys, attr, needle):
     path = _write(tmp_path, f"{plugin}:{attr}")
-    code, _, err = _run(["run", str(path), "--out", str(tmp_path / "r"), "--json"], capsys)
+    argv = ["run", str(path), "--out", str(tmp_path / "r"), "--json", "--allow-plugins"]
+    code, _, err = _run(argv, capsys)
     assert code == 2 and f"{plugin}:{attr}" in err and needle in err, err
     assert "Traceback" not in err and not (tmp_path / "r").exists()
 
@@ -153,7 +176,7 @@ def test_unimportable_plugin_module_exits_2(tmp_path, capsys, monkeypatch):
     (tmp_path / "qnetai_test_raises.py").write_text("raise ImportError('needs gurobipy')\n")
     monkeypatch.syspath_prepend(str(tmp_path))  # undone (and import caches invalidated) after
     path = _write(tmp_path, "qnetai_test_raises:Policy")
-    code, _, err = _run(["scenario", "validate", str(path)], capsys)
+    code, _, err = _run(["scenario", "validate", str(path), "--allow-plugins"], capsys)
     assert code == 2 and "qnetai_test_raises:Policy" in err and "needs gurobipy" in err
     argv = ["bench", "routing", "--nodes", "15", "--slots", "1", "--no-milp"]
     code, _, err = _run([*argv, "--methods", "qnetai_test_raises:Policy", "--json"], capsys)

@@ -105,6 +105,7 @@ def check_runnable(
     *,
     allow_large: bool = False,
     policies: Mapping[str, Any] | None = None,
+    allow_plugins: bool = False,
 ) -> Scenario:
     """Every check ``qnetai run`` makes before simulating; returns the resolved scenario.
 
@@ -113,7 +114,8 @@ def check_runnable(
     references, a network of fewer than two nodes, a routing policy that cannot be resolved
     (built-in, ``rl:`` model, one of ``policies``, an import path or an entry point; see
     :func:`qnetai.plugins.check_routing_policy`), a bad ``qkd`` section, a link of zero
-    attempt period.
+    attempt period. An import-path policy (``pkg.module:Class``) named by the scenario is
+    imported only with ``allow_plugins=True``: a scenario file is data, importing runs code.
 
     Example:
         >>> check_runnable("metro-6g").name
@@ -124,7 +126,9 @@ def check_runnable(
     from qnetai.topology.runnable import check_topology, check_work
 
     resolved = check_topology(load(scenario), allow_large=allow_large, work=False)
-    check_routing_policy(resolved.controller.routing, custom=policies)
+    check_routing_policy(
+        resolved.controller.routing, custom=policies, allow_import_paths=allow_plugins
+    )
     check_key_network(resolved)
     _check_links_and_requests(resolved)
     check_work(resolved, allow_large=allow_large)
@@ -132,9 +136,15 @@ def check_runnable(
 
 
 def routing_policy_of(
-    scenario: Scenario, *, policies: Mapping[str, Any] | None = None
+    scenario: Scenario,
+    *,
+    policies: Mapping[str, Any] | None = None,
+    allow_plugins: bool = False,
 ) -> RoutingPolicy:
     """The routing policy object of ``scenario.controller`` (name, ``path_metric``).
+
+    An import-path policy is imported only with ``allow_plugins=True`` (see
+    :func:`check_runnable`).
 
     Example:
         >>> routing_policy_of(load("metro-6g")).name.startswith("rl:")
@@ -143,7 +153,12 @@ def routing_policy_of(
     from qnetai.plugins import routing_policy
 
     ctl = scenario.controller
-    return routing_policy(ctl.routing, options={"metric": ctl.path_metric}, custom=policies)
+    return routing_policy(
+        ctl.routing,
+        options={"metric": ctl.path_metric},
+        custom=policies,
+        allow_import_paths=allow_plugins,
+    )
 
 
 def simulate(
@@ -152,11 +167,13 @@ def simulate(
     seed: int | None = None,
     policies: Mapping[str, Any] | None = None,
     progress: Callable[[float], Any] | None = None,
+    allow_plugins: bool = False,
 ) -> SimulationResult:
     """Simulate a scenario (object, file path or built-in name); its ``SimulationResult``.
 
     The routing policy is ``controller.routing`` resolved by :func:`qnetai.plugins.
-    routing_policy` with the caller's own ``policies``; ``seed`` overrides the scenario's.
+    routing_policy` with the caller's own ``policies`` (an import path only with
+    ``allow_plugins=True``); ``seed`` overrides the scenario's.
     The key network is not run (that is :func:`run_scenario`).
 
     Example:
@@ -166,7 +183,7 @@ def simulate(
     from qnetai.sim import simulate as engine_simulate
 
     sc = with_seed(load(scenario), seed)
-    policy = routing_policy_of(sc, policies=policies)
+    policy = routing_policy_of(sc, policies=policies, allow_plugins=allow_plugins)
     return engine_simulate(sc, seed=sc.seed, policy=policy, progress=progress)
 
 
@@ -258,13 +275,15 @@ def run_scenario(
     policies: Mapping[str, Any] | None = None,
     allow_large: bool = False,
     progress: Callable[[float], Any] | None = None,
+    allow_plugins: bool = False,
 ) -> RunResult:
     """Check, simulate and run the key network of a scenario: what ``qnetai run`` produces.
 
     ``scenario``: a Scenario, a file path or a built-in name; ``seed`` overrides its seed;
     ``policies`` maps names to the caller's own routing policies (or factories) for this
-    call; ``allow_large`` accepts work above the limits; ``progress(fraction_done)`` is
-    called as the simulation advances.
+    call; ``allow_large`` accepts work above the limits; ``allow_plugins`` lets the scenario
+    name an import-path policy (``pkg.module:Class``: importing it runs its code);
+    ``progress(fraction_done)`` is called as the simulation advances.
 
     Example:
         >>> run = run_scenario("metro-6g", seed=3)
@@ -272,8 +291,8 @@ def run_scenario(
         (3, True)
     """
     sc = with_seed(load(scenario), seed)
-    check_runnable(sc, allow_large=allow_large, policies=policies)
-    result = simulate(sc, policies=policies, progress=progress)
+    check_runnable(sc, allow_large=allow_large, policies=policies, allow_plugins=allow_plugins)
+    result = simulate(sc, policies=policies, progress=progress, allow_plugins=allow_plugins)
     return RunResult(simulation=result, key_network=key_network(result))
 
 

@@ -12,7 +12,11 @@ so passing your own policies to one call leaves every later call unaffected (as 
 3. ``rl:NAME`` / ``rl:PATH``: a learned routing scorer (:mod:`qnetai.ai`, inert
    ``MODEL.npz`` + ``MODEL.json``);
 4. ``"pkg.module:Attr"``: an import path to a class or factory (``Attr`` may be dotted), so a
-   scenario file can say ``controller.routing: "mypackage.policies:MyPolicy"``;
+   scenario file can say ``controller.routing: "mypackage.policies:MyPolicy"``. Importing a
+   module runs its code, and a scenario file is data that may come from anyone, so a name
+   that comes from a file is imported only with the caller's consent
+   (``allow_import_paths=True``; ``--allow-plugins`` on the command line); otherwise it is
+   refused with an InputError before anything is imported;
 5. an entry point of the group :data:`ROUTING_ENTRY_POINT_GROUP` (``qnetai.routing_policies``)
    or :data:`SLOT_ENTRY_POINT_GROUP` (``qnetai.slot_policies``) of an installed package.
 
@@ -210,6 +214,7 @@ def _resolve(
     method: str,
     field: str,
     build: bool,
+    allow_import_paths: bool = True,
 ) -> Any:
     if not isinstance(name, str) or not name:
         raise InputError(f"{field} must be a non-empty policy name (got {name!r})")
@@ -232,6 +237,12 @@ def _resolve(
             raise InputError(f"{field}: rl: needs a model name or path after 'rl:'")
         return learned(name[3:], opts) if build else _check_learned(name[3:])
     if is_import_path(name):
+        if not allow_import_paths:
+            raise InputError(
+                f"{field}: {name!r} is an import-path plug-in; importing it runs that module's "
+                "code, so it is imported only if you trust it: pass --allow-plugins "
+                "(allow_plugins=True / allow_import_paths=True)"
+            )
         obj = _load_import_path(name, field=field)
         return _instantiate(name, obj, opts, method=method, field=field) if build else None
     eps = _entry_points(group)
@@ -279,11 +290,14 @@ def routing_policy(
     *,
     options: Mapping[str, Any] | None = None,
     custom: Mapping[str, Any] | None = None,
+    allow_import_paths: bool = True,
 ) -> RoutingPolicy:
     """A fresh engine :class:`~qnetai.sim.routing.RoutingPolicy` by name (see module doc).
 
     ``options`` go to the factory (built-ins take ``metric``; the EXT ones also ``k``);
-    ``custom`` maps names to the caller's own policies or factories, for this call only.
+    ``custom`` maps names to the caller's own policies or factories, for this call only;
+    ``allow_import_paths=False`` refuses ``pkg.module:Class`` names (for names read from a
+    file the caller has not vouched for).
 
     Example:
         >>> routing_policy("shortest-path", options={"metric": "length_km"}).metric
@@ -299,10 +313,13 @@ def routing_policy(
         method="choose_path",
         field="controller.routing",
         build=True,
+        allow_import_paths=allow_import_paths,
     )
 
 
-def check_routing_policy(name: str, *, custom: Mapping[str, Any] | None = None) -> None:
+def check_routing_policy(
+    name: str, *, custom: Mapping[str, Any] | None = None, allow_import_paths: bool = True
+) -> None:
     """Raise :func:`routing_policy`'s InputError for ``name`` without building a policy.
 
     Learned ``rl:`` names are checked by reading their model files (no torch import); an
@@ -321,6 +338,7 @@ def check_routing_policy(name: str, *, custom: Mapping[str, Any] | None = None) 
         method="choose_path",
         field="controller.routing",
         build=False,
+        allow_import_paths=allow_import_paths,
     )
 
 

@@ -34,12 +34,12 @@ def _prepare_scenario(
     return scenario
 
 
-def _run(scenario: Any, *, allow_large: bool, show_progress: bool) -> Any:
+def _run(scenario: Any, *, allow_large: bool, allow_plugins: bool, show_progress: bool) -> Any:
     """:func:`qnetai.run_scenario` with a progress bar on the console (unless ``--json``)."""
     from qnetai.facade import run_scenario
 
     if not show_progress:
-        return run_scenario(scenario, allow_large=allow_large)
+        return run_scenario(scenario, allow_large=allow_large, allow_plugins=allow_plugins)
     from rich.progress import (
         BarColumn,
         Progress,
@@ -67,7 +67,9 @@ def _run(scenario: Any, *, allow_large: bool, show_progress: bool) -> Any:
         def progress(fraction_done: float) -> None:
             bar.update(task, completed=min(max(float(fraction_done), 0.0), 1.0))
 
-        run = run_scenario(scenario, allow_large=allow_large, progress=progress)
+        run = run_scenario(
+            scenario, allow_large=allow_large, allow_plugins=allow_plugins, progress=progress
+        )
         bar.update(task, completed=1.0)
     return run
 
@@ -273,6 +275,14 @@ def run_command(
             "(qnetai.topology.runnable.WORK_LIMITS).",
         ),
     ] = False,
+    allow_plugins: Annotated[
+        bool,
+        typer.Option(
+            "--allow-plugins",
+            help="Let the scenario name an import-path routing policy (pkg.module:Class); "
+            "importing it runs that module's code, so only for scenarios you trust.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario and write its run folder (Parquet, summary, scenario, report).
 
@@ -296,7 +306,8 @@ def run_command(
 
     skip_pandas_probe()  # the run builds its tables from lists and arrays only
     sc = _prepare_scenario(scenario, seed, duration_s, qkd_mode)
-    check_runnable(sc, allow_large=allow_large)  # the checks of `qnetai scenario validate`
+    # the checks of `qnetai scenario validate`
+    check_runnable(sc, allow_large=allow_large, allow_plugins=allow_plugins)
     run_id = uuid.uuid4().hex[:16]
     runs_root = Path("runs")
     cat_root: Path | None
@@ -310,7 +321,9 @@ def run_command(
     _check_catalogue(cat_root)
     started_at = datetime.now(UTC)
     try:
-        run = _run(sc, allow_large=allow_large, show_progress=not json_out)
+        run = _run(
+            sc, allow_large=allow_large, allow_plugins=allow_plugins, show_progress=not json_out
+        )
         html = None
         if not no_report:
             from qnetai.report import render_html

@@ -24,7 +24,9 @@ AllowLargeOpt = Annotated[
 _REF_HELP = "A scenario file (.yaml/.yml/.json) or the name of a built-in scenario (e.g. metro-6g)."
 
 
-def _load(ref: str, *, allow_large: bool = False, runnable: bool = False) -> Any:
+def _load(
+    ref: str, *, allow_large: bool = False, runnable: bool = False, allow_plugins: bool = False
+) -> Any:
     """Load a scenario file or built-in and check it; errors name the file.
 
     ``runnable``: every check ``qnetai run`` makes (:func:`qnetai.check_runnable`);
@@ -38,7 +40,7 @@ def _load(ref: str, *, allow_large: bool = False, runnable: bool = False) -> Any
     scenario = load_scenario(ref)
     try:
         if runnable:
-            check_runnable(scenario, allow_large=allow_large)
+            check_runnable(scenario, allow_large=allow_large, allow_plugins=allow_plugins)
         else:
             check_topology_size(scenario, allow_large=allow_large)
             resolve(scenario)
@@ -65,6 +67,14 @@ def validate(
     file: Annotated[str, typer.Argument(help=_REF_HELP)],
     json_out: JsonOpt = False,
     allow_large: AllowLargeOpt = False,
+    allow_plugins: Annotated[
+        bool,
+        typer.Option(
+            "--allow-plugins",
+            help="Let the scenario name an import-path routing policy (pkg.module:Class); "
+            "importing it runs that module's code, so only for scenarios you trust.",
+        ),
+    ] = False,
 ) -> None:
     """Check a scenario as `qnetai run` would (fields, references, policy, qkd, work estimate).
 
@@ -75,7 +85,7 @@ def validate(
     from qnetai.cli._common import console, print_json
     from qnetai.topology import summarise, summary_line
 
-    scenario = _load(file, allow_large=allow_large, runnable=True)
+    scenario = _load(file, allow_large=allow_large, runnable=True, allow_plugins=allow_plugins)
     summary = summarise(scenario)
     if json_out:
         print_json({"ok": True, "file": file, **summary})
