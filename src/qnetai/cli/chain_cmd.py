@@ -10,12 +10,12 @@ import typer
 def chain_command(
     segments: int = typer.Option(..., "--segments", help="Number of elementary segments N >= 1."),
     p_gen: float = typer.Option(..., "--p-gen", help="Success probability of one attempt, (0, 1]."),
-    attempt_s: float = typer.Option(..., "--attempt-s", help="Duration of one attempt round [s]."),
+    attempt_s: float = typer.Option(..., "--attempt-s", help="Duration of one attempt round (s)."),
     fidelity: float = typer.Option(..., "--fidelity", help="Werner fidelity of a fresh link."),
-    t_coh_s: float = typer.Option(..., "--t-coh-s", help="Memory coherence time [s] (may be inf)."),
+    t_coh_s: float = typer.Option(..., "--t-coh-s", help="Memory coherence time (s; may be inf)."),
     p_swap: float = typer.Option(1.0, "--p-swap", help="Success probability of a swap, (0, 1]."),
     cutoff_s: float | None = typer.Option(
-        None, "--cutoff-s", help="Discard pairs whose oldest link is older than this [s]."
+        None, "--cutoff-s", help="Discard pairs whose oldest link is older than this (s)."
     ),
     samples: str = typer.Option(
         "100000", "--samples", help="Number of simulated chains (e.g. 1e6); memory stays bounded."
