@@ -196,7 +196,8 @@ def test_waxman_20000_is_refused_before_building_with_little_memory(monkeypatch)
         ),
         (
             {**TWO, "controller": {"routing": "qnetai_no_such_module.policies:Mine"}},
-            "controller.routing: plug-in 'qnetai_no_such_module.policies:Mine' could not be loaded",
+            # refused before any import: a scenario file may not import code without consent
+            "controller.routing: 'qnetai_no_such_module.policies:Mine' is an import-path plug-in",
         ),
     ],
     ids=["no-nodes", "one-node", "zero-length", "policy", "qkd", "plugin"],
