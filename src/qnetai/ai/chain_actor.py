@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from qnetai.ai.scorer import ACTIVATION_FUNCTIONS
+from qnetai.ai.scorer import ACTIVATION_FUNCTIONS, numpy_layers
 from qnetai.errors import InputError
 
 __all__ = ["NumpyChainActor"]
@@ -135,22 +135,12 @@ class NumpyChainActor:
         policy = model.policy
         if type(policy.pi_features_extractor).__name__ != "FlattenExtractor":
             raise InputError("only MlpPolicy actors with a flatten features extractor export")
-        weights, biases, acts = [], [], []
-        for m in policy.mlp_extractor.policy_net:
-            kind = type(m).__name__.lower()
-            if hasattr(m, "weight"):
-                weights.append(m.weight.detach().cpu().numpy().T.copy())
-                biases.append(m.bias.detach().cpu().numpy().copy())
-                acts.append("identity")
-            elif kind in ("tanh", "relu") and acts:
-                acts[-1] = kind
-            else:
-                raise InputError(f"actor layer {type(m).__name__} has no numpy export")
+        weights, biases, acts = numpy_layers(policy.mlp_extractor.policy_net, what="actor")
         head = policy.action_net
         return cls(
-            weights=tuple(weights),
-            biases=tuple(biases),
-            activations=tuple(acts),
+            weights=weights,
+            biases=biases,
+            activations=acts,
             out_weight=head.weight.detach().cpu().numpy().T.copy(),
             out_bias=head.bias.detach().cpu().numpy().copy(),
             action_nvec=tuple(int(x) for x in np.asarray(model.action_space.nvec).reshape(-1)),

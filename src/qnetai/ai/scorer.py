@@ -145,26 +145,41 @@ class NumpyScorer:
         Reads ``extractor.embed`` (Linear layers, each optionally followed by an
         activation module), ``extractor.head`` and ``extractor.prior``.
         """
-        weights, biases, acts = [], [], []
-        for m in extractor.embed:
-            kind = type(m).__name__.lower()
-            if hasattr(m, "weight"):
-                weights.append(m.weight.detach().cpu().numpy().T.copy())
-                biases.append(m.bias.detach().cpu().numpy().copy())
-                acts.append("identity")
-            elif kind in ("tanh", "relu") and acts:
-                acts[-1] = kind
-            else:
-                raise InputError(f"scorer layer {type(m).__name__} has no numpy export")
+        weights, biases, acts = numpy_layers(extractor.embed, what="scorer")
         head = extractor.head
         return cls(
-            weights=tuple(weights),
-            biases=tuple(biases),
-            activations=tuple(acts),
+            weights=weights,
+            biases=biases,
+            activations=acts,
             head_weight=head.weight.detach().cpu().numpy().T.copy(),
             head_bias=head.bias.detach().cpu().numpy().copy(),
             prior=float(extractor.prior.detach().cpu()),
         )
 
 
-__all__ = ["ACTIVATION_FUNCTIONS", "NumpyScorer"]
+def numpy_layers(
+    modules: Any, *, what: str
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], tuple[str, ...]]:
+    """Numpy ``(weights, biases, activations)`` of a torch layer sequence.
+
+    Each ``Linear`` may be followed by ``Tanh``/``ReLU``; weights come out ``(in, out)``
+    (torch's transposed). ``what`` names the network in the InputError for a layer that
+    has no numpy export.
+    """
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray] = []
+    acts: list[str] = []
+    for m in modules:
+        kind = type(m).__name__.lower()
+        if hasattr(m, "weight"):
+            weights.append(m.weight.detach().cpu().numpy().T.copy())
+            biases.append(m.bias.detach().cpu().numpy().copy())
+            acts.append("identity")
+        elif kind in ("tanh", "relu") and acts:
+            acts[-1] = kind
+        else:
+            raise InputError(f"{what} layer {type(m).__name__} has no numpy export")
+    return tuple(weights), tuple(biases), tuple(acts)
+
+
+__all__ = ["ACTIVATION_FUNCTIONS", "NumpyScorer", "numpy_layers"]
