@@ -1,0 +1,1 @@
+"""Quantum machine learning models beside classical baselines (PennyLane, scikit-learn API)."""

@@ -1,0 +1,1 @@
+"""State and network tomography: classical and learned estimators of what the network delivers."""
