@@ -1,4 +1,5 @@
 import json
+import tempfile
 
 from typer.testing import CliRunner
 
@@ -18,7 +19,11 @@ def test_bench_chain_json_rows_share_seeds_and_include_the_learned_policy():
     assert any(n.startswith("maskable-ppo") for n in names)
 
 
-def test_train_chain_writes_a_loadable_model(tmp_path):
+def test_train_chain_writes_a_loadable_model(tmp_path, monkeypatch):
+    scratch = tmp_path / "system-tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where SB3 would drop SB3-* folders
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
     res = runner.invoke(
         app,
         [
@@ -34,7 +39,10 @@ def test_train_chain_writes_a_loadable_model(tmp_path):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["chain-tiny.json", "chain-tiny.npz"]
+    written = sorted(p.name for p in tmp_path.iterdir() if p != scratch)
+    assert written == ["chain-tiny.json", "chain-tiny.npz"]
+    # SB3's default logger would leave an empty SB3-<timestamp> folder in the temp dir per call
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("SB3-")] == []
     from qnetai.ai.chain_training import load_chain_model
 
     policy, cfg = load_chain_model(tmp_path / "chain-tiny.npz")

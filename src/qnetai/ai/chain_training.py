@@ -29,6 +29,7 @@ from qnetai.ai.chain_policies import (
     make_baseline,
     search_cutoff,
 )
+from qnetai.ai.sb3_logging import quiet_sb3_logger
 from qnetai.control import model_files
 from qnetai.errors import InputError
 
@@ -125,6 +126,7 @@ def train_chain(
 
     t0 = time.perf_counter()
     try:
+        quiet_sb3_logger(model)
         model.learn(total_timesteps=timesteps, callback=_Progress())
     finally:
         torch.distributions.Distribution.set_default_validate_args(validate)

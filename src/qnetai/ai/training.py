@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from qnetai._optional import require
+from qnetai.ai.sb3_logging import quiet_sb3_logger
 from qnetai.control.model_files import check_model_name
 from qnetai.errors import InputError
 
@@ -240,6 +241,7 @@ def train(
             if progress is not None:
                 progress(min(done, timesteps), timesteps, info)
 
+    quiet_sb3_logger(model)
     model.learn(total_timesteps=timesteps, callback=_Cb())
     final = _evaluate(
         RLSlotPolicy(numpy_scorer(model), config, "rl:final"),
