@@ -38,3 +38,21 @@ def server(pki: Path, tmp_path_factory: pytest.TempPathFactory):
     )
     yield proc
     proc.kill()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory):
+    """A throwaway PostgreSQL server for this test session (see ``pg_helpers``)."""
+    from pg_helpers import Postgres
+
+    server = Postgres(tmp_path_factory.mktemp("pg"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh key-store target: an SQLite file, or a new PostgreSQL database URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "kms.sqlite")
+    return request.getfixturevalue("postgres").new_database()

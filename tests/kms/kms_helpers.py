@@ -24,7 +24,7 @@ UNREGISTERED = "E"
 class KMSProcess:
     """``python -m qnetai.cli.main kms serve ...`` in a subprocess, output to a file."""
 
-    def __init__(self, pki: Path, db: Path, log: Path, *extra: str) -> None:
+    def __init__(self, pki: Path, db: Path | str, log: Path, *extra: str) -> None:
         args = [sys.executable, "-m", "qnetai.cli.main", "kms", "serve", "metro-6g"]
         args += ["--pki", str(pki), "--db", str(db), "--port", "0", *extra]
         for sae, node in SAES.items():

@@ -13,10 +13,11 @@ requests = pytest.importorskip("requests")
 API = "/api/v1/keys"
 
 
-def test_sigkill_during_request_loop_keeps_the_invariants(pki, tmp_path):
+def test_sigkill_during_request_loop_keeps_the_invariants(pki, tmp_path, db_target):
+    """Both backends: an SQLite file, a PostgreSQL database (``db_target``)."""
     from qnetai.kms.store import KeyStore
 
-    db = tmp_path / "kms.sqlite"
+    db = db_target
     server = KMSProcess(pki, db, tmp_path / "s1.log", "--time-scale", "1")
     a, b = server.session("A"), server.session("B")
     issued: dict[str, str] = {}  # key_ID -> key, as the master received them
@@ -57,7 +58,7 @@ def test_sigkill_during_request_loop_keeps_the_invariants(pki, tmp_path):
     assert server.proc.returncode == -signal.SIGKILL
     assert len(issued) >= 24 and collected
 
-    store = KeyStore(str(db))
+    store = KeyStore(db)
     audit = store.audit()
     assert audit["ok"], audit
     rows = store._db.execute(
@@ -99,6 +100,6 @@ def test_sigkill_during_request_loop_keeps_the_invariants(pki, tmp_path):
             )
     finally:
         again.kill()
-    store = KeyStore(str(db))
+    store = KeyStore(db)
     assert store.audit()["ok"]
     store.close()

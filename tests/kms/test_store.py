@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from qnetai.kms.store import KeyStore, NotEnoughKeyError, UnknownKeyError
@@ -11,9 +13,9 @@ class Clock:
         return self.t
 
 
-def make(rate: float = 1000.0, cap: int = 10_000, init: int = 0, scale: float = 1.0):
+def make(target: str, rate: float = 1000.0, cap: int = 10_000, init: int = 0, scale: float = 1.0):
     clock = Clock()
-    store = KeyStore(":memory:", clock=clock)
+    store = KeyStore(target, clock=clock)
     store.configure_pools(
         {("A", "B"): rate, ("A", "C"): rate, ("B", "C"): rate},
         capacity_bits=cap,
@@ -23,8 +25,8 @@ def make(rate: float = 1000.0, cap: int = 10_000, init: int = 0, scale: float = 
     return store, clock
 
 
-def test_pool_fills_at_rate_times_scale_and_caps():
-    store, clock = make(rate=1000.0, scale=2.5)
+def test_pool_fills_at_rate_times_scale_and_caps(db_target):
+    store, clock = make(db_target, rate=1000.0, scale=2.5)
     assert store.pool_status("A", "B") == (0, 10_000)
     clock.t += 1.25
     assert store.pool_status("B", "A") == (3125, 10_000)  # unordered pair
@@ -37,8 +39,8 @@ def test_pool_fills_at_rate_times_scale_and_caps():
     assert store.audit()["ok"]
 
 
-def test_dry_pool_refuses_all_or_nothing():
-    store, _clock = make(init=1000)
+def test_dry_pool_refuses_all_or_nothing(db_target):
+    store, _clock = make(db_target, init=1000)
     with pytest.raises(NotEnoughKeyError):
         store.take_keys("A", ["B", "C"], number=5, size_bits=256)  # 1280 > 1000
     assert store.pool_status("A", "B")[0] == 1000 and store.pool_status("A", "C")[0] == 1000
@@ -48,8 +50,8 @@ def test_dry_pool_refuses_all_or_nothing():
     assert store.audit()["ok"]
 
 
-def test_each_addressee_gets_a_key_once_and_nobody_else():
-    store, _ = make(init=5000)
+def test_each_addressee_gets_a_key_once_and_nobody_else(db_target):
+    store, _ = make(db_target, init=5000)
     ((kid, material),) = store.take_keys("A", ["B", "C"], number=1, size_bits=128)
     for intruder, master in [("A", "A"), ("C", "B"), ("B", "C")]:
         with pytest.raises(UnknownKeyError):
@@ -65,8 +67,23 @@ def test_each_addressee_gets_a_key_once_and_nobody_else():
     assert row[0] is None  # material erased once everyone has it
 
 
-def test_collect_is_all_or_nothing():
-    store, _ = make(init=5000)
+def test_backend_follows_the_target(db_target):
+    store = KeyStore(db_target)
+    want = "postgresql" if db_target.startswith("postgresql://") else "sqlite"
+    assert store.backend == want
+    # 64-bit counters and double-precision clocks in both dialects (PostgreSQL's INTEGER
+    # and REAL are 32-bit: a 1.7e9 s timestamp in float4 would be off by up to 64 s)
+    before = time.time()
+    store.configure_pools({("A", "B"): 0.0}, capacity_bits=2**40, initial_bits=2**33)
+    after = time.time()
+    (updated,) = store._db.execute("SELECT updated_s FROM pools").fetchone()
+    assert before <= updated <= after
+    assert store.pool_status("A", "B") == (2**33, 2**40)
+    store.close()
+
+
+def test_collect_is_all_or_nothing(db_target):
+    store, _ = make(db_target, init=5000)
     (k1, _), (k2, _) = store.take_keys("A", ["B"], number=2, size_bits=64)
     with pytest.raises(UnknownKeyError):
         store.collect_keys("B", "A", [k1, "nope"])
@@ -75,8 +92,8 @@ def test_collect_is_all_or_nothing():
     assert [k for k, _ in store.collect_keys("B", "A", [k2, k1])] == [k2, k1]
 
 
-def test_state_survives_reopen(tmp_path):
-    path = str(tmp_path / "k.sqlite")
+def test_state_survives_reopen(db_target):
+    path = db_target
     store = KeyStore(path)
     store.configure_pools({("A", "B"): 0.0}, capacity_bits=4096, initial_bits=4096)
     ((kid, material),) = store.take_keys("A", ["B"], number=1, size_bits=256)

@@ -1,9 +1,10 @@
 """``qnetai kms``: the ETSI GS QKD 014 key-management service (``[service]`` extra).
 
 - ``qnetai kms init-pki --sae A --sae B --out DIR``: test CA, KME and SAE certificates;
-- ``qnetai kms serve SCENARIO --pki DIR --sae A=NODE --sae B=NODE [--db PATH]``: serve keys
+- ``qnetai kms serve SCENARIO --pki DIR --sae A=NODE --sae B=NODE [--db PATH|URL]``: serve keys
   over HTTPS with mutual TLS; prints the URL once it accepts connections;
-- ``qnetai kms audit --db PATH``: check the key store's invariants;
+- ``qnetai kms audit --db PATH|URL``: check the key store's invariants (SQLite file or
+  ``postgresql://`` URL);
 - ``qnetai kms openapi``: print the OpenAPI document of the API.
 """
 
@@ -21,6 +22,11 @@ kms_app = typer.Typer(
     help="ETSI GS QKD 014 key-management service over the simulated network.",
     no_args_is_help=True,
 )
+
+
+def _no_secret(exc: BaseException) -> str:
+    """The first line of a database error (never the URL's password: drivers omit it)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _sae_nodes(items: list[str]) -> dict[str, str]:
@@ -74,7 +80,9 @@ def serve_command(
     ],
     pki: Annotated[Path, typer.Option("--pki", help="Folder written by `qnetai kms init-pki`.")],
     sae: Annotated[list[str], typer.Option("--sae", help="SAE_ID=NODE (repeat for each SAE).")],
-    db: Annotated[Path, typer.Option("--db", help="SQLite key store (WAL).")] = Path("kms.sqlite"),
+    db: Annotated[
+        str, typer.Option("--db", help="SQLite file (WAL) or postgresql:// connection URL.")
+    ] = "kms.sqlite",
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="0: an ephemeral port.")
@@ -127,6 +135,8 @@ def serve_command(
         )
     except (InputError, ValueError) as exc:
         exit_input_error(exc)
+    except Exception as exc:  # the database refused the connection (psycopg/sqlite3 errors)
+        exit_input_error(InputError(f"--db: cannot open the key store: {_no_secret(exc)}"))
     for name in ("ca.pem", "kme.pem", "kme.key"):
         if not (pki / name).is_file():
             exit_input_error(InputError(f"--pki {pki}: {name} missing (run `qnetai kms init-pki`)"))
@@ -152,16 +162,19 @@ def serve_command(
 
 @kms_app.command("audit")
 def audit_command(
-    db: Annotated[Path, typer.Option("--db", help="SQLite key store.")],
+    db: Annotated[str, typer.Option("--db", help="SQLite file or postgresql:// URL.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Check the key store's invariants (exit 1 if one fails)."""
     from qnetai.errors import InputError
-    from qnetai.kms.store import KeyStore
+    from qnetai.kms.store import KeyStore, is_postgres_url
 
-    if not db.is_file():
+    if not is_postgres_url(db) and not Path(db).is_file():
         exit_input_error(InputError(f"--db {db}: no such file"))
-    store = KeyStore(str(db))
+    try:
+        store = KeyStore(db)
+    except Exception as exc:  # psycopg / sqlite3 connection errors
+        exit_input_error(InputError(f"--db: cannot open the key store: {_no_secret(exc)}"))
     try:
         result = store.audit()
     finally:

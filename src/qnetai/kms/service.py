@@ -33,7 +33,7 @@ class KMSService:
         """Plain data about the service (no key material): pairs, rates, paths, limits."""
         return {
             "scenario": self.plan.scenario,
-            "db": self.store.path,
+            "db": _without_password(self.store.path),
             "time_scale": self.time_scale,
             "key_size": self.config.key_size,
             "pool_capacity_bits": self.config.pool_capacity_bits,
@@ -50,11 +50,22 @@ class KMSService:
         }
 
 
+def _without_password(target: str) -> str:
+    """``target`` with the password of a connection URL replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(target)
+    if parts.password is None:
+        return target
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def build_service(
     scenario: Any,
     sae_nodes: Mapping[str, str],
     *,
-    db_path: str | os.PathLike[str],
+    db_path: str | os.PathLike[str],  # an SQLite file or a postgresql:// URL
     time_scale: float = 1.0,
     key_size: int = 256,
     pool_capacity_bits: int | None = None,

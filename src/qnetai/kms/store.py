@@ -1,4 +1,11 @@
-"""The key store of the KMS: SQLite in WAL mode, one transaction per API call.
+"""The key store of the KMS: SQLite (WAL) or PostgreSQL, one transaction per API call.
+
+``KeyStore(path)`` opens an SQLite file (or ``":memory:"``); ``KeyStore(url)`` with a
+``postgresql://`` (or ``postgres://``) connection URL opens PostgreSQL through psycopg 3
+(``[service]`` extra). The schema, the transactions and the invariants are the same: every
+call runs in one transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction that
+first takes a transaction-scoped advisory lock, so writers are serialised across processes
+as SQLite's write lock does), committed before the response is written.
 
 Tables:
 
@@ -36,27 +43,92 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["KeyStore", "NotEnoughKeyError", "UnknownKeyError"]
+__all__ = ["KeyStore", "NotEnoughKeyError", "UnknownKeyError", "is_postgres_url"]
 
+# {real} / {int} / {blob}: 64-bit float, 64-bit integer and bytes in each dialect (SQLite's
+# REAL and INTEGER are 64-bit; PostgreSQL's are 32-bit, hence DOUBLE PRECISION and BIGINT).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pools (
     sae_a TEXT NOT NULL, sae_b TEXT NOT NULL,
-    rate_bps REAL NOT NULL, fill_bps REAL NOT NULL, capacity_bits INTEGER NOT NULL,
-    level_bits INTEGER NOT NULL, generated_bits INTEGER NOT NULL,
-    consumed_bits INTEGER NOT NULL, overflow_bits INTEGER NOT NULL,
-    carry_bits REAL NOT NULL, updated_s REAL NOT NULL,
+    rate_bps {real} NOT NULL, fill_bps {real} NOT NULL, capacity_bits {int} NOT NULL,
+    level_bits {int} NOT NULL, generated_bits {int} NOT NULL,
+    consumed_bits {int} NOT NULL, overflow_bits {int} NOT NULL,
+    carry_bits {real} NOT NULL, updated_s {real} NOT NULL,
     PRIMARY KEY (sae_a, sae_b), CHECK (sae_a < sae_b)
 );
 CREATE TABLE IF NOT EXISTS keys (
-    key_id TEXT PRIMARY KEY, master TEXT NOT NULL, size_bits INTEGER NOT NULL,
-    key BLOB, created_s REAL NOT NULL
+    key_id TEXT PRIMARY KEY, master TEXT NOT NULL, size_bits {int} NOT NULL,
+    key {blob}, created_s {real} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     key_id TEXT NOT NULL REFERENCES keys(key_id), sae TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('master', 'slave')), delivered_s REAL,
+    role TEXT NOT NULL CHECK (role IN ('master', 'slave')), delivered_s {real},
     PRIMARY KEY (key_id, sae)
 );
 """
+_SQLITE_TYPES = {"real": "REAL", "int": "INTEGER", "blob": "BLOB"}
+_POSTGRES_TYPES = {"real": "DOUBLE PRECISION", "int": "BIGINT", "blob": "BYTEA"}
+#: Key of the PostgreSQL advisory lock that serialises the store's transactions.
+PG_LOCK_KEY = 0x514E4554_4B4D53  # "QNETKMS"
+
+
+def is_postgres_url(target: str) -> bool:
+    """True if ``target`` is a PostgreSQL connection URL rather than an SQLite path."""
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+class _Db:
+    """One connection behind the SQLite API the store uses (``?`` placeholders)."""
+
+    def __init__(self, target: str, synchronous: str) -> None:
+        self.postgres = is_postgres_url(target)
+        if self.postgres:
+            from qnetai._optional import require
+
+            psycopg = require("psycopg", extra="service")
+            self._conn: Any = psycopg.connect(target, autocommit=True)
+            # Each API call commits before its response; synchronous_commit=on (the
+            # default) makes the commit durable, "off" resembles SQLite's NORMAL.
+            on = "on" if synchronous.upper() != "NORMAL" else "off"
+            self._conn.execute(f"SET synchronous_commit = {on}")
+            with self._conn.transaction():
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (PG_LOCK_KEY,))
+                for stmt in _SCHEMA.format(**_POSTGRES_TYPES).split(";"):
+                    if stmt.strip():
+                        self._conn.execute(stmt)
+        else:
+            self._conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.executescript(_SCHEMA.format(**_SQLITE_TYPES))
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; the cursor (``fetchone``, ``fetchall``, iteration)."""
+        return self._conn.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters."""
+        if self.postgres:
+            with self._conn.cursor() as cur:
+                cur.executemany(self._sql(sql), rows)
+        else:
+            self._conn.executemany(sql, rows)
+
+    def begin(self) -> None:
+        """Start a write transaction that excludes every other writer."""
+        if self.postgres:
+            self._conn.execute("BEGIN")
+            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (PG_LOCK_KEY,))
+        else:
+            self._conn.execute("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
 
 
 class NotEnoughKeyError(Exception):
@@ -72,11 +144,15 @@ def _pair(a: str, b: str) -> tuple[str, str]:
 
 
 class KeyStore:
-    """Pools, keys and deliveries in one SQLite database (``path`` or ``":memory:"``).
+    """Pools, keys and deliveries in one database (SQLite file or PostgreSQL URL).
+
+    ``path``: an SQLite file, ``":memory:"``, or a PostgreSQL connection URL
+    (``postgresql://user@host/db``, ``postgresql:///db?host=/socket/dir``).
 
     ``synchronous`` is SQLite's ``PRAGMA synchronous``: ``"FULL"`` (default) makes every
     commit durable against power loss too; ``"NORMAL"`` in WAL mode is durable against a
-    crash of the process (``kill -9``) but may lose the last commits on power loss.
+    crash of the process (``kill -9``) but may lose the last commits on power loss. With
+    PostgreSQL, ``"NORMAL"`` sets ``synchronous_commit = off`` (same trade-off), else on.
     ``clock`` returns wall-clock seconds (tests may pass their own).
     """
 
@@ -92,11 +168,12 @@ class KeyStore:
         self.path = path
         self._clock = clock
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        self._db = _Db(path, synchronous)
+
+    @property
+    def backend(self) -> str:
+        """``"postgresql"`` or ``"sqlite"``."""
+        return "postgresql" if self._db.postgres else "sqlite"
 
     def close(self) -> None:
         """Close the database connection."""
@@ -105,11 +182,11 @@ class KeyStore:
 
     # ------------------------------------------------------------------ transactions
 
-    def _transaction(self, work: Callable[[sqlite3.Connection, float], Any]) -> Any:
-        """Run ``work(db, now)`` in one ``BEGIN IMMEDIATE`` transaction (rolled back on error)."""
+    def _transaction(self, work: Callable[[_Db, float], Any]) -> Any:
+        """Run ``work(db, now)`` in one exclusive write transaction (rolled back on error)."""
         with self._lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            db.begin()
             try:
                 out = work(db, self._clock())
             except BaseException:
@@ -119,7 +196,7 @@ class KeyStore:
             return out
 
     @staticmethod
-    def _refill(db: sqlite3.Connection, pair: tuple[str, str], now: float) -> tuple[int, int]:
+    def _refill(db: _Db, pair: tuple[str, str], now: float) -> tuple[int, int]:
         """Add the key produced since the last update to ``pair``; (level, capacity) bits."""
         row = db.execute(
             "SELECT fill_bps, capacity_bits, level_bits, carry_bits, updated_s FROM pools "
@@ -164,7 +241,7 @@ class KeyStore:
         if not time_scale >= 0:
             raise ValueError(f"time_scale must be >= 0 (got {time_scale})")
 
-        def work(db: sqlite3.Connection, now: float) -> None:
+        def work(db: _Db, now: float) -> None:
             for (a, b), rate in rates_bps.items():
                 pair = _pair(a, b)
                 if pair[0] == pair[1] or not rate >= 0:
@@ -210,7 +287,7 @@ class KeyStore:
             )
         need = number * size_bits
 
-        def work(db: sqlite3.Connection, now: float) -> list[tuple[str, bytes]]:
+        def work(db: _Db, now: float) -> list[tuple[str, bytes]]:
             for slave in slaves:
                 pair = _pair(master, slave)
                 level, _ = self._refill(db, pair, now)
@@ -251,7 +328,7 @@ class KeyStore:
         if len(set(ids)) != len(ids):
             raise UnknownKeyError("a key_ID is repeated in the request")
 
-        def work(db: sqlite3.Connection, now: float) -> list[tuple[str, bytes]]:
+        def work(db: _Db, now: float) -> list[tuple[str, bytes]]:
             out = []
             for key_id in ids:
                 row = db.execute(
@@ -289,39 +366,41 @@ class KeyStore:
         - ``material_iff_waiting``: a key keeps its material iff some addressee waits,
           and the material has the key's size.
         """
-        with self._lock:
-            db = self._db
-            pools = db.execute(
-                "SELECT sae_a, sae_b, generated_bits, consumed_bits, level_bits, overflow_bits "
-                "FROM pools"
-            ).fetchall()
-            conserved = all(g == c + lv + o for _, _, g, c, lv, o in pools)
-            used: dict[tuple[str, str], int] = {}
-            for master, slave, size in db.execute(
-                "SELECT k.master, d.sae, k.size_bits FROM keys k JOIN deliveries d "
-                "ON d.key_id = k.key_id WHERE d.role='slave'"
-            ):
-                p = _pair(master, slave)
-                used[p] = used.get(p, 0) + size
-            consumed_ok = all(used.get((a, b), 0) == c for a, b, _, c, _, _ in pools) and set(
-                used
-            ) <= {(a, b) for a, b, *_ in pools}
-            bad_master = db.execute(
-                "SELECT COUNT(*) FROM keys k WHERE (SELECT COUNT(*) FROM deliveries d WHERE "
-                "d.key_id=k.key_id AND d.role='master' AND d.sae=k.master "
-                "AND d.delivered_s IS NOT NULL) != 1 OR (SELECT COUNT(*) FROM deliveries d "
-                "WHERE d.key_id=k.key_id AND d.role='master') != 1"
-            ).fetchone()[0]
-            bad_material = db.execute(
-                "SELECT COUNT(*) FROM keys k WHERE "
-                "(k.key IS NOT NULL) != EXISTS (SELECT 1 FROM deliveries d WHERE "
-                "d.key_id=k.key_id AND d.delivered_s IS NULL) "
-                "OR (k.key IS NOT NULL AND length(k.key) * 8 != k.size_bits)"
-            ).fetchone()[0]
-            n_keys = db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
-            waiting = db.execute(
-                "SELECT COUNT(*) FROM deliveries WHERE delivered_s IS NULL"
-            ).fetchone()[0]
+        return self._transaction(lambda db, _now: self._audit(db))
+
+    @staticmethod
+    def _audit(db: _Db) -> dict[str, Any]:
+        pools = db.execute(
+            "SELECT sae_a, sae_b, generated_bits, consumed_bits, level_bits, overflow_bits "
+            "FROM pools"
+        ).fetchall()
+        conserved = all(g == c + lv + o for _, _, g, c, lv, o in pools)
+        used: dict[tuple[str, str], int] = {}
+        for master, slave, size in db.execute(
+            "SELECT k.master, d.sae, k.size_bits FROM keys k JOIN deliveries d "
+            "ON d.key_id = k.key_id WHERE d.role='slave'"
+        ):
+            p = _pair(master, slave)
+            used[p] = used.get(p, 0) + size
+        consumed_ok = all(used.get((a, b), 0) == c for a, b, _, c, _, _ in pools) and set(used) <= {
+            (a, b) for a, b, *_ in pools
+        }
+        bad_master = db.execute(
+            "SELECT COUNT(*) FROM keys k WHERE (SELECT COUNT(*) FROM deliveries d WHERE "
+            "d.key_id=k.key_id AND d.role='master' AND d.sae=k.master "
+            "AND d.delivered_s IS NOT NULL) != 1 OR (SELECT COUNT(*) FROM deliveries d "
+            "WHERE d.key_id=k.key_id AND d.role='master') != 1"
+        ).fetchone()[0]
+        bad_material = db.execute(
+            "SELECT COUNT(*) FROM keys k WHERE "
+            "(k.key IS NOT NULL) != EXISTS (SELECT 1 FROM deliveries d WHERE "
+            "d.key_id=k.key_id AND d.delivered_s IS NULL) "
+            "OR (k.key IS NOT NULL AND length(k.key) * 8 != k.size_bits)"
+        ).fetchone()[0]
+        n_keys = db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
+        waiting = db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE delivered_s IS NULL"
+        ).fetchone()[0]
         result = {
             "pools": len(pools),
             "keys": n_keys,
