@@ -103,12 +103,12 @@ def test_human_output_and_duration(tmp_path, tiny, fake_engine, capsys):
     assert code == 0
     for text in (
         "requests served",
-        "pairs per second",
+        "pairs delivered per second",
         "fidelity p05 / p50 / p95",
         "latency mean / p95",
         "memory utilisation",
         "n0-n1",
-        "rate Hz",
+        "generation rate",
         "run folder",
     ):
         assert text in out

@@ -225,3 +225,169 @@ def to_json(obj: Any) -> str:
 def print_json(obj: Any) -> None:
     """Print ``obj`` as JSON on stdout, with nothing else around it."""
     print(to_json(obj))
+
+
+# --- numbers and tables that never hide a digit ----------------------------------------------
+
+_SI_PREFIXES: tuple[tuple[int, str], ...] = (
+    (12, "T"),
+    (9, "G"),
+    (6, "M"),
+    (3, "k"),
+    (0, ""),
+    (-3, "m"),
+    (-6, "µ"),
+    (-9, "n"),
+    (-12, "p"),
+)
+
+#: Units that take milli/micro/nano/pico prefixes (others are printed as 0.234 bit/s).
+_SUBUNIT_PREFIXED = frozenset({"s", "m", "W", "V", "Hz"})
+
+
+def _as_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def si(value: Any, unit: str = "", *, digits: int = 3) -> str:
+    """``value`` with an SI prefix and ``digits`` significant digits, e.g. ``9.29 Mbit/s``.
+
+    ``None``/NaN give ``—``; zero gives ``0 <unit>``. One format for a whole column: pass every
+    cell of the column through the same call.
+
+    >>> si(9.285e6, "bit/s")
+    '9.29 Mbit/s'
+    >>> si(3.42e-6, "s")
+    '3.42 µs'
+    """
+    x = _as_float(value)
+    if x is None:
+        return "—"
+    sep = " " if unit else ""
+    if x == 0:
+        return f"0{sep}{unit}"
+    exp = math.floor(math.log10(abs(x)))
+    if exp < 0 and unit not in _SUBUNIT_PREFIXED:  # 0.234 bit/s, not 234 mbit/s
+        return f"{x:.{max(digits - 1 - exp, 0)}f}{sep}{unit}"
+    for power, prefix in _SI_PREFIXES:
+        if exp >= power or power == -12:
+            scaled = x / 10.0**power
+            decimals = max(digits - 1 - math.floor(math.log10(abs(scaled))), 0)
+            text = f"{scaled:.{decimals}f}"
+            if abs(float(text)) >= 1000 and power < 12:  # 999.7 k rounds to 1000 k -> 1.00 M
+                return si(math.copysign(10.0 ** (power + 3), x), unit, digits=digits)
+            return f"{text}{sep}{prefix}{unit}"
+    return f"{x:g}{sep}{unit}"  # pragma: no cover
+
+
+def fixed(value: Any, decimals: int = 4) -> str:
+    """``value`` with a fixed number of decimals (fidelities, probabilities); ``—`` for None."""
+    x = _as_float(value)
+    return "—" if x is None else f"{x:.{decimals}f}"
+
+
+def count(value: Any) -> str:
+    """A whole number with thousands separators; ``—`` for None."""
+    x = _as_float(value)
+    return "—" if x is None else f"{round(x):,}"
+
+
+def percent(value: Any, decimals: int = 2) -> str:
+    """A fraction shown as a percentage, e.g. ``0.0123`` -> ``1.23 %``; ``—`` for None."""
+    x = _as_float(value)
+    return "—" if x is None else f"{100.0 * x:.{decimals}f} %"
+
+
+#: Narrowest a text column (names) is folded to before the table is stacked instead.
+_TEXT_MIN_WIDTH = 12
+
+
+def print_table(
+    title: str,
+    headers: list[str] | tuple[str, ...],
+    rows: list[list[str]] | list[tuple[str, ...]],
+    *,
+    caption: str | None = None,
+    text_columns: int = 1,
+    show_header: bool = True,
+    out: Console | None = None,
+) -> None:
+    """Print a table whose numbers are never cut: stacked one record per block if too wide.
+
+    The first ``text_columns`` columns hold names (folded onto more lines when narrow); the
+    others hold formatted numbers, which are never wrapped or ellipsised. When the numbers do
+    not fit the console's width (80 columns in a pipe), each row is printed as a block of
+    ``header: value`` lines instead, so every digit stays visible.
+    """
+    from rich.cells import cell_len
+    from rich.table import Table
+
+    con = out if out is not None else console
+    ncols = len(headers)
+    need = 1 + 3 * ncols
+    for j, header in enumerate(headers):
+        cells = [cell_len(str(r[j])) for r in rows]
+        if j < text_columns:
+            longest = max([*cells, max((cell_len(w) for w in header.split()), default=0)])
+            need += min(longest, _TEXT_MIN_WIDTH)
+        else:
+            need += max([*cells, cell_len(header) if show_header else 0])
+    if need <= con.width:
+        table = Table(title=title, caption=caption, show_header=show_header)
+        for j, header in enumerate(headers):
+            if j < text_columns:
+                table.add_column(header, overflow="fold")
+            else:
+                table.add_column(header, justify="right", no_wrap=True, overflow="fold")
+        for r in rows:
+            table.add_row(*(str(c) for c in r))
+        con.print(table)
+        return
+    con.print(Text(title, style="bold"), overflow="fold")
+    width = max(con.width - 4, 20)
+    for r in rows:
+        label = " ".join(str(c) for c in r[:text_columns])
+        items = [
+            f"{h} {c}" if show_header else str(c)
+            for h, c in zip(headers[text_columns:], r[text_columns:], strict=True)
+        ]
+        lines: list[str] = []
+        line = ""
+        for item in items:
+            if line and cell_len(line) + 3 + cell_len(item) > width:
+                lines.append(line)
+                line = ""
+            line = f"{line} · {item}" if line else item
+        lines.append(line)
+        if label:
+            con.print(Text(f"  {label}", style="bold"), overflow="fold")
+        for text in lines:
+            con.print(Text(f"    {text}"), overflow="fold", soft_wrap=False)
+    if caption:
+        con.print(Text(caption, style="dim"), overflow="fold")
+
+
+def drop_flag_type_noise() -> None:
+    """Stop typer's help from printing ``<bool>`` after every flag (patches the option class).
+
+    A flag takes no value, so its type is noise; options with values keep their type.
+    """
+    from typer.core import TyperOption
+
+    if getattr(TyperOption, "_qnetai_no_flag_type", False):
+        return
+    original = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag:
+            return None
+        return original(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    TyperOption._qnetai_no_flag_type = True  # type: ignore[attr-defined]

@@ -7,12 +7,21 @@ import sys
 import typer
 
 from qnetai.cli import _registry
-from qnetai.cli._common import print_error
+from qnetai.cli._common import drop_flag_type_noise, print_error
 from qnetai.errors import InputError
+
+#: Where the documentation lives (also shown at the end of ``qnetai --help``).
+DOCS_HINT = (
+    "Documentation: the docs/ folder of the repository (mkdocs serve, or mkdocs build into"
+    " site/); the API reference is generated from the docstrings."
+)
+
+drop_flag_type_noise()
 
 app = typer.Typer(
     name="qnetai",
     help="AI-driven quantum networks: simulate, secure and control a 6G quantum network.",
+    epilog=DOCS_HINT,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -289,20 +289,26 @@ def rate(
     if as_json:
         print_json(rows)
         return
-    from rich.table import Table
+    from qnetai.cli._common import print_table
 
-    table = Table(title=f"{protocol} key rate vs distance")
-    for col in ("distance_km", "key_rate_per_pulse", "mu", "nu", "plob_bound"):
-        table.add_column(col, justify="right")
-    for r in rows:
-        table.add_row(
-            f"{r['distance_km']:g}",
-            f"{r['key_rate_per_pulse']:.4g}",
-            f"{r['mu']:.4g}",
-            "-" if r.get("nu") is None else f"{r['nu']:.4g}",
-            f"{r['plob_bound']:.4g}",
-        )
-    console.print(table)
+    def g(x: Any) -> str:
+        return "—" if x is None else f"{x:.4g}"
+
+    print_table(
+        f"{protocol} key rate vs distance (bit per pulse)",
+        ["distance", "key rate per pulse", "mu", "nu", "PLOB bound per pulse"],
+        [
+            [
+                f"{r['distance_km']:g} km",
+                g(r["key_rate_per_pulse"]),
+                g(r["mu"]),
+                g(r.get("nu")),
+                g(r["plob_bound"]),
+            ]
+            for r in rows
+        ],
+        text_columns=0,
+    )
     if plot is not None:
         console.print(f"plot written to {plot}", markup=False, highlight=False)
 

@@ -127,30 +127,33 @@ def _fmt(x: object) -> str:
 
 
 def _print_human(d: dict, console) -> None:
-    from rich.table import Table
     from rich.text import Text
+
+    from qnetai.cli._common import print_table
 
     head = f"BB84 decoy-state simulation: {d['distance_km']} km, {d['pulses']:.3g} pulses"
     if d["attack"]:
         head += f", attack {d['attack']} (strength {d['attack_strength']})"
     console.print(Text(head, style="bold"))
-    t = Table(title="Per intensity class (sifted)")
-    for col in ("class", "detection gain", "gain Z", "gain X", "QBER Z", "QBER X"):
-        t.add_column(col, justify="right")
+    table_rows = []
     for name in ("signal", "decoy", "vacuum"):
         g, q = d["gains"][name], d["qber"][name]
-        t.add_row(
-            name,
-            _fmt(d["detection_gains"][name]),
-            _fmt(g["z"]),
-            _fmt(g["x"]),
-            _fmt(q["z"]),
-            _fmt(q["x"]),
+        table_rows.append(
+            [
+                name,
+                _fmt(d["detection_gains"][name]),
+                _fmt(g["z"]),
+                _fmt(g["x"]),
+                _fmt(q["z"]),
+                _fmt(q["x"]),
+            ]
         )
-    console.print(t)
-    s = Table(title="Estimation and post-processing")
-    s.add_column("figure")
-    s.add_column("value", justify="right")
+    print_table(
+        "Per intensity class (sifted)",
+        ["class", "detection gain", "gain Z", "gain X", "QBER Z", "QBER X"],
+        table_rows,
+        out=console,
+    )
     rows = [
         ("Y0 (Z / X)", f"{_fmt(d['y0']['z'])} / {_fmt(d['y0']['x'])}"),
         ("Y1 lower (Z / X)", f"{_fmt(d['y1_lower']['z'])} / {_fmt(d['y1_lower']['x'])}"),
@@ -169,9 +172,13 @@ def _print_human(d: dict, console) -> None:
         ("keys identical", _fmt(d["keys_identical"])),
         ("status", d["status"] + (f" ({d['abort_reason']})" if d["abort_reason"] else "")),
     ]
-    for r in rows:
-        s.add_row(*r)
-    console.print(s)
+    print_table(
+        "Estimation and post-processing",
+        ["figure", "value"],
+        [list(r) for r in rows],
+        show_header=False,
+        out=console,
+    )
     timing = ", ".join(f"{k} {v:.3f} s" for k, v in d["timing_s"].items())
     console.print(f"timing: {timing}")
 

@@ -79,11 +79,8 @@ def _link_rows(result: Any) -> list[dict[str, Any]]:
 
 
 def _print_qkd(qkd: Any) -> None:
-    """Rich tables: link key pools, relay and entanglement-based key rates per user pair."""
-    from rich.table import Table
-
-    from qnetai.cli._common import console
-    from qnetai.report import fmt
+    """Link key pools, relay and entanglement-based key rates per user pair (never truncated)."""
+    from qnetai.cli._common import count, fixed, percent, print_table, si
 
     s = qkd.summary
     if not s.get("enabled", True):
@@ -91,131 +88,177 @@ def _print_qkd(qkd: Any) -> None:
     shown = 25
     links = sorted(qkd.link_key_rates.to_pylist(), key=lambda r: -(r["key_rate_bps"] or 0.0))
     if links:
-        t = Table(title=f"QKD links and key pools ({s.get('mode')} decoy BB84)")
-        t.add_column("link", overflow="fold")
-        for col in (
-            "km",
-            "key bit/s",
-            "QBER",
-            "generated",
-            "consumed",
-            "overflow",
-            "pool now",
-            "pool mean",
-        ):
-            t.add_column(col, justify="right")
-        for r in links[:shown]:
-            t.add_row(
+        rows = [
+            [
                 str(r["link"]),
-                fmt(r["length_km"]),
-                fmt(r["key_rate_bps"]),
-                fmt(r["qber"]),
-                fmt(r["bits_generated"]),
-                fmt(r["bits_consumed"]),
-                fmt(r["bits_overflow"]),
-                fmt(r["bits_left"]),
-                fmt(r["pool_mean_bits"]),
-            )
-        if len(links) > shown:
-            t.caption = f"{shown} of {len(links)} QKD links; all in qkd_link_key_rates.parquet"
-        console.print(t)
+                si(r["length_km"] * 1e3, "m"),
+                si(r["key_rate_bps"], "bit/s"),
+                percent(r["qber"]),
+                si(
+                    r["bits_consumed"] + r["bits_overflow"] + r["bits_left"] - r["bits_generated"],
+                    "bit",
+                ),
+                si(r["bits_generated"], "bit"),
+                si(r["bits_consumed"], "bit"),
+                si(r["bits_overflow"], "bit"),
+                si(r["bits_left"], "bit"),
+                si(r["pool_mean_bits"], "bit"),
+            ]
+            for r in links[:shown]
+        ]
+        print_table(
+            f"QKD links and key pools ({s.get('mode')} decoy BB84)",
+            [
+                "link",
+                "length",
+                "key rate",
+                "QBER",
+                "pre-loaded",
+                "generated",
+                "consumed",
+                "overflow",
+                "pool at end",
+                "pool mean",
+            ],
+            rows,
+            caption=(
+                "pre-loaded + generated = consumed + overflow + pool at end; generated is "
+                "key rate x duration, pre-loaded is qkd.initial_pool_bits."
+                + (
+                    f" {shown} of {len(links)} QKD links; all in qkd_link_key_rates.parquet."
+                    if len(links) > shown
+                    else ""
+                )
+            ),
+        )
     relay = qkd.relay.to_pylist()
     if relay:
-        t = Table(title="end-to-end keys: trusted-node relay")
-        t.add_column("user pair", overflow="fold")
-        for col in (
-            "hops",
-            "served / requests",
-            "blocked",
-            "key bit/s",
-            "mean wait ms",
-            "keys match",
-        ):
-            t.add_column(col, justify="right")
+        rows = []
         for r in relay:
             wait = r["mean_wait_s"]
-            t.add_row(
-                f"{r['source']} – {r['destination']}",
-                fmt(r["hops"]),
-                f"{fmt(r['served'])} / {fmt(r['requests'])}",
-                fmt(r["blocked"]),
-                fmt(r["key_rate_bps"]),
-                fmt(wait * 1e3 if wait is not None else None),
-                f"{fmt(r['keys_matched'])} / {fmt(r['served'])}",
+            rows.append(
+                [
+                    f"{r['source']} – {r['destination']}",
+                    count(r["hops"]),
+                    f"{count(r['served'])} / {count(r['requests'])}",
+                    count(r["blocked"]),
+                    si(r["key_rate_bps"], "bit/s"),
+                    si(wait, "s"),
+                    f"{count(r['keys_matched'])} / {count(r['served'])}",
+                ]
             )
-        console.print(t)
+        print_table(
+            "end-to-end keys: trusted-node relay",
+            [
+                "user pair",
+                "hops",
+                "served / requests",
+                "blocked",
+                "key rate",
+                "mean wait",
+                "keys match",
+            ],
+            rows,
+        )
     ent = sorted(qkd.entanglement_qkd.to_pylist(), key=lambda r: -r["pairs_delivered"])
     if ent:
-        t = Table(title="end-to-end keys: entanglement-based (BBM92 on delivered pairs)")
-        t.add_column("user pair", overflow="fold")
-        for col in ("pairs", "mean F", "QBER Z / X", "key bit/s sampled", "key bit/s expected"):
-            t.add_column(col, justify="right")
-        for r in ent[:shown]:
-            t.add_row(
+        rows = [
+            [
                 f"{r['source']} – {r['destination']}",
-                fmt(r["pairs_delivered"]),
-                fmt(r["mean_fidelity"]),
-                f"{fmt(r['qber_z'])} / {fmt(r['qber_x'])}",
-                fmt(r["key_rate_bps_sampled"]),
-                fmt(r["key_rate_bps_expected"]),
-            )
+                count(r["pairs_delivered"]),
+                fixed(r["mean_fidelity"]),
+                f"{percent(r['qber_z'], 1)} / {percent(r['qber_x'], 1)}",
+                si(r["key_rate_bps_sampled"], "bit/s"),
+                si(r["key_rate_bps_expected"], "bit/s"),
+            ]
+            for r in ent[:shown]
+        ]
+        note = (
+            "finite-size: the key these pairs give with the finite-key bound (epsilon 1e-3); "
+            "asymptotic: the infinite-key rate at the measured QBER. 0 finite-size key means "
+            "too few pairs for the finite-key bound, not a broken link."
+        )
         if len(ent) > shown:
-            t.caption = f"{shown} of {len(ent)} user pairs; all in qkd_entanglement_qkd.parquet"
-        console.print(t)
+            note += f" {shown} of {len(ent)} user pairs; all in qkd_entanglement_qkd.parquet."
+        print_table(
+            "end-to-end keys: entanglement-based (BBM92 on delivered pairs)",
+            [
+                "user pair",
+                "pairs",
+                "mean fidelity",
+                "QBER Z / X",
+                "key rate finite-size",
+                "key rate asymptotic",
+            ],
+            rows,
+            caption=note,
+        )
 
 
 def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) -> None:
-    from rich.table import Table
-
-    from qnetai.cli._common import console
-    from qnetai.report import fmt
+    from qnetai.cli._common import console, count, fixed, print_table, si
 
     s = result.summary
-
-    def ms(key: str) -> str:
-        v = s.get(key)
-        return f"{fmt(v * 1e3)} ms" if v is not None else "—"
-
-    table = Table(title=f"{result.scenario.name} (seed {result.scenario.seed})", show_header=False)
-    table.add_column("figure", style="bold")
-    table.add_column("value", justify="right")
     rows = [
-        ("requests served", f"{fmt(s.get('requests_served'))} / {fmt(s.get('requests_total'))}"),
-        ("pairs delivered", fmt(s.get("pairs_delivered"))),
-        ("pairs per second", fmt(s.get("pairs_per_s"))),
-        ("fidelity mean", fmt(s.get("mean_fidelity"))),
-        (
+        [
+            "requests served",
+            f"{count(s.get('requests_served'))} / {count(s.get('requests_total'))}",
+        ],
+        ["pairs delivered", count(s.get("pairs_delivered"))],
+        ["pairs delivered per second", si(s.get("pairs_per_s"), "pairs/s")],
+        ["fidelity mean", fixed(s.get("mean_fidelity"))],
+        [
             "fidelity p05 / p50 / p95",
-            " / ".join(fmt(s.get(k)) for k in ("fidelity_p05", "fidelity_p50", "fidelity_p95")),
-        ),
-        ("latency mean / p95", f"{ms('mean_latency_s')} / {ms('latency_p95_s')}"),
-        ("memory utilisation", fmt(s.get("mean_memory_utilisation"))),
-        ("simulated / wall time", f"{fmt(s.get('simulated_s'))} s / {fmt(s.get('wall_time_s'))} s"),
+            " / ".join(fixed(s.get(k)) for k in ("fidelity_p05", "fidelity_p50", "fidelity_p95")),
+        ],
+        [
+            "latency mean / p95",
+            f"{si(s.get('mean_latency_s'), 's')} / {si(s.get('latency_p95_s'), 's')}",
+        ],
+        ["memory utilisation (mean)", fixed(s.get("mean_memory_utilisation"))],
+        [
+            "simulated / wall time",
+            f"{si(s.get('simulated_s'), 's')} / {si(s.get('wall_time_s'), 's')}",
+        ],
     ]
-    for k, v in rows:
-        table.add_row(k, v)
-    console.print(table)
+    print_table(
+        f"{result.scenario.name} (seed {result.scenario.seed})",
+        ["figure", "value"],
+        rows,
+        show_header=False,
+    )
 
     links = sorted(_link_rows(result), key=lambda r: -(r.get("rate_hz") or 0.0))
     shown = 25
-    lt = Table(title="links")
-    lt.add_column("link", overflow="fold")
-    for col in ("length km", "p_success", "pairs generated", "rate Hz"):
-        lt.add_column(col, justify="right")
+    link_rows = []
     for r in links[:shown]:
         name = str(r["link"])
         if name != f"{r['a']}-{r['b']}":
             name += f" ({r['a']}–{r['b']})"
-        lt.add_row(
-            name,
-            fmt(r.get("length_km")),
-            fmt(r.get("p_success")),
-            fmt(r.get("pairs_generated")),
-            fmt(r.get("rate_hz")),
+        link_rows.append(
+            [
+                name,
+                si(
+                    (r.get("length_km") or 0.0) * 1e3 if r.get("length_km") is not None else None,
+                    "m",
+                ),
+                fixed(r.get("p_success")),
+                count(r.get("pairs_generated")),
+                si(r.get("rate_hz"), "pairs/s"),
+            ]
         )
+    caption = (
+        "p per attempt: success probability of one attempt on one channel (mode), "
+        "memory efficiencies included."
+    )
     if len(links) > shown:
-        lt.caption = f"{shown} of {len(links)} links (highest rate first); all in links.parquet"
-    console.print(lt)
+        caption += f" {shown} of {len(links)} links (highest rate first); all in links.parquet."
+    print_table(
+        "links",
+        ["link", "length", "p per attempt", "pairs generated", "generation rate"],
+        link_rows,
+        caption=caption,
+    )
     if qkd is not None:
         _print_qkd(qkd)
     console.print(f"run folder: [bold]{out_dir}[/]")
