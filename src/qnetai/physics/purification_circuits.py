@@ -319,6 +319,14 @@ def _check_circuit(c: Circuit, where: str) -> None:
             raise InputError(f"{w}.basis: must be 'X', 'Y' or 'Z' (got {op.basis!r})")
 
 
+def _first_use(c: Circuit, r: int) -> float:
+    """Layer of the first operation on register ``r`` (the circuit's depth if none)."""
+    for op, layer in zip(c.ops, _layers(c), strict=True):
+        if r in op.registers:
+            return float(layer)
+    return float(c.depth)
+
+
 def _layers(c: Circuit) -> list[int]:
     """Layer (1-based) of each operation under as-soon-as-possible scheduling."""
     free = [0] * c.registers
@@ -581,6 +589,7 @@ def _simulate_bell(c: Circuit, raw: NDArray[np.float64], noise: NoiseModel) -> C
     loaded = [False] * n
     loaded[0] = True
     t_ref = [0.0] * n
+    t_ref[0] = _first_use(c, 0)
     memory = noise.step_s > 0 and (noise.t_coh_s is not None or noise.t2_s is not None)
     uniform = np.full(16, 1.0 / 16.0)
     flip = np.array([3, 2, 1, 0])  # z flip: Phi+ <-> Phi-, Psi+ <-> Psi-
@@ -692,6 +701,7 @@ def _simulate_density(c: Circuit, raw: NDArray[np.complex128], noise: NoiseModel
     loaded = [False] * n
     loaded[0] = True
     t_ref = [0.0] * n
+    t_ref[0] = _first_use(c, 0)
     memory = noise.step_s > 0 and (
         noise.t_coh_s is not None or noise.t1_s is not None or noise.t2_s is not None
     )
