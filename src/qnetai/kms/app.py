@@ -88,6 +88,7 @@ def create_app(store: KeyStore, config: KMSConfig) -> Any:
     from fastapi.exceptions import RequestValidationError
     from fastapi.openapi.utils import get_openapi
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     app = FastAPI(
         title="qnetai KMS (ETSI GS QKD 014 v1.1.1)",
@@ -100,6 +101,13 @@ def create_app(store: KeyStore, config: KMSConfig) -> Any:
     async def _kms_error(_: Request, exc: KMSError) -> JSONResponse:
         body = Error(message=exc.message, details=exc.details).model_dump(exclude_none=True)
         return JSONResponse(body, status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own errors (a body that is not JSON, 404, 405) as the standard's Error
+        # object, not {"detail": ...}; found by the schemathesis conformance test
+        body = Error(message=str(exc.detail)).model_dump(exclude_none=True)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
