@@ -173,7 +173,7 @@ def brute_force(circuit: Circuit, raw: np.ndarray, g: float, eta: float):
             vals, vecs = np.linalg.eigh(obs)
             phi_sign = 1 if op.basis != "Y" else -1  # <Phi+|PP|Phi+>
             new = np.zeros_like(rho)
-            for (va, ka), (vb, kb) in itertools.product(zip(vals, vecs.T), repeat=2):
+            for (va, ka), (vb, kb) in itertools.product(zip(vals, vecs.T, strict=True), repeat=2):
                 pa = np.outer(ka, ka.conj())
                 pb = np.outer(kb, kb.conj())
                 big = _full(np.kron(pa, pb), [2 * s, 2 * s + 1], nq)

@@ -18,6 +18,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "security_cmd",
     "qec_cmd",
     "kms_cmd",
+    "optimise_cmd",
+    "serve_cmd",
+    "demo_cmd",
+    "sweep_cmd",
 )
 
 
