@@ -78,8 +78,13 @@ def _link_rows(result: Any) -> list[dict[str, Any]]:
     return result.links.to_pylist()
 
 
-def _print_qkd(qkd: Any) -> None:
-    """Link key pools, relay and entanglement-based key rates per user pair (never truncated)."""
+def _print_qkd(qkd: Any, initial_pool_bits: int = 0) -> None:
+    """Link key pools, relay and entanglement-based key rates per user pair (never truncated).
+
+    The key network's ``bits_generated`` counts a pool's pre-loaded bits
+    (``qkd.initial_pool_bits``) too; the table shows them apart: pre-loaded + generated =
+    consumed + overflow + pool at end.
+    """
     from qnetai.cli._common import count, fixed, percent, print_table, si
 
     s = qkd.summary
@@ -94,11 +99,8 @@ def _print_qkd(qkd: Any) -> None:
                 si(r["length_km"] * 1e3, "m"),
                 si(r["key_rate_bps"], "bit/s"),
                 percent(r["qber"]),
-                si(
-                    r["bits_consumed"] + r["bits_overflow"] + r["bits_left"] - r["bits_generated"],
-                    "bit",
-                ),
-                si(r["bits_generated"], "bit"),
+                si(initial_pool_bits, "bit"),
+                si(r["bits_generated"] - initial_pool_bits, "bit"),
                 si(r["bits_consumed"], "bit"),
                 si(r["bits_overflow"], "bit"),
                 si(r["bits_left"], "bit"),
@@ -174,9 +176,10 @@ def _print_qkd(qkd: Any) -> None:
             for r in ent[:shown]
         ]
         note = (
-            "finite-size: the key these pairs give with the finite-key bound (epsilon 1e-3); "
-            "asymptotic: the infinite-key rate at the measured QBER. 0 finite-size key means "
-            "too few pairs for the finite-key bound, not a broken link."
+            "finite-size: from the sampled bases and errors, each basis' QBER replaced by its "
+            "Clopper-Pearson upper bound; asymptotic: the infinite-key rate at the expected "
+            "sifted counts and mean QBER. A finite-size key of 0 with an asymptotic key above 0 "
+            "means too few pairs in this run for the upper bound to leave key, not a broken link."
         )
         if len(ent) > shown:
             note += f" {shown} of {len(ent)} user pairs; all in qkd_entanglement_qkd.parquet."
@@ -260,7 +263,7 @@ def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) ->
         caption=caption,
     )
     if qkd is not None:
-        _print_qkd(qkd)
+        _print_qkd(qkd, int(result.scenario.qkd.initial_pool_bits))
     console.print(f"run folder: [bold]{out_dir}[/]")
     if report:
         console.print(f"report:     [bold]{out_dir / 'report.html'}[/]")
