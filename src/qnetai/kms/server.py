@@ -101,27 +101,42 @@ def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 def serve(
     app: Any,
     *,
-    certfile: str,
-    keyfile: str,
-    ca_certs: str,
+    certfile: str | None,
+    keyfile: str | None,
+    ca_certs: str | None,
     sock: socket.socket,
     log_level: str = "warning",
     access_log: bool = False,
     on_ready: Callable[[], None] | None = None,
+    client_cert: str = "required",
 ) -> None:
-    """Serve ``app`` on ``sock`` with HTTPS and required client certificates until stopped."""
+    """Serve ``app`` on ``sock`` until stopped.
+
+    With ``certfile``: HTTPS, client certificates ``client_cert="required"`` (the KMS:
+    no certificate, no handshake) or ``"optional"`` (the operator service: a browser
+    without one sees the dashboard, the ETSI API answers it 401). Without: plain HTTP
+    (loopback dashboard; the API answers 401, no client is authenticated).
+    """
     import uvicorn
 
+    if client_cert not in ("required", "optional"):
+        raise ValueError(f"client_cert must be 'required' or 'optional' (got {client_cert!r})")
+    tls: dict[str, Any] = {}
+    if certfile is not None:
+        tls = {
+            "ssl_certfile": certfile,
+            "ssl_keyfile": keyfile,
+            "ssl_ca_certs": ca_certs,
+            "ssl_cert_reqs": ssl.CERT_REQUIRED if client_cert == "required" else ssl.CERT_OPTIONAL,
+        }
     config = uvicorn.Config(
         app,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-        ssl_ca_certs=ca_certs,
-        ssl_cert_reqs=ssl.CERT_REQUIRED,
+        **tls,
         http=_protocol_class(),
         log_level=log_level,
         access_log=access_log,
         lifespan="off",
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     if on_ready is not None:

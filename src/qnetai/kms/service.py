@@ -16,7 +16,14 @@ from qnetai.kms.app import KMSConfig, create_app
 from qnetai.kms.store import KeyStore
 from qnetai.kms.supply import SupplyPlan, supply_plan
 
-__all__ = ["KMSService", "build_service", "run_service"]
+__all__ = [
+    "KMSService",
+    "OperatorService",
+    "build_operator_service",
+    "build_service",
+    "run_operator_service",
+    "run_service",
+]
 
 
 @dataclass(frozen=True)
@@ -130,4 +137,105 @@ def run_service(
             on_ready=None if on_ready is None else (lambda: on_ready(url)),
         )
     finally:
+        service.store.close()
+
+
+@dataclass(frozen=True)
+class OperatorService:
+    """The KMS with the dashboard: ``app`` (API + dashboard), ``live`` network, ``store``."""
+
+    app: Any
+    live: Any
+    store: KeyStore
+    config: KMSConfig
+
+
+def build_operator_service(
+    scenario: Any,
+    sae_nodes: Mapping[str, str],
+    *,
+    db_path: str | os.PathLike[str],
+    time_scale: float = 1.0,
+    seed: int | None = None,
+    engine: bool = True,
+    key_size: int = 256,
+    pool_capacity_bits: int | None = None,
+    initial_pool_bits: int | None = None,
+    interval_s: float = 1.0,
+) -> OperatorService:
+    """Run ``scenario`` (engine and key network), open the store, add the dashboard.
+
+    The pools fill at the run's key rates times ``time_scale``; ``interval_s`` is the
+    dashboard's update period.
+    """
+    from qnetai.kms.dashboard import add_dashboard
+    from qnetai.kms.live import LiveNetwork
+
+    if len(sae_nodes) < 2:
+        raise ValueError(f"need at least two SAEs (got {sorted(sae_nodes)})")
+    store = KeyStore(os.fspath(db_path))
+    live = LiveNetwork.build(
+        scenario,
+        sae_nodes,
+        store,
+        time_scale=time_scale,
+        seed=seed,
+        engine=engine,
+        pool_capacity_bits=pool_capacity_bits,
+        initial_pool_bits=initial_pool_bits,
+    )
+    config = KMSConfig(
+        sae_kme=dict(sae_nodes), key_size=key_size, pool_capacity_bits=live.capacity_bits
+    )
+    app = create_app(store, config)
+    add_dashboard(app, live, interval_s=interval_s)
+    return OperatorService(app=app, live=live, store=store, config=config)
+
+
+def run_operator_service(
+    service: OperatorService,
+    *,
+    pki_dir: str | os.PathLike[str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    monitor_interval_s: float = 1.0,
+    log_level: str = "warning",
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the API and the dashboard, with the QBER monitor in a background thread.
+
+    With ``pki_dir``: HTTPS, client certificates optional (SAEs present theirs, a browser
+    need not); without: plain HTTP (the API then authenticates nobody: 401).
+    ``on_ready(url)`` gets the dashboard's URL.
+    """
+    import threading
+
+    from qnetai.kms.server import bound_socket, serve
+
+    sock = bound_socket(host, port)
+    scheme = "http" if pki_dir is None else "https"
+    url = f"{scheme}://{host}:{sock.getsockname()[1]}/dashboard"
+    pki = None if pki_dir is None else os.fspath(pki_dir)
+    stop = threading.Event()
+    monitor = threading.Thread(
+        target=service.live.run_monitor,
+        args=(stop,),
+        kwargs={"interval_s": monitor_interval_s},
+        daemon=True,
+    )
+    monitor.start()
+    try:
+        serve(
+            service.app,
+            certfile=None if pki is None else os.path.join(pki, "kme.pem"),
+            keyfile=None if pki is None else os.path.join(pki, "kme.key"),
+            ca_certs=None if pki is None else os.path.join(pki, "ca.pem"),
+            client_cert="optional",
+            sock=sock,
+            log_level=log_level,
+            on_ready=None if on_ready is None else (lambda: on_ready(url)),
+        )
+    finally:
+        stop.set()
+        monitor.join(timeout=30)
         service.store.close()

@@ -7,6 +7,12 @@ relay, so its rate is the bottleneck along the path, where every link's rate is 
 equally among the SAE pairs whose paths use it. A pair with no QKD path gets rate 0 (its
 pool stays empty: ``enc_keys`` answers 503).
 
+``key_network`` takes the key network of a full run (``qnetai.facade.run_scenario(...)
+.key_network``: the engine, then the key network, as ``qnetai run`` does), so the service
+and the dashboard read the same figures; without it only the key network is simulated
+(faster start). ``down_links`` names QKD links that are out of service (for example aborted
+by the QBER monitor): pairs are routed around them, or get rate 0.
+
 Example:
     >>> plan = supply_plan("metro-6g", {"A": "metro-east", "B": "metro-west"})
     >>> plan.rates_bps[("A", "B")] > 0, plan.paths[("A", "B")][0]
@@ -16,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,13 +42,20 @@ class SupplyPlan:
 
 
 def supply_plan(
-    scenario: Any, sae_nodes: Mapping[str, str], *, seed: int | None = None
+    scenario: Any,
+    sae_nodes: Mapping[str, str],
+    *,
+    seed: int | None = None,
+    key_network: Any = None,
+    down_links: Collection[str] = (),
 ) -> SupplyPlan:
     """The key rate of every pair of SAEs in ``sae_nodes`` (SAE ID -> node name).
 
     ``scenario``: a Scenario, file path or built-in name (:func:`qnetai.facade.load`);
-    ``seed`` overrides its seed. Raises :class:`qnetai.errors.InputError` for an unknown
-    node.
+    ``seed`` overrides its seed; ``key_network``: a
+    :class:`~qnetai.qkd.network.KeyNetworkResult` of this scenario to read the link rates
+    from (else it is simulated here); ``down_links``: link names to leave out. Raises
+    :class:`qnetai.errors.InputError` for an unknown node.
     """
     import numpy as np
 
@@ -56,10 +69,13 @@ def supply_plan(
     for sae, node in sae_nodes.items():
         if node not in names:
             raise InputError(f"SAE {sae!r}: unknown node {node!r} of scenario {sc.name!r}")
-    result = qkd.simulate_key_network(
-        sc, rng=np.random.default_rng([int(sc.seed), facade.QKD_SEED_TAG])
-    )
-    rows = result.link_key_rates.to_pylist()
+    result = key_network
+    if result is None:
+        result = qkd.simulate_key_network(
+            sc, rng=np.random.default_rng([int(sc.seed), facade.QKD_SEED_TAG])
+        )
+    all_rows = result.link_key_rates.to_pylist()
+    rows = [r for r in all_rows if r["link"] not in set(down_links)]
     link_rate = {frozenset((r["a"], r["b"])): float(r["key_rate_bps"]) for r in rows}
     import networkx as nx
 
@@ -89,7 +105,7 @@ def supply_plan(
         scenario=sc.name,
         rates_bps=rates,
         paths=paths,
-        link_rates_bps={r["link"]: float(r["key_rate_bps"]) for r in rows},
+        link_rates_bps={r["link"]: float(r["key_rate_bps"]) for r in all_rows},
         pool_capacity_bits=int(sc.qkd.pool_capacity_bits),
         initial_pool_bits=int(sc.qkd.initial_pool_bits),
     )

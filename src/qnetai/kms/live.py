@@ -1,0 +1,297 @@
+"""The running network behind the KMS and the operator dashboard.
+
+:class:`LiveNetwork` holds one run of the scenario (:func:`qnetai.facade.run_scenario`: the
+engine, then the key network), the key store whose pools that run's link rates fill, and the
+state that changes while the service runs:
+
+- a QBER monitor per QKD link: :meth:`LiveNetwork.monitor_step` simulates one block of
+  pulses per link with the project's pulse simulator and reads its telemetry
+  (:func:`qnetai.qkd.monitoring.labelled_block_features`, signal Z-basis QBER); a link whose
+  QBER exceeds ``qber_abort`` (the textbook 11 % BB84 rule) raises an alert and is aborted:
+  its key rate drops to 0 and the SAE pairs routed over it are re-routed or stop filling
+  (:meth:`KeyStore.configure_pools` keeps the accounting exact). A clean block restores it;
+- eavesdroppers (:meth:`LiveNetwork.set_eavesdropper`): intercept-resend on a fraction of
+  a link's pulses, which the monitor then sees;
+- alerts (:meth:`LiveNetwork.add_alert`), numbered, kept in a bounded list.
+
+:meth:`LiveNetwork.snapshot` is plain data for the dashboard: nodes with positions, links
+with state, key rate and last QBER, pool levels, alerts and the entanglement figures.
+
+Example:
+    >>> from qnetai.kms.store import KeyStore
+    >>> live = LiveNetwork.build("metro-6g", {"A": "metro-east", "B": "metro-west"},
+    ...     KeyStore(":memory:"), time_scale=0.001, engine=False)
+    >>> live.set_eavesdropper("metro-central-metro-east", 0.8)
+    >>> [a["kind"] for a in live.monitor_step()]
+    ['qber']
+    >>> live.snapshot()["pools"][0]["rate_bps"]  # the pair's only path is down
+    0.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qnetai.kms.store import KeyStore
+from qnetai.kms.supply import SupplyPlan, supply_plan
+
+__all__ = ["LinkState", "LiveNetwork"]
+
+#: BB84 abort threshold on the signal Z-basis QBER (the textbook 11 % rule).
+QBER_ABORT = 0.11
+
+
+@dataclass
+class LinkState:
+    """One QKD link as the monitor sees it."""
+
+    name: str
+    a: str
+    b: str
+    length_km: float
+    key_rate_bps: float
+    qber: float
+    up: bool = True
+    eavesdropper: float = 0.0
+
+
+@dataclass
+class LiveNetwork:
+    """Run figures, pools and the changing link states of a served scenario (see module)."""
+
+    scenario: Any
+    sae_nodes: dict[str, str]
+    store: KeyStore
+    plan: SupplyPlan
+    time_scale: float
+    key_network: Any
+    summary: dict[str, Any]
+    nodes: list[dict[str, Any]]
+    links: dict[str, LinkState]
+    rng: np.random.Generator
+    qber_abort: float = QBER_ABORT
+    block_pulses: int = 1_000_000
+    alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
+    started_s: float = field(default_factory=time.time)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _next_alert: int = 1
+    _listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    capacity_bits: int = 0
+
+    @classmethod
+    def build(
+        cls,
+        scenario: Any,
+        sae_nodes: Mapping[str, str],
+        store: KeyStore,
+        *,
+        time_scale: float = 1.0,
+        seed: int | None = None,
+        engine: bool = True,
+        pool_capacity_bits: int | None = None,
+        initial_pool_bits: int | None = None,
+    ) -> LiveNetwork:
+        """Run the scenario and configure ``store``'s pools from its link rates.
+
+        ``engine``: the full :func:`~qnetai.facade.run_scenario` (entanglement figures
+        included), else the key network alone (faster).
+        """
+        from qnetai import facade, qkd
+        from qnetai.topology import resolve
+
+        sc = resolve(facade.with_seed(facade.load(scenario), seed))
+        if engine:
+            run = facade.run_scenario(sc)
+            key_network, summary = run.key_network, dict(run.summary)
+        else:
+            key_network = qkd.simulate_key_network(
+                sc, rng=np.random.default_rng([int(sc.seed), facade.QKD_SEED_TAG])
+            )
+            summary = {}
+        plan = supply_plan(sc, sae_nodes, key_network=key_network)
+        cap = plan.pool_capacity_bits if pool_capacity_bits is None else pool_capacity_bits
+        init = plan.initial_pool_bits if initial_pool_bits is None else initial_pool_bits
+        store.configure_pools(
+            plan.rates_bps, capacity_bits=cap, initial_bits=min(init, cap), time_scale=time_scale
+        )
+        links = {
+            r["link"]: LinkState(
+                name=r["link"],
+                a=r["a"],
+                b=r["b"],
+                length_km=float(r["length_km"]),
+                key_rate_bps=float(r["key_rate_bps"]),
+                qber=float(r["qber"]),
+            )
+            for r in key_network.link_key_rates.to_pylist()
+        }
+        nodes = [
+            {"name": n.name, "kind": n.kind, "position_km": list(n.position_km or (0.0, 0.0))}
+            for n in sc.nodes
+        ]
+        return cls(
+            scenario=sc,
+            sae_nodes=dict(sae_nodes),
+            store=store,
+            plan=plan,
+            time_scale=time_scale,
+            key_network=key_network,
+            summary=summary,
+            nodes=nodes,
+            links=links,
+            rng=np.random.default_rng([int(sc.seed), 0x4C495645]),
+            capacity_bits=cap,
+        )
+
+    # ------------------------------------------------------------------ changes
+
+    def on_alert(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener(alert)`` for every new alert (from the thread that raises it)."""
+        self._listeners.append(listener)
+
+    def add_alert(
+        self, message: str, *, kind: str = "operator", link: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """Record an alert (numbered from 1, with wall time); returns it."""
+        with self._lock:
+            alert = {
+                "id": self._next_alert,
+                "time_s": time.time(),
+                "kind": kind,
+                "link": link,
+                "message": message,
+                **extra,
+            }
+            self._next_alert += 1
+            self.alerts.append(alert)
+        for listener in list(self._listeners):
+            listener(alert)
+        return alert
+
+    def set_eavesdropper(self, link: str, fraction: float) -> None:
+        """Intercept-resend on ``fraction`` of the pulses of ``link`` (0: remove it)."""
+        if link not in self.links:
+            raise KeyError(f"no QKD link {link!r} (links: {', '.join(sorted(self.links))})")
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"fraction must be in [0, 1] (got {fraction})")
+        self.links[link].eavesdropper = float(fraction)
+
+    def _replan(self, flips: dict[str, bool]) -> None:
+        """Set links up/down (``flips``) and re-plan the pools, seen as one change."""
+        down = [n for n, lk in self.links.items() if not flips.get(n, lk.up)]
+        plan = supply_plan(
+            self.scenario, self.sae_nodes, key_network=self.key_network, down_links=down
+        )
+        with self._lock:
+            for name, up in flips.items():
+                self.links[name].up = up
+            self.plan = plan
+            self.store.configure_pools(
+                plan.rates_bps, capacity_bits=self.capacity_bits, time_scale=self.time_scale
+            )
+
+    def monitor_step(self) -> list[dict[str, Any]]:
+        """One monitored block per QKD link; abort/restore links; the new alerts."""
+        from qnetai.qkd.monitoring import labelled_block_features
+        from qnetai.qkd.pulses import BB84Setup
+
+        flips: dict[str, bool] = {}
+        for lk in self.links.values():
+            rows = labelled_block_features(
+                BB84Setup.from_distance(lk.length_km),
+                n_blocks=1,
+                block_pulses=self.block_pulses,
+                rng=self.rng,
+                attack_kinds=("intercept-resend",),
+                attack_probability=1.0 if lk.eavesdropper > 0 else 0.0,
+                strength=(lk.eavesdropper, lk.eavesdropper),
+            )
+            lk.qber = float(rows[0]["qber_z_signal"])
+            if (lk.qber > self.qber_abort) == lk.up:
+                flips[lk.name] = not lk.up
+        if flips:
+            self._replan(flips)
+        new = []
+        for name, up in flips.items():
+            qber = self.links[name].qber
+            if up:
+                message = f"QBER {qber:.1%} on {name}: link restored"
+            else:
+                message = f"QBER {qber:.1%} on {name} above {self.qber_abort:.0%}: link aborted"
+            kind = "restored" if up else "qber"
+            new.append(self.add_alert(message, kind=kind, link=name, qber=qber))
+        return new
+
+    # ------------------------------------------------------------------ reading
+
+    def snapshot(self, *, since_alert: int = 0) -> dict[str, Any]:
+        """Plain data for the dashboard (alerts with id > ``since_alert``); no key material."""
+        with self._lock:
+            plan = self.plan
+            links = [dataclasses.replace(lk) for lk in self.links.values()]
+        pools = []
+        for (a, b), rate in plan.rates_bps.items():
+            level, cap = self.store.pool_status(a, b)
+            path = plan.paths.get((a, b))
+            pools.append(
+                {
+                    "saes": [a, b],
+                    "rate_bps": rate,
+                    "level_bits": level,
+                    "capacity_bits": cap,
+                    "path": path,
+                }
+            )
+        ent = self.key_network.entanglement_qkd.to_pylist()
+        with self._lock:
+            alerts = [a for a in self.alerts if a["id"] > since_alert]
+        return {
+            "scenario": plan.scenario,
+            "time_s": time.time(),
+            "simulated_s": (time.time() - self.started_s) * self.time_scale,
+            "time_scale": self.time_scale,
+            "nodes": self.nodes,
+            "links": [
+                {
+                    "name": lk.name,
+                    "a": lk.a,
+                    "b": lk.b,
+                    "up": lk.up,
+                    "key_rate_bps": lk.key_rate_bps if lk.up else 0.0,
+                    "qber": lk.qber,
+                    "eavesdropper": lk.eavesdropper > 0,
+                }
+                for lk in links
+            ],
+            "pools": pools,
+            "alerts": alerts,
+            "entanglement": {
+                "pairs_delivered": self.summary.get("pairs_delivered"),
+                "pairs_per_s": self.summary.get("pairs_per_s"),
+                "mean_fidelity": self.summary.get("mean_fidelity"),
+                "mean_latency_s": self.summary.get("mean_latency_s"),
+                "qkd_pairs": [
+                    {
+                        "source": r["source"],
+                        "destination": r["destination"],
+                        "pairs_delivered": r["pairs_delivered"],
+                        "mean_fidelity": r["mean_fidelity"],
+                        "key_rate_bps_expected": r["key_rate_bps_expected"],
+                    }
+                    for r in ent
+                ],
+            },
+        }
+
+    def run_monitor(self, stop: threading.Event, *, interval_s: float = 1.0) -> None:
+        """Call :meth:`monitor_step` every ``interval_s`` until ``stop`` is set."""
+        while not stop.wait(interval_s):
+            self.monitor_step()
