@@ -48,8 +48,6 @@ from qnetai.physics.purification_circuits import (
 
 Target = Literal["fidelity", "yield", "key-rate"]
 TARGETS: tuple[str, ...] = ("fidelity", "yield", "key-rate")
-#: Weight of a constraint violation in the score (large against any feasible gain).
-PENALTY = 10.0
 #: Score cost per operation, so that equal circuits prefer the shorter one.
 LENGTH_COST = 1e-7
 #: ``progress(method, candidates_done, candidates_total, best_score)``.
@@ -214,12 +212,14 @@ def score_result(problem: SearchProblem, circuit: Circuit, r: CircuitResult) -> 
     k = float(r.key_rate)
     over = max(0, circuit.raw_pairs - problem.pairs)
     if problem.target == "fidelity":
-        s = f - PENALTY * max(0.0, problem.min_yield - y)
+        s, miss = f, max(0.0, problem.min_yield - y)
     elif problem.target == "yield":
-        s = y - PENALTY * max(0.0, problem.min_fidelity - f)
+        s, miss = y, max(0.0, problem.min_fidelity - f)
     else:
-        s = k
-    s -= PENALTY * over + LENGTH_COST * len(circuit.ops)
+        s, miss = k, 0.0
+    if miss > 0 or over > 0:  # infeasible: below every feasible score, nearer is better
+        s = -1.0 - miss - over
+    s -= LENGTH_COST * len(circuit.ops)
     return Evaluated(circuit, f, p, y, k, s)
 
 
