@@ -1,0 +1,223 @@
+"""``qnetai sweep run|validate|query|plot`` and ``qnetai bench all``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import typer
+
+sweep_app = typer.Typer(
+    help="Parameter sweeps: local processes or Ray, resumable, results in Parquet and DuckDB.",
+    no_args_is_help=True,
+)
+
+_OUT = typer.Option(..., "--out", help="Sweep folder (created; rerun to resume).")
+_WORKERS = typer.Option(
+    None, "--workers", min=1, max=256, help="Local worker processes (default: CPU count)."
+)
+_RAY = typer.Option(False, "--ray", help="Run on a local Ray instance.")
+_ADDRESS = typer.Option(
+    None, "--address", help="Run on an existing Ray cluster (auto, ray://host:10001)."
+)
+_JSON = typer.Option(False, "--json", help="Print one JSON document.")
+_METHOD = typer.Option(
+    [],
+    "--method",
+    help="Your own method beside a benchmark's baselines, BENCH=METHOD (repeatable): "
+    "routing=pkg.module:Class (a slot policy) or chain=PATH/MODEL.npz.",
+)
+
+
+def _engine(ray: bool, address: str | None) -> str:
+    return "ray" if ray or address else "local"
+
+
+class _Lines:
+    """Progress on stderr: one line at most every few seconds (terminal or pipe), with ETA."""
+
+    def __init__(self, label: str) -> None:
+        from qnetai.cli._common import _progress_interval_s
+
+        self.label = label
+        self.interval_s = _progress_interval_s()
+        self._last = 0.0
+        self.last: Any = None
+
+    def __call__(self, p: Any) -> None:
+        self.last = p
+        now = time.monotonic()
+        if now - self._last < self.interval_s and p.done < p.total:
+            return
+        self._last = now
+        eta = "-" if p.eta_s is None else f"{p.eta_s:.0f} s"
+        failed = f", {p.failed} failed" if p.failed else ""
+        print(
+            f"{self.label}: {p.done} of {p.total} points{failed}, {p.elapsed_s:.0f} s, "
+            f"about {eta} left",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+@sweep_app.command("run")
+def run_command(
+    sweep_file: str = typer.Argument(..., help="Sweep file (YAML or JSON)."),
+    out: str = _OUT,
+    workers: int | None = _WORKERS,
+    ray: bool = _RAY,
+    address: str | None = _ADDRESS,
+    as_json: bool = _JSON,
+) -> None:
+    """Run (or resume) a sweep: every point's seeds, records, Parquet tables and DuckDB."""
+    from qnetai.cli._common import exit_input_error, exit_interrupted, print_json
+    from qnetai.errors import InputError
+    from qnetai.sweep import SweepInterrupted, load_sweep, run_sweep
+
+    progress = _Lines("sweep")
+    try:
+        report = run_sweep(
+            load_sweep(sweep_file),
+            out,
+            engine=_engine(ray, address),
+            workers=workers,
+            address=address,
+            progress=progress,
+        )
+    except SweepInterrupted as exc:
+        exit_interrupted(str(exc))
+    except InputError as exc:
+        exit_input_error(exc)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        print(
+            f"{report.done} points run, {report.skipped} already done, {report.failed} failed "
+            f"({report.rows.get('runs', 0)} runs) in {report.elapsed_s:.1f} s -> {report.out}"
+        )
+        for f in report.failures[:20]:
+            print(f"  failed {f['params']}: {f['error']}", file=sys.stderr)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@sweep_app.command("validate")
+def validate_command(sweep_file: str = typer.Argument(..., help="Sweep file.")) -> None:
+    """Check a sweep file and every point's scenario without running anything."""
+    from qnetai.cli._common import exit_input_error
+    from qnetai.errors import InputError
+    from qnetai.sweep import check_sweep
+
+    try:
+        info = check_sweep(sweep_file)
+    except InputError as exc:
+        exit_input_error(exc)
+    print(f"ok: {info['points']} points x up to {info['seeds']} seeds ({info['mode']})")
+
+
+@sweep_app.command("query")
+def query_command(
+    folder: str = typer.Argument(..., help="Sweep folder."),
+    sql: str = typer.Argument(..., help="SQL on the tables points and runs."),
+    as_json: bool = _JSON,
+) -> None:
+    """Run SQL on a sweep's DuckDB (tables ``points`` and ``runs``)."""
+    from qnetai.cli._common import exit_input_error, print_json
+    from qnetai.errors import InputError
+    from qnetai.sweep import query
+
+    try:
+        cols, rows = query(folder, sql)
+    except InputError as exc:
+        exit_input_error(exc)
+    if as_json:
+        print_json([dict(zip(cols, r, strict=True)) for r in rows])
+        return
+    print("\t".join(cols))
+    for r in rows:
+        print("\t".join("" if v is None else str(v) for v in r))
+
+
+@sweep_app.command("plot")
+def plot_command(
+    folder: str = typer.Argument(..., help="Sweep folder."),
+    x: str = typer.Option(..., "--x", help="Parameter on the x axis (its path)."),
+    y: str = typer.Option("pairs_delivered", "--y", help="Metric on the y axis."),
+    color: str | None = typer.Option(None, "--color", help="A parameter: one line per value."),
+    out: str | None = typer.Option(None, "--out", help="HTML file (default: in the folder)."),
+) -> None:
+    """A plotly HTML page: metric against parameter, 95 % intervals."""
+    from qnetai.cli._common import exit_input_error
+    from qnetai.errors import InputError
+    from qnetai.sweep import plot_sweep
+
+    try:
+        path = plot_sweep(folder, x=x, y=y, color=color, out=out)
+    except InputError as exc:
+        exit_input_error(exc)
+    print(f"wrote {path}")
+
+
+def bench_all_command(
+    quick: bool = typer.Option(False, "--quick", help="The quick profile (minutes)."),
+    out: str = typer.Option("bench-all", "--out", help="Folder for leaderboard.json/.html."),
+    only: str = typer.Option("", "--only", help="Comma-separated benchmark names."),
+    method: list[str] = _METHOD,
+    workers: int | None = _WORKERS,
+    ray: bool = _RAY,
+    address: str | None = _ADDRESS,
+    as_json: bool = _JSON,
+) -> None:
+    """Every benchmark, each AI method beside its strongest classical baseline: one leaderboard."""
+    from qnetai.cli._common import exit_input_error, exit_interrupted, print_json
+    from qnetai.errors import InputError
+    from qnetai.sweep.suite import format_leaderboard, run_suite
+
+    names = [n.strip() for n in only.split(",") if n.strip()] or None
+    methods: dict[str, list[str]] = {}
+    for item in method:
+        bench, sep, value = item.partition("=")
+        if not sep or not bench.strip() or not value.strip():
+            exit_input_error(InputError(f"--method must be BENCH=METHOD (got {item!r})"))
+        methods.setdefault(bench.strip(), []).append(value.strip())
+    done: list[str] = []
+
+    def progress(name: str, finished: int, total: int) -> None:
+        done.append(name)
+        print(f"bench all: {name} done ({finished} of {total})", file=sys.stderr, flush=True)
+
+    try:
+        board = run_suite(
+            quick=quick,
+            out=out,
+            only=names,
+            methods=methods,
+            engine=_engine(ray, address) if (ray or address or workers) else "local",
+            workers=workers,
+            address=address,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        exit_interrupted(f"{len(done)} benchmarks finished; nothing written")
+    except InputError as exc:
+        exit_input_error(exc)
+    if as_json:
+        print_json(board)
+        return
+    print(format_leaderboard(board))
+
+
+def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    for info in app.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    sub = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(sub, name=name)
+    return sub
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``qnetai sweep`` and ``qnetai bench all``."""
+    app.add_typer(sweep_app, name="sweep")
+    _group(app, "bench", "Benchmarks.").command("all")(bench_all_command)
