@@ -32,7 +32,7 @@ NodeKind = Literal["end_user", "repeater", "qkd_terminal", "ground_station", "sa
 LinkKind = Literal["fibre", "free_space"]
 GenerationScheme = Literal["double_click", "single_click"]
 SwappingPolicy = Literal["swap_asap", "nested"]
-PurificationProtocol = Literal["none", "bbpssw", "dejmps"]
+PurificationProtocol = Literal["none", "bbpssw", "dejmps", "circuit"]
 TopologyBuilder = Literal["line", "ring", "star", "grid", "waxman"]
 ArrivalProcess = Literal["poisson", "periodic", "at_once"]
 
@@ -132,10 +132,25 @@ class LinkSpec(StrictModel):
 
 
 class PurificationSpec(StrictModel):
-    """Entanglement purification applied to elementary links before swapping."""
+    """Entanglement purification applied to elementary links before swapping.
+
+    ``protocol: circuit`` applies a purification circuit (``qnetai optimise purification
+    --out``), given inline (``circuit``) or as a JSON file (``circuit_file``), once per round.
+    """
 
     protocol: PurificationProtocol = "none"
     rounds: Annotated[int, Field(ge=0, le=5)] = 1
+    circuit: dict[str, Any] | None = Field(None, description="inline circuit (protocol circuit)")
+    circuit_file: str | None = Field(None, description="circuit JSON file (protocol circuit)")
+
+    @model_validator(mode="after")
+    def _circuit_source(self) -> PurificationSpec:
+        given = (self.circuit is not None) + (self.circuit_file is not None)
+        if self.protocol == "circuit" and given != 1:
+            raise ValueError("protocol 'circuit' needs exactly one of circuit, circuit_file")
+        if self.protocol != "circuit" and given:
+            raise ValueError("circuit / circuit_file need protocol 'circuit'")
+        return self
 
 
 class OperationsSpec(StrictModel):

@@ -145,8 +145,19 @@ class Simulation:
         ops = sc.operations
         pur = ops.purification
         pur_rounds = 0 if pur.protocol == "none" else int(pur.rounds)
-        # a memory slot holds a kept pair and its partner with purification
-        self._mem_factor = 2 if pur_rounds > 0 else 1
+        circuit = None
+        if pur.protocol == "circuit" and pur_rounds > 0:
+            from qnetai.sim.circuit_purification import circuit_purifier
+
+            circuit = circuit_purifier(
+                pur.circuit,
+                pur.circuit_file,
+                float(ops.swap_gate_fidelity),
+                float(ops.measurement_error),
+            )
+        # a memory slot holds a kept pair and its partner with purification (with a circuit:
+        # every raw pair the circuit consumes, see qnetai.sim.circuit_purification)
+        self._mem_factor = (circuit[1] if circuit else 2) if pur_rounds > 0 else 1
         # controller
         ctl = sc.controller
         if not isinstance(policy, RoutingPolicy):
@@ -203,6 +214,8 @@ class Simulation:
             purification_rounds=pur_rounds,
         )
         self._gen = Generation(ctx)
+        if circuit is not None:
+            self._gen.circuit, self._gen.circuit_pairs = circuit
         self._swapping = Swapping(ctx, self._gen, Nested() if ctx.nested else SwapAsap())
         self._gen.place = self._swapping.place
         if ctx.cutoff_s is not None:

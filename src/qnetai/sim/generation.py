@@ -29,7 +29,18 @@ from qnetai.sim.state import Pair, Reservation
 class Generation:
     """Generation processes and purification of elementary links (one component per engine)."""
 
-    __slots__ = ("_kernel", "_pumping", "_sched", "_uni", "ctx", "place", "schedule_cutoff")
+    __slots__ = (
+        "_collected",
+        "_kernel",
+        "_pumping",
+        "_sched",
+        "_uni",
+        "circuit",
+        "circuit_pairs",
+        "ctx",
+        "place",
+        "schedule_cutoff",
+    )
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -42,6 +53,11 @@ class Generation:
         #: The cut-off event of a pair being purified (``Swapping.schedule_cutoff``; set by
         #: the engine, ``None`` without a cut-off).
         self.schedule_cutoff: Callable[[Reservation, Pair], None] | None = None
+        #: A purification circuit (``qnetai.sim.circuit_purification``; set by the engine):
+        #: ``circuit(states) -> (state, p_success)`` on ``circuit_pairs`` collected pairs.
+        self.circuit: Callable[[list[tuple]], tuple[tuple, float]] | None = None
+        self.circuit_pairs = 2
+        self._collected: dict[int, list[Pair]] = {}  # id(kept) -> its partners so far
 
     def start(self, res: Reservation, s: int, t0: float, kept: Pair | None = None) -> None:
         """Start (or continue) a generation process on link ``s`` from ``t0``."""
@@ -52,6 +68,8 @@ class Generation:
     def _on_link(self, arg: tuple) -> None:
         res, s, p, state, kept = arg
         if not res.live:
+            if kept is not None:
+                self._collected.pop(id(kept), None)
             return
         now = self._kernel.now
         lm = res.route.links[s]
@@ -64,6 +82,7 @@ class Generation:
             self.place(res, pair)
             return
         if kept is not None and not kept.stored:
+            self._drop_collected(kept)
             kept = None  # cut off while this process generated its partner
         n = 1
         if kept is None and lm.multiplexing > 1:
@@ -75,11 +94,58 @@ class Generation:
             res.pumping.append(new)
             self._schedule_cutoff(res, new)
             if n >= 2:
-                self._purify(res, s, new, Pair(s, s + 1, state, emitted, emitted, [lm.index]))
+                self._advance(res, s, new, Pair(s, s + 1, state, emitted, emitted, [lm.index]))
             else:
                 self.start(res, s, now, new)
         else:
+            self._advance(res, s, kept, new)
+
+    def _advance(self, res: Reservation, s: int, kept: Pair, new: Pair) -> None:
+        """Purify ``kept`` with ``new`` (pumping), or collect ``new`` for the circuit."""
+        if self.circuit is None:
             self._purify(res, s, kept, new)
+            return
+        got = self._collected.setdefault(id(kept), [])
+        got.append(new)
+        if 1 + len(got) < self.circuit_pairs:
+            self.start(res, s, self._kernel.now, kept)
+            return
+        del self._collected[id(kept)]
+        self._purify_circuit(res, s, kept, got)
+
+    def _drop_collected(self, kept: Pair) -> None:
+        """Discard the partners collected for ``kept`` (it was cut off)."""
+        got = self._collected.pop(id(kept), None)
+        for p in got or ():
+            p.stored = False
+            self.ctx.discard(p.parts)
+
+    def _purify_circuit(self, res: Reservation, s: int, kept: Pair, got: list[Pair]) -> None:
+        ctx = self.ctx
+        now = ctx.kernel.now
+        nodes = res.route.nodes
+        ctx.decohere(nodes, kept, now)
+        for p in got:
+            ctx.decohere(nodes, p, now)
+        assert self.circuit is not None
+        out, p_ok = self.circuit([kept.state] + [p.state for p in got])
+        ok = self._uni() < p_ok
+        counters = ctx.tel.counters
+        counters["purifications"] += 1
+        for p in got:
+            p.stored = False
+        if ok:
+            kept.state = out
+            kept.t_ref = now
+            for p in got:
+                kept.parts = kept.parts + p.parts
+                kept.gen = min(kept.gen, p.gen)
+        else:
+            counters["purification_failures"] += 1
+            for p in got:
+                ctx.discard(p.parts)
+        done = now + 2.0 * res.route.links[s].classical_delay_s
+        self._sched(done, self._on_purified, (res, s, kept, ok), P_GEN)
 
     def _schedule_cutoff(self, res: Reservation, pair: Pair) -> None:
         cut = self.schedule_cutoff
@@ -114,6 +180,7 @@ class Generation:
             return
         now = self.ctx.kernel.now
         if not ok or not kept.stored:
+            self._drop_collected(kept)
             if kept.stored:
                 kept.stored = False
                 self.ctx.discard(kept.parts)
