@@ -32,6 +32,7 @@ QUICK: dict[str, list[str]] = {
     "bench_routing.py": ["--nodes", "30", "--slots", "20", "--seeds", "0"],
     "bench_chain_policies.py": ["--episodes", "50", "--cutoff-episodes", "20"],
     "bench_kms.py": ["--pairs", "2", "--rounds", "50"],
+    "bench_purification.py": ["--quick"],
     "bench_qec.py": [
         "--distances",
         "3",

@@ -561,6 +561,8 @@ def optimise_purification(
             "fidelity": problem.fidelity,
             "gate_fidelity": problem.noise.gate_fidelity,
             "measurement_fidelity": problem.noise.measurement_fidelity,
+            "step_s": problem.noise.step_s,
+            "t_coh_s": problem.noise.t_coh_s,
             "registers": problem.n_registers,
             "target": problem.target,
             "min_yield": problem.min_yield,

@@ -42,6 +42,12 @@ def purification_command(
     measurement_fidelity: float = typer.Option(
         0.99, "--measurement-fidelity", help="Probability a measurement reports the right bit."
     ),
+    step_s: float = typer.Option(
+        0.0, "--step-s", help="Duration of one circuit layer (s), for memory noise."
+    ),
+    t_coh_s: float | None = typer.Option(
+        None, "--t-coh-s", help="Depolarising memory coherence time of a pair (s)."
+    ),
     target: str = typer.Option(
         "fidelity", "--target", help="What to maximise: fidelity, yield or key-rate."
     ),
@@ -83,7 +89,9 @@ def purification_command(
             problem = SearchProblem(
                 pairs=pairs,
                 fidelity=fidelity,
-                noise=NoiseModel(gate_fidelity, measurement_fidelity),
+                noise=NoiseModel(
+                    gate_fidelity, measurement_fidelity, step_s=step_s, t_coh_s=t_coh_s
+                ),
                 registers=registers,
                 target=target,
                 min_yield=min_yield,
