@@ -111,3 +111,32 @@ def test_root_help_points_to_the_docs():
     res = CliRunner().invoke(app, ["--help"], env=NARROW)
     assert res.exit_code == 0
     assert "docs/" in res.output and "mkdocs" in res.output
+
+
+def test_bench_routing_table_explains_itself_and_never_shows_a_negative_interval(capsys):
+    from qnetai.cli import bench_cmd
+
+    row = {
+        "method": "ls-rl",
+        "throughput": 12.75,
+        "throughput_ci_low": -19.2,
+        "throughput_ci_high": 44.3,
+        "expected_throughput": 12.0,
+        "fairness": 0.5,
+        "decision_time_ms": 3.0,
+        "decision_time_ms_per_step": None,
+        "gap_to_milp": -0.008,
+        "gap_to_union_optimum": 0.001,
+        "samples": 2,
+    }
+    assert bench_cmd._interval(12.75, -19.2, 44.3, 2) == "12.75 (n=2: too few for an interval)"
+    assert bench_cmd._interval(1.0, -0.5, 2.5, 40) == "1.00 [0.00, 2.50]"
+    out = {
+        "config": {"topology": "waxman", "nodes": 50, "requests": 10, "slots": 1, "seeds": [0, 1]},
+        "rows": [row],
+    }
+    bench_cmd._print(out)
+    text = capsys.readouterr().out
+    assert "-19.2" not in text and "too few for an interval" in text
+    assert "-0.8%" in text and "own candidate paths" in text and "union optimum" in text
+    assert "…" not in text
