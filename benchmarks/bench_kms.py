@@ -7,6 +7,11 @@ followed by ``POST dec_keys`` of that key. Reports requests/s and p50/p99 latenc
 endpoint. Time budget: about 10-30 s with the defaults (bounded by rounds, not time).
 
     .venv/bin/python benchmarks/bench_kms.py --pairs 2 --rounds 150 [--synchronous normal]
+    .venv/bin/python benchmarks/bench_kms.py --pairs 2 --rounds 150 --backend postgresql
+
+``--backend postgresql`` starts a throwaway PostgreSQL (initdb + pg_ctl from
+/usr/lib/postgresql/*/bin, unix socket in the temporary folder, default settings: fsync and
+synchronous_commit on; as the ``postgres`` user when run as root) and serves from it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import requests
@@ -26,12 +32,88 @@ import requests
 NODES = ["metro-east", "metro-west", "bs-harbour", "bs-oldtown", "metro-north", "metro-south"]
 
 
+def start_postgres(base: Path) -> tuple[str, Any]:
+    """A throwaway PostgreSQL on a unix socket under ``base``: (URL, stop function)."""
+    import glob
+    import os
+    import shutil
+    import signal
+
+    bindir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[-1]).parent
+    sock = base / "sock"
+    sock.mkdir(parents=True)
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        run_as = ["runuser", "-u", "postgres", "--"]
+        for d in [base, *base.parents][:-1]:
+            os.chmod(d, d.stat().st_mode | 0o001)
+        shutil.chown(base, "postgres")
+        shutil.chown(sock, "postgres")
+    data = base / "data"
+    quiet = {"stdout": subprocess.DEVNULL, "check": True}
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust",
+                    "-U", "postgres"], **quiet)  # fmt: skip
+    opts = f"-k {sock} -c listen_addresses=''"
+    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts,
+                    "-l", str(base / "pg.log"), "-w", "start"], **quiet)  # fmt: skip
+
+    def stop() -> None:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGINT)  # fast shutdown
+
+    return f"postgresql://postgres@/postgres?host={sock}", stop
+
+
+def store_only(backend: str, rounds: int, synchronous: str) -> None:
+    """p50/p99 of the store's two write transactions alone, and the process CPU time."""
+    from qnetai.kms.store import KeyStore
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-kms-store-"))
+    db, stop = str(tmp / "kms.sqlite"), None
+    if backend == "postgresql":
+        db, stop = start_postgres(tmp / "pg")
+    store = KeyStore(db, synchronous=synchronous)
+    store.configure_pools({("A", "B"): 0.0}, capacity_bits=1 << 30, initial_bits=1 << 30)
+    take, collect = [], []
+    cpu0 = time.process_time()
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        ((kid, _),) = store.take_keys("A", ["B"], number=1, size_bits=256)
+        t1 = time.perf_counter()
+        store.collect_keys("B", "A", [kid])
+        t2 = time.perf_counter()
+        take.append(t1 - t0)
+        collect.append(t2 - t1)
+    cpu = time.process_time() - cpu0
+    ok = store.audit()["ok"]
+    store.close()
+    if stop is not None:
+        stop()
+    out: dict[str, Any] = {"backend": backend, "synchronous": synchronous, "rounds": rounds}
+    for name, v in (("take_keys", take), ("collect_keys", collect)):
+        a = np.array(v) * 1e3
+        out[f"{name}_p50_ms"] = round(float(np.percentile(a, 50)), 3)
+        out[f"{name}_p99_ms"] = round(float(np.percentile(a, 99)), 3)
+    out["client_cpu_ms_per_pair"] = round(cpu / rounds * 1e3, 3)
+    out["audit_ok"] = ok
+    print(json.dumps(out))
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--pairs", type=int, default=2)
     p.add_argument("--rounds", type=int, default=150)
     p.add_argument("--synchronous", default="full")
+    p.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument(
+        "--store-only",
+        action="store_true",
+        help="time KeyStore.take_keys/collect_keys in process (no HTTP), --rounds of each",
+    )
     args = p.parse_args()
+    if args.store_only:
+        store_only(args.backend, args.rounds, args.synchronous)
+        return
     if not 1 <= args.pairs <= 2:
         # every SAE needs its own node, and in metro-6g only metro-east/west and
         # bs-harbour/oldtown make disjoint pairs with a QKD path (others would get 503s)
@@ -41,8 +123,12 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-kms-"))
     saes = [f"S{i}" for i in range(2 * args.pairs)]
     init_pki(tmp / "pki", saes)
+    db = str(tmp / "kms.sqlite")
+    pg_stop = None
+    if args.backend == "postgresql":
+        db, pg_stop = start_postgres(tmp / "pg")
     cmd = [sys.executable, "-m", "qnetai.cli.main", "kms", "serve", "metro-6g"]
-    cmd += ["--pki", str(tmp / "pki"), "--db", str(tmp / "kms.sqlite"), "--port", "0"]
+    cmd += ["--pki", str(tmp / "pki"), "--db", db, "--port", "0"]
     cmd += ["--synchronous", args.synchronous]
     for i, s in enumerate(saes):
         cmd += ["--sae", f"{s}={NODES[i % len(NODES)]}"]
@@ -108,9 +194,12 @@ def main() -> None:
     proc.wait(timeout=10)
     from qnetai.kms.store import KeyStore
 
-    audit = KeyStore(str(tmp / "kms.sqlite")).audit()
+    audit = KeyStore(db).audit()
+    if pg_stop is not None:
+        pg_stop()
     n = sum(len(v) for v in lat.values())
     out = {
+        "backend": args.backend,
         "pairs": args.pairs,
         "rounds": args.rounds,
         "synchronous": args.synchronous,
