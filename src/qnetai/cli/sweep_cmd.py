@@ -193,7 +193,7 @@ def bench_all_command(
             out=out,
             only=names,
             methods=methods,
-            engine=_engine(ray, address) if (ray or address or workers) else "local",
+            engine=_engine(ray, address),
             workers=workers,
             address=address,
             progress=progress,
