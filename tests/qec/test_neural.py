@@ -114,6 +114,41 @@ def test_training_resumes_exactly(tmp_path):
         )
 
 
+def test_worker_processes_draw_the_same_data_as_the_training_process(tmp_path):
+    # chunk k is a pure function of (circuit, seed, k): 2 spawned workers give the same model
+    exp = MemoryExperiment(distance=3, rounds=3, p=0.01)
+    cfg = dict(channels=(4,), hidden=8, batch_size=64, chunk_shots=128, checkpoint_every=4)
+    inline = train_decoder(exp, out=tmp_path / "a", config=TrainConfig(steps=8, **cfg))
+    pooled = train_decoder(exp, out=tmp_path / "b", config=TrainConfig(steps=8, workers=2, **cfg))
+    for k in inline.params:
+        np.testing.assert_allclose(pooled.params[k], inline.params[k], rtol=1e-6, atol=1e-7)
+
+
+def test_torch_grid_input_equals_the_numpy_one():
+    import torch
+
+    from qnetai.qec._neural import grid_input, make_arch
+    from qnetai.qec._training import torch_grid_input
+
+    arch = make_arch(grid=[2, 2, 3], index=[0, 2, 5, 7, 11], num_observables=1)
+    dets = np.random.default_rng(3).random((6, 5)) < 0.5
+    np.testing.assert_array_equal(
+        torch_grid_input(arch, torch.from_numpy(dets)).numpy(), grid_input(arch, dets)
+    )
+
+
+def test_cosine_schedule_and_config_errors():
+    cfg = TrainConfig(steps=100, lr=1e-3, lr_schedule="cosine")
+    assert cfg.learning_rate(0) == pytest.approx(1e-3)
+    assert cfg.learning_rate(100) == pytest.approx(0.0, abs=1e-12)
+    wall = TrainConfig(steps=100, lr=1e-3, lr_schedule="cosine", max_wall_s=10.0)
+    assert wall.learning_rate(0, elapsed_s=5.0) == pytest.approx(5e-4)  # time ahead of steps
+    assert TrainConfig(steps=100).learning_rate(70) == 1e-3
+    for bad in ({"device": "tpu"}, {"workers": -1}, {"lr_schedule": "step"}, {"max_wall_s": 0}):
+        with pytest.raises(InputError):
+            TrainConfig(**bad)
+
+
 @pytest.mark.parametrize("name", shipped_models())
 def test_shipped_models_load_and_fit_their_circuit(name):
     model = load_model(name)

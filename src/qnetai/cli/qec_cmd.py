@@ -63,8 +63,23 @@ def train_qec_command(
     p: float = typer.Option(0.005, "--p", help="Physical error rate of the training data."),
     noise: str = _NOISE,
     out: str = typer.Option(..., "--out", help="Checkpoint STEM (writes STEM.npz, STEM.json)."),
-    steps: int = typer.Option(2000, "--steps", min=1, help="Optimiser steps (batch 512)."),
-    max_cpu_s: float | None = typer.Option(None, "--max-cpu-s", help="Stop after CPU seconds."),
+    steps: int = typer.Option(2000, "--steps", min=1, help="Optimiser steps."),
+    batch_size: int = typer.Option(512, "--batch-size", min=1, help="Shots per step."),
+    chunk_shots: int = typer.Option(65536, "--chunk-shots", min=1, help="Shots drawn at once."),
+    channels: str = typer.Option("16,16", "--channels", help="Conv channels per layer."),
+    hidden: int = typer.Option(128, "--hidden", min=1, help="Hidden units of the dense layer."),
+    lr: float = typer.Option(1e-3, "--lr", help="Adam learning rate."),
+    lr_schedule: str = typer.Option("constant", "--lr-schedule", help="constant or cosine."),
+    max_cpu_s: float | None = typer.Option(
+        None, "--max-cpu-s", help="Stop after this many CPU seconds (s)."
+    ),
+    max_wall_s: float | None = typer.Option(
+        None, "--max-wall-s", help="Stop after this many wall-clock seconds (s)."
+    ),
+    device: str = typer.Option("cpu", "--device", help="cpu, or cuda for an optional GPU."),
+    workers: int = typer.Option(
+        0, "--workers", min=0, help="Processes drawing and pre-decoding data ahead (0: inline)."
+    ),
     seed: int = typer.Option(0, "--seed", min=0, help="Data and initialisation seed."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint at --out."),
     as_json: bool = typer.Option(False, "--json", help="Print the final info as JSON."),
@@ -79,7 +94,24 @@ def train_qec_command(
     stem = Path(out)
     if not resume and (stem.with_suffix(".npz").exists() or stem.with_suffix(".json").exists()):
         raise InputError(f"{out}.npz/.json exists; pass --resume to continue it")
-    cfg = TrainConfig(steps=steps, seed=seed, max_cpu_s=max_cpu_s)
+    try:
+        chans = tuple(int(c) for c in channels.split(",") if c.strip())
+    except ValueError:
+        raise InputError(f"--channels={channels!r} must be comma-separated integers") from None
+    cfg = TrainConfig(
+        steps=steps,
+        batch_size=batch_size,
+        chunk_shots=chunk_shots,
+        channels=chans,
+        hidden=hidden,
+        lr=lr,
+        lr_schedule=lr_schedule,
+        seed=seed,
+        max_cpu_s=max_cpu_s,
+        max_wall_s=max_wall_s,
+        device=device,
+        workers=workers,
+    )
 
     def show(info: dict[str, Any]) -> None:
         if not as_json:

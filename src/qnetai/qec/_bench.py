@@ -85,10 +85,21 @@ def _make(name: str, *, lookup_train_shots: int, seed: int, model: str | None) -
 
 
 def _default_model(exp: MemoryExperiment) -> str | None:
-    from qnetai.qec._neural import shipped_models
+    """The shipped model for ``exp``'s code and layout trained nearest its ``p`` (log scale)."""
+    from qnetai.qec._neural import load_model, shipped_models
 
-    name = f"qec-{exp.code}-d{exp.distance}"
-    return name if name in shipped_models() else None
+    want = exp.describe()
+    best: tuple[float, str] | None = None
+    for name in shipped_models():
+        trained = load_model(name).info.get("experiment", {})
+        if {k: v for k, v in trained.items() if k != "p"} != {
+            k: v for k, v in want.items() if k != "p"
+        }:
+            continue
+        gap = abs(math.log(float(trained["p"]) / exp.p))
+        if best is None or gap < best[0]:
+            best = (gap, name)
+    return None if best is None else best[1]
 
 
 def bench_qec(

@@ -4,13 +4,20 @@ Data are drawn fresh from the circuit in chunks; chunk ``k`` uses the seed
 ``[seed, k]`` (numpy ``SeedSequence``), so a resumed run sees the same data it would have
 seen. A checkpoint is the model files (``STEM.npz`` + ``STEM.json``) plus the Adam moments
 as extra ``train/*`` arrays; ``resume=True`` continues from it.
+
+``workers`` > 0 draws and pre-decodes chunks in that many processes ahead of the optimiser
+(same chunks, same seeds, so the same data as ``workers=0``); ``device="cuda"`` trains on a
+GPU (bfloat16 autocast), which is optional: the CPU path is the one CI runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +130,10 @@ class TrainConfig:
     checkpoint_every: int = 200
     threads: int = 1
     max_cpu_s: float | None = None
+    device: str = "cpu"
+    workers: int = 0
+    lr_schedule: str = "constant"
+    max_wall_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -135,16 +146,108 @@ class TrainConfig:
             raise InputError("checkpoint_every and threads must be >= 1")
         if self.max_cpu_s is not None and self.max_cpu_s <= 0:
             raise InputError(f"max_cpu_s={self.max_cpu_s} <= 0")
+        if self.max_wall_s is not None and self.max_wall_s <= 0:
+            raise InputError(f"max_wall_s={self.max_wall_s} <= 0")
+        if self.device.split(":")[0] not in ("cpu", "cuda"):
+            raise InputError(f"device={self.device!r} is not 'cpu' or 'cuda[:N]'")
+        if not 0 <= self.workers <= 64:
+            raise InputError(f"workers={self.workers} not in [0, 64]")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise InputError(f"lr_schedule={self.lr_schedule!r} is not 'constant' or 'cosine'")
+
+    def learning_rate(self, step: int, elapsed_s: float = 0.0) -> float:
+        """The learning rate at ``step`` (cosine: decays to 0 by ``steps`` or ``max_wall_s``).
+
+        Example:
+            >>> TrainConfig(steps=100, lr=1e-3, lr_schedule="cosine").learning_rate(50)
+            0.0005
+        """
+        if self.lr_schedule == "constant":
+            return self.lr
+        frac = step / self.steps
+        if self.max_wall_s is not None:
+            frac = max(frac, elapsed_s / self.max_wall_s)
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(1.0, frac)))
 
 
-def _chunk(
-    circuit: Any, cfg: TrainConfig, k: int, base_dec: Any
+#: Per process: circuit text -> compiled correlated matching (workers compile once).
+_BASE_DECODERS: dict[str, Any] = {}
+
+
+def _chunk_seed(seed: int, k: int) -> int:
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+
+
+def draw_chunk(
+    circuit_text: str, *, seed: int, k: int, shots: int, residual: bool
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    seed = int(np.random.SeedSequence([cfg.seed, k]).generate_state(1)[0])
-    s = sample(circuit, shots=cfg.chunk_shots, seed=seed)
-    base = base_dec.decode_batch(s.detection_events) if base_dec is not None else None
-    target = s.observable_flips ^ base if base is not None else s.observable_flips
-    return s.detection_events, base, target
+    """Chunk ``k`` of a training run: detection events, base prediction, target.
+
+    A pure function of its arguments (the sampler seed is ``SeedSequence([seed, k])``), so
+    worker processes and the training process draw identical chunks.
+    """
+    stim = require("stim", extra="qec")
+    circuit = stim.Circuit(circuit_text)
+    s = sample(circuit, shots=shots, seed=_chunk_seed(seed, k))
+    if not residual:
+        return s.detection_events, None, s.observable_flips
+    base_dec = _BASE_DECODERS.get(circuit_text)
+    if base_dec is None:
+        dem = circuit.detector_error_model(decompose_errors=True)
+        base_dec = MatchingDecoder(correlations=True).compile(dem)
+        _BASE_DECODERS.clear()
+        _BASE_DECODERS[circuit_text] = base_dec
+    base = base_dec.decode_batch(s.detection_events)
+    return s.detection_events, base, s.observable_flips ^ base
+
+
+class _ChunkSource:
+    """Chunks in order, drawn in-process or by ``workers`` processes kept ``2 x workers`` ahead."""
+
+    def __init__(self, circuit_text: str, cfg: TrainConfig, residual: bool) -> None:
+        self.shots, self.residual = cfg.chunk_shots, residual
+        self.text, self.seed, self.workers = circuit_text, cfg.seed, cfg.workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: dict[int, Future[Any]] = {}
+        if cfg.workers:
+            ctx = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(max_workers=cfg.workers, mp_context=ctx)
+
+    def get(self, k: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        if self.pool is None:
+            return draw_chunk(
+                self.text, seed=self.seed, k=k, shots=self.shots, residual=self.residual
+            )
+        for j in range(k, k + 2 * self.workers):
+            if j not in self.pending:
+                self.pending[j] = self.pool.submit(
+                    draw_chunk,
+                    self.text,
+                    seed=self.seed,
+                    k=j,
+                    shots=self.shots,
+                    residual=self.residual,
+                )
+        for j in [j for j in self.pending if j < k]:
+            self.pending.pop(j).cancel()
+        chunk: tuple[np.ndarray, np.ndarray | None, np.ndarray] = self.pending.pop(k).result()
+        return chunk
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def torch_grid_input(arch: dict[str, Any], dets: Any) -> Any:
+    """:func:`grid_input` in torch on ``dets``' device: ``(n, D)`` -> ``(n, 2, T, H, W)``."""
+    torch = _torch()
+    t, h, w = arch["grid"]
+    n = dets.shape[0]
+    idx = torch.as_tensor(arch["index"], device=dets.device)
+    x = torch.zeros((n, 2, t * h * w), dtype=torch.float32, device=dets.device)
+    x[:, 0, idx] = dets.to(torch.float32)
+    x[:, 1, idx] = 1.0
+    return x.view(n, 2, t, h, w)
 
 
 def train_decoder(
@@ -162,6 +265,9 @@ def train_decoder(
     """
     torch = _torch()
     torch.set_num_threads(config.threads)
+    dev = torch.device(config.device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device={config.device!r} but torch sees no CUDA device")
     circuit = experiment.circuit()
     dem = circuit.detector_error_model(decompose_errors=True)
     grid, index = detector_grid(dem.get_detector_coordinates(), dem.num_detectors)
@@ -201,28 +307,35 @@ def train_decoder(
         with torch.no_grad():  # start as the base decoder: the head says "never flip"
             net.head.weight.mul_(0.1)
             net.head.bias.fill_(-4.0 if arch["residual_of"] else 0.0)
+    net.to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     if state:
-        names = [k for k, _ in net.named_parameters()]
         for name, p in net.named_parameters():
             opt.state[p] = {
                 "step": torch.tensor(float(state["adam_step"][0])),
-                "exp_avg": torch.from_numpy(state[f"m/{name}"]),
-                "exp_avg_sq": torch.from_numpy(state[f"v/{name}"]),
+                "exp_avg": torch.from_numpy(state[f"m/{name}"]).to(dev),
+                "exp_avg_sq": torch.from_numpy(state[f"v/{name}"]).to(dev),
             }
-        del names
-    base_dec = MatchingDecoder(correlations=True).compile(dem) if arch["residual_of"] else None
+    source = _ChunkSource(str(circuit), config, residual=bool(arch["residual_of"]))
     per_chunk = config.chunk_shots // config.batch_size
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    t0 = time.process_time()
-    chunk_k, data = -1, None
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if dev.type == "cuda"
+        else contextlib.nullcontext()
+    )
+    t0, w0 = time.process_time(), time.perf_counter()
+    chunk_k = -1
+    data: tuple[Any, Any, Any] | None = None
     losses: list[float] = []
 
     def save() -> NeuralModel:
         cpu = cpu_before + time.process_time() - t0
         info = {
             "experiment": experiment.describe(),
-            "train": {k: v for k, v in asdict(config).items() if k != "max_cpu_s"},
+            "train": {
+                k: v for k, v in asdict(config).items() if k not in ("max_cpu_s", "max_wall_s")
+            },
             "step": step,
             "shots_seen": step * config.batch_size,
             "cpu_s": round(cpu, 1),
@@ -234,8 +347,8 @@ def train_decoder(
         for name, p in net.named_parameters():
             st = opt.state.get(p)
             if st:
-                extra[f"m/{name}"] = st["exp_avg"].numpy()
-                extra[f"v/{name}"] = st["exp_avg_sq"].numpy()
+                extra[f"m/{name}"] = st["exp_avg"].detach().cpu().numpy()
+                extra[f"v/{name}"] = st["exp_avg_sq"].detach().cpu().numpy()
                 extra["adam_step"] = np.array([float(st["step"])])
         save_model(model_now, out, **extra)
         if progress is not None:
@@ -243,28 +356,40 @@ def train_decoder(
         return model_now
 
     model_now = None
-    while step < config.steps:
-        k, j = divmod(step, per_chunk)
-        if k != chunk_k:
-            data = _chunk(circuit, config, k, base_dec)
-            chunk_k = k
-        assert data is not None
-        dets, base, target = data
-        sl = slice(j * config.batch_size, (j + 1) * config.batch_size)
-        x = torch.from_numpy(grid_input(arch, dets[sl]))
-        b = None if base is None else torch.from_numpy(base[sl].astype(np.float32))
-        y = torch.from_numpy(target[sl].astype(np.float32))
-        loss = loss_fn(net(x, b), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-        step += 1
-        over = config.max_cpu_s is not None and time.process_time() - t0 > config.max_cpu_s
-        if step % config.checkpoint_every == 0 or step == config.steps or over:
+    try:
+        while step < config.steps:
+            k, j = divmod(step, per_chunk)
+            if k != chunk_k:
+                dets, base, target = source.get(k)
+                data = (
+                    torch.from_numpy(dets).to(dev),
+                    None if base is None else torch.from_numpy(base.astype(np.float32)).to(dev),
+                    torch.from_numpy(target.astype(np.float32)).to(dev),
+                )
+                chunk_k = k
+            assert data is not None
+            sl = slice(j * config.batch_size, (j + 1) * config.batch_size)
+            x = torch_grid_input(arch, data[0][sl])
+            b = None if data[1] is None else data[1][sl]
+            for group in opt.param_groups:
+                group["lr"] = config.learning_rate(step, time.perf_counter() - w0)
+            with autocast:
+                logits = net(x, b)
+            loss = loss_fn(logits.float(), data[2][sl])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+            step += 1
+            over = (
+                config.max_cpu_s is not None and time.process_time() - t0 > config.max_cpu_s
+            ) or (config.max_wall_s is not None and time.perf_counter() - w0 > config.max_wall_s)
+            if step % config.checkpoint_every == 0 or step == config.steps or over:
+                model_now = save()
+            if over:
+                break
+        if model_now is None:
             model_now = save()
-        if over:
-            break
-    if model_now is None:
-        model_now = save()
+    finally:
+        source.close()
     return model_now
