@@ -118,9 +118,31 @@ class ChainEnvConfig:
     measurement_error: float = 0.0
     max_slots: int = 200
     delivery_bonus: float = 10.0
+    #: Heterogeneous chains: per-segment success probabilities (length ``segments``; overrides
+    #: ``p_gen``) and per-node coherence times in slots (length ``segments + 1``; overrides
+    #: ``t_coh_slots``: a pair ``lo..hi`` decays by ``exp(-(1/t_lo + 1/t_hi) / 2)`` a slot).
+    p_gen_segments: tuple[float, ...] | None = None
+    t_coh_slots_nodes: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         check_int("segments", self.segments, minimum=1, maximum=16)
+        for name, n_expected in (("p_gen_segments", 0), ("t_coh_slots_nodes", 1)):
+            values = getattr(self, name)
+            if values is None:
+                continue
+            if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
+                raise InputError(f"{name} must be a list of numbers (got {values!r})")
+            values = tuple(values)
+            if len(values) != self.segments + n_expected:
+                raise InputError(
+                    f"{name} must have {self.segments + n_expected} entries (got {len(values)})"
+                )
+            for k, v in enumerate(values):
+                if name == "p_gen_segments":
+                    check_probability(f"{name}[{k}]", v)
+                else:
+                    check_positive(f"{name}[{k}]", v, allow_inf=True)
+            object.__setattr__(self, name, tuple(float(v) for v in values))
         check_probability("p_gen", self.p_gen)
         check_fidelity("fidelity", self.fidelity)
         check_positive("t_coh_slots", self.t_coh_slots, allow_inf=True)
@@ -143,8 +165,29 @@ class ChainEnvConfig:
             raise InputError(f"delivery_bonus must be >= 0 (got {self.delivery_bonus})")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of the parameters."""
-        return asdict(self)
+        """JSON-ready dict of the parameters (the heterogeneous fields only when set)."""
+        d = asdict(self)
+        for name in ("p_gen_segments", "t_coh_slots_nodes"):
+            if d[name] is None:
+                del d[name]
+            else:
+                d[name] = list(d[name])
+        return d
+
+    def segment_p_gen(self) -> np.ndarray:
+        """Success probability of one attempt on each segment, shape ``(segments,)``."""
+        if self.p_gen_segments is not None:
+            return np.array(self.p_gen_segments)
+        return np.full(self.segments, float(self.p_gen))
+
+    def pair_t_coh_slots(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | float:
+        """Coherence time (slots) of pairs ``lo..hi``: one factor ``exp(-1/t)`` per slot."""
+        if self.t_coh_slots_nodes is None:
+            return float(self.t_coh_slots)
+        rate = 1.0 / np.array(self.t_coh_slots_nodes)
+        lo_i, hi_i = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
+        with np.errstate(divide="ignore"):
+            return 2.0 / (rate[lo_i] + rate[hi_i])
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ChainEnvConfig:
@@ -253,7 +296,7 @@ def _new_links(cfg: ChainEnvConfig, pairs: np.ndarray, rng: np.random.Generator)
     for lo, hi in pairs[:, :2].tolist():
         for i in range(int(lo), int(hi)):
             cover[i] += 1
-    hits = rng.random((n, m)) < cfg.p_gen  # one draw per memory, used or not
+    hits = rng.random((n, m)) < cfg.segment_p_gen()[:, None]  # one draw per memory, used or not
     hits &= _RANGE[:m] < (m - np.array(cover))[:, None]
     count = hits.sum(axis=1)
     total = int(count.sum())
@@ -386,7 +429,8 @@ def step_state(
     # 5. Advance to the next slot.
     if not terminated:
         pairs = pairs.copy()
-        pairs[:, BELL] = physics.depolarise(pairs[:, BELL], 1.0, cfg.t_coh_slots)
+        t_pairs = cfg.pair_t_coh_slots(pairs[:, LO], pairs[:, HI])
+        pairs[:, BELL] = physics.depolarise(pairs[:, BELL], 1.0, t_pairs)
         pairs[:, AGE] += 1.0
         pairs = _new_links(cfg, pairs, rng)
     out = StepOutcome(reward, terminated, truncated, deliveries, valid, best)
