@@ -330,21 +330,33 @@ def print_table(
 
     con = out if out is not None else console
     ncols = len(headers)
-    need = 1 + 3 * ncols
+    border = 1 + 3 * ncols
+    text_min: list[int] = []
+    cell_max: list[int] = []
+    word_max: list[int] = []
     for j, header in enumerate(headers):
         cells = [cell_len(str(r[j])) for r in rows]
+        words = max((cell_len(w) for w in header.split()), default=0) if show_header else 0
         if j < text_columns:
-            longest = max([*cells, max((cell_len(w) for w in header.split()), default=0)])
-            need += min(longest, _TEXT_MIN_WIDTH)
+            text_min.append(min(max([*cells, words]), _TEXT_MIN_WIDTH))
         else:
-            need += max([*cells, cell_len(header) if show_header else 0])
-    if need <= con.width:
+            cell_max.append(max(cells, default=0))
+            word_max.append(max(words, cell_len(header) if show_header else 0))
+    fixed_part = border + sum(text_min)
+    widths = [max(c, w) for c, w in zip(cell_max, word_max, strict=True)]  # headers on one line
+    if fixed_part + sum(widths) > con.width:  # headers wrap between words instead
+        widths = [
+            max(c, max((cell_len(x) for x in h.split()), default=0) if show_header else 0)
+            for c, h in zip(cell_max, headers[text_columns:], strict=True)
+        ]
+    if fixed_part + sum(widths) <= con.width:
         table = Table(title=title, caption=caption, show_header=show_header)
         for j, header in enumerate(headers):
             if j < text_columns:
-                table.add_column(header, overflow="fold")
+                table.add_column(header, overflow="fold", min_width=text_min[j])
             else:
-                table.add_column(header, justify="right", no_wrap=True, overflow="fold")
+                width = widths[j - text_columns]
+                table.add_column(header, justify="right", width=width, overflow="fold")
         for r in rows:
             table.add_row(*(str(c) for c in r))
         con.print(table)

@@ -93,18 +93,29 @@ def validate(
     console.print(f"[bold green]OK[/] {escape(file)}: {escape(summary_line(summary))}")
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]], limit: int) -> Any:
-    from rich.table import Table
+def _table(
+    title: str, columns: list[str], rows: list[list[str]], limit: int, text_columns: int = 1
+) -> None:
+    """Print a table whose numbers are never cut (stacked per row when too wide)."""
+    from qnetai.cli._common import print_table
 
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold")
     shown = rows if limit <= 0 else rows[:limit]
-    for row in shown:
-        table.add_row(*row)
-    if len(shown) < len(rows):
-        table.caption = f"{len(rows) - len(shown)} more rows (use --limit 0 to list all)"
-    return table
+    caption = (
+        f"{len(rows) - len(shown)} more rows (use --limit 0 to list all)"
+        if len(shown) < len(rows)
+        else None
+    )
+    print_table(title, columns, shown, caption=caption, text_columns=text_columns)
+
+
+def _memory(memory: dict[str, Any]) -> str:
+    """A node's memory model in words: T1/T2 per qubit or t_coh (pair's Werner parameter)."""
+    from qnetai.cli._common import si
+
+    if memory.get("t1_s") is not None or memory.get("t2_s") is not None:
+        parts = [f"T1 {si(memory.get('t1_s'), 's')}", f"T2 {si(memory.get('t2_s'), 's')}"]
+        return ", ".join(p for p in parts if not p.endswith("—"))
+    return f"t_coh {si(memory.get('t_coh_s'), 's')}"
 
 
 def _arrivals(arrival: dict[str, Any]) -> str:
@@ -117,7 +128,7 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
     from rich.markup import escape
     from rich.panel import Panel
 
-    from qnetai.cli._common import console
+    from qnetai.cli._common import console, fixed, si
     from qnetai.topology import summary_line
 
     s, summary = info["scenario"], info["summary"]
@@ -142,17 +153,19 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
 
     node_rows = [
         [
-            n["name"],
-            n["kind"],
+            f"{n['name']} ({n['kind'].replace('_', ' ')})",
             str(n["memory_qubits"]),
-            _fmt(n["memory"]["t_coh_s"]),
-            _fmt(n["position_km"]),
+            _memory(n["memory"]),
+            fixed(n["memory"].get("efficiency"), 3),
+            "—"
+            if n["position_km"] is None
+            else f"({_fmt(n['position_km'][0])}, {_fmt(n['position_km'][1])}) km",
         ]
         for n in s["nodes"]
     ]
     if node_rows:
-        columns = ["node", "kind", "qubits", "t_coh_s", "position_km"]
-        console.print(_table("Nodes", columns, node_rows, limit))
+        columns = ["node (kind)", "qubits", "memory", "retrieval efficiency", "position"]
+        _table("Nodes", columns, node_rows, limit)
 
     derived = info["links_derived"]
     link_rows = []
@@ -164,27 +177,43 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
         row = [
             label,
             link["kind"],
-            _fmt(link["length_km"]),
-            link["scheme"],
+            si(link["length_km"] * 1e3, "m"),
+            link["scheme"].replace("_", "-"),
             str(link["multiplexing"]),
-            _fmt(link["attempt_rate_hz"]) if link["attempt_rate_hz"] else "round trip",
-            _fmt(link["qkd"]),
+            si(link["attempt_rate_hz"], "Hz") if link["attempt_rate_hz"] else "round trip",
+            "yes" if link["qkd"] else "no",
         ]
         if derived is not None:
             d = derived[i]
             row += [
-                _fmt(d["transmittance"], 3),
-                _fmt(d["loss_db"], 3),
-                _fmt(d["p_success"], 3),
-                _fmt(d["herald_fidelity"], 4),
-                _fmt(d["rate_hz"], 3),
+                f"{d['transmittance']:.3g}",
+                f"{d['loss_db']:.2f} dB",
+                f"{d['p_success']:.3g}",
+                fixed(d["herald_fidelity"]),
+                si(d["rate_hz"], "pairs/s"),
             ]
         link_rows.append(row)
     if link_rows:
-        columns = ["link", "kind", "length_km", "scheme", "modes", "attempts/s", "qkd"]
+        columns = ["link", "kind", "length", "heralding", "modes", "attempt rate", "QKD"]
         if derived is not None:
-            columns += ["transmittance", "loss_dB", "p_success", "F_herald", "est. pairs/s"]
-        console.print(_table("Links", columns, link_rows, limit))
+            columns += [
+                "transmittance",
+                "loss",
+                "p per round",
+                "herald fidelity",
+                "expected pairs/s",
+            ]
+        _table("Links", columns, link_rows, limit, text_columns=2)
+        if derived is not None:
+            console.print(
+                "p per round: probability that one attempt round (all modes) heralds, memory "
+                "efficiencies included; expected pairs/s: attempt rate x p per round, while "
+                "memories are free. qnetai run reports the measured generation rate and the "
+                "per-mode p per attempt.",
+                style="dim",
+                markup=False,
+                highlight=False,
+            )
         if derived is None:
             console.print("[dim](derived link figures need qnetai.physics)[/]")
 
@@ -196,7 +225,7 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
             str(r["pairs_per_request"]),
             _arrivals(r["arrival"]),
             _fmt(r["min_fidelity"]),
-            _fmt(r["timeout_s"]),
+            si(r["timeout_s"], "s"),
         ]
         for r in traffic["requests"]
     ]
@@ -209,11 +238,11 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
                 str(rnd["pairs_per_request"]),
                 f"poisson {_fmt(rnd['rate_hz'])}/s",
                 _fmt(rnd["min_fidelity"]),
-                _fmt(rnd["timeout_s"]),
+                si(rnd["timeout_s"], "s"),
             ]
         )
-    columns = ["flow", "requests", "pairs each", "arrivals", "min F", "timeout_s"]
-    console.print(_table("Traffic", columns, rows, limit))
+    columns = ["flow", "requests", "pairs each", "arrivals", "min fidelity", "timeout"]
+    _table("Traffic", columns, rows, limit)
     ops, ctl = s["operations"], s["controller"]
     console.print(
         f"operations: swap gate F {_fmt(ops['swap_gate_fidelity'])}, measurement error "
