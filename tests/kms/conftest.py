@@ -56,3 +56,17 @@ def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "kms.sqlite")
     return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture(scope="session")
+def metro_key_network():
+    """The key network of metro-6g at its own seed, computed once (as run_secure_fl does)."""
+    import numpy as np
+
+    from qnetai import facade, qkd
+    from qnetai.topology import resolve
+
+    sc = resolve(facade.load("metro-6g"))
+    return qkd.simulate_key_network(
+        sc, rng=np.random.default_rng([int(sc.seed), facade.QKD_SEED_TAG])
+    )

@@ -70,8 +70,8 @@ def test_single_masked_upload_is_uniform_whatever_the_plaintext():
     assert stats.kstest(plain, "uniform").pvalue < 1e-10
 
 
-def test_secure_fedavg_matches_plain_sum_and_learns():
-    r = run_secure_fl(SecureFLConfig(rounds=3, local_epochs=10))
+def test_secure_fedavg_matches_plain_sum_and_learns(metro_key_network):
+    r = run_secure_fl(SecureFLConfig(rounds=3, local_epochs=10), key_network=metro_key_network)
     for rec in r.rounds:
         assert len(rec["participants"]) == 4 and not rec["dropped"]
         assert rec["aggregate_equals_encoded_sum"]
@@ -83,7 +83,7 @@ def test_secure_fedavg_matches_plain_sum_and_learns():
     assert r.accuracy_secure >= r.accuracy_centralised - 0.03 and r.accuracy_secure > 0.9
 
 
-def test_eavesdropper_aborts_a_link_and_its_clients_drop_out():
+def test_eavesdropper_aborts_a_link_and_its_clients_drop_out(metro_key_network):
     cfg = SecureFLConfig(
         rounds=4,
         local_epochs=3,
@@ -93,7 +93,7 @@ def test_eavesdropper_aborts_a_link_and_its_clients_drop_out():
         eve_link=EVE,
         eve_rounds=(1, 4),
     )
-    r = run_secure_fl(cfg)
+    r = run_secure_fl(cfg, key_network=metro_key_network)
     assert r.rounds[0]["dropped"] == {}
     assert any("aborted" in a for a in r.rounds[1]["alerts"])
     late = r.rounds[-1]
@@ -102,7 +102,7 @@ def test_eavesdropper_aborts_a_link_and_its_clients_drop_out():
     assert late["aggregate_equals_encoded_sum"]
 
 
-def test_wait_policy_waits_then_drops_when_the_link_stays_down():
+def test_wait_policy_waits_then_drops_when_the_link_stays_down(metro_key_network):
     cfg = SecureFLConfig(
         rounds=3,
         local_epochs=2,
@@ -114,15 +114,15 @@ def test_wait_policy_waits_then_drops_when_the_link_stays_down():
         on_missing_key="wait",
         max_wait_s=3e-4,
     )
-    r = run_secure_fl(cfg)
+    r = run_secure_fl(cfg, key_network=metro_key_network)
     late = r.rounds[-1]
     assert late["waited_s"] == pytest.approx(3e-4) and late["dropped"]
 
 
-def test_config_errors_name_the_field():
+def test_config_errors_name_the_field(metro_key_network):
     with pytest.raises(ValueError, match="on_missing_key"):
         SecureFLConfig(on_missing_key="maybe")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="ring_bits"):
         SecureFLConfig(ring_bits=48)
     with pytest.raises(ValueError, match="eve_link"):
-        run_secure_fl(SecureFLConfig(rounds=1, eve_link="nowhere"))
+        run_secure_fl(SecureFLConfig(rounds=1, eve_link="nowhere"), key_network=metro_key_network)

@@ -98,17 +98,26 @@ class LiveNetwork:
         engine: bool = True,
         pool_capacity_bits: int | None = None,
         initial_pool_bits: int | None = None,
+        key_network: Any = None,
     ) -> LiveNetwork:
         """Run the scenario and configure ``store``'s pools from its link rates.
 
         ``engine``: the full :func:`~qnetai.facade.run_scenario` (entanglement figures
-        included), else the key network alone (faster).
+        included), else the key network alone (faster); ``key_network``: a key network
+        result of this scenario and seed already computed (neither is run then).
         """
         from qnetai import facade, qkd
+        from qnetai.errors import InputError
         from qnetai.topology import resolve
 
         sc = resolve(facade.with_seed(facade.load(scenario), seed))
-        if engine:
+        names = {n.name for n in sc.nodes}
+        for sae, node in sae_nodes.items():  # before the (longer) run
+            if node not in names:
+                raise InputError(f"SAE {sae!r}: unknown node {node!r} of scenario {sc.name!r}")
+        if key_network is not None:
+            summary = {}
+        elif engine:
             run = facade.run_scenario(sc)
             key_network, summary = run.key_network, dict(run.summary)
         else:

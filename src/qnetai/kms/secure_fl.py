@@ -216,7 +216,9 @@ def _accuracy(w: NDArray[np.float64], x: Any, y: Any) -> float:
     return float(np.mean(((np.hstack([x, np.ones((len(x), 1))]) @ w) > 0) == y))
 
 
-def run_secure_fl(config: SecureFLConfig | None = None) -> SecureFLResult:
+def run_secure_fl(
+    config: SecureFLConfig | None = None, *, key_network: Any = None
+) -> SecureFLResult:
     """Federated averaging with QKD one-time-pad masks drawn through the ETSI 014 API.
 
     The KMS runs in process (:func:`qnetai.kms.app.create_app` over an in-memory store on a
@@ -225,6 +227,7 @@ def run_secure_fl(config: SecureFLConfig | None = None) -> SecureFLResult:
     clients and why, key bits drawn, the aggregate's error against the plain sum) and the
     accuracies of the secure run, of plain federated averaging on the same rounds and of a
     centralised logistic regression (the classical baseline on the pooled data).
+    ``key_network``: the scenario's key network result, if already computed (same seed).
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -247,6 +250,7 @@ def run_secure_fl(config: SecureFLConfig | None = None) -> SecureFLResult:
         engine=False,
         pool_capacity_bits=cfg.pool_capacity_bits,
         initial_pool_bits=cfg.initial_pool_bits,
+        key_network=key_network,
     )
     if cfg.eve_link is not None and cfg.eve_link not in live.links:
         raise ValueError(f"eve_link: no QKD link {cfg.eve_link!r} ({', '.join(live.links)})")
