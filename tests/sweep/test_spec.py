@@ -112,3 +112,29 @@ def test_load_sweep_file(tmp_path):
         load_sweep(path)
     with pytest.raises(InputError, match="no such sweep file"):
         load_sweep(tmp_path / "missing.yaml")
+
+
+def test_full_checks_cover_every_value_of_every_parameter(monkeypatch):
+    import qnetai.facade
+
+    checked = []
+    real = qnetai.facade.check_runnable
+
+    def counting(sc, **kw):
+        checked.append((sc.duration_s, sc.links[0].length_km))
+        return real(sc, **kw)
+
+    monkeypatch.setattr(qnetai.facade, "check_runnable", counting)
+    spec = sweep_from_dict(
+        tiny(
+            params=[
+                {"path": "duration_s", "values": [0.01, 0.02, 0.03]},
+                {"path": "links[*].length_km", "values": [10, 20, 30]},
+            ]
+        )
+    )
+    plan = SweepPlan(spec)
+    assert len(plan.check_points(plan.points())) == 9
+    assert {c[0] for c in checked} == {0.01, 0.02, 0.03}
+    assert {c[1] for c in checked} == {10, 20, 30}
+    assert len(checked) == 6  # first, last, and one point per new value

@@ -36,7 +36,9 @@ from qnetai.sweep.store import query, read_records, write_tables
 
 
 def check_sweep(sweep: str | Path | SweepSpec) -> dict[str, Any]:
-    """Validate a sweep (file or spec) and check every point's scenario; nothing runs.
+    """Validate a sweep (file or spec) and its points' scenarios; nothing runs.
+
+    See :meth:`SweepPlan.check_points` for which points get the full runnable check.
 
     Returns ``{"points", "seeds", "mode"}``; raises :class:`~qnetai.errors.InputError`.
     """
@@ -47,8 +49,7 @@ def check_sweep(sweep: str | Path | SweepSpec) -> dict[str, Any]:
     if spec.search.mode == "optuna":
         check_runnable(plan.base, allow_large=spec.allow_large)
     else:
-        for point in plan.points():
-            plan.check_point(point)
+        plan.check_points(plan.points())
     return {"points": plan.n_points, "seeds": spec.seeds, "mode": spec.search.mode}
 
 

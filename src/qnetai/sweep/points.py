@@ -22,6 +22,9 @@ from typing import Any
 from qnetai.errors import InputError
 from qnetai.sweep.spec import MAX_POINTS, MAX_RUNS, SweepSpec
 
+#: Most points that get the full runnable check up front (see :meth:`SweepPlan.check_points`).
+MAX_FULL_CHECKS = 200
+
 _PART_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[(?:\d+|\*)\])*)")
 _INDEX_RE = re.compile(r"\[(\d+|\*)\]")
 
@@ -167,15 +170,43 @@ class SweepPlan:
             set_path(data, path, value)
         return data
 
-    def check_point(self, point: Point) -> dict[str, Any]:
-        """Validate and check the scenario of ``point``; its mapping, or an InputError."""
+    def check_point(self, point: Point, *, runnable: bool = True) -> dict[str, Any]:
+        """Validate (and, with ``runnable``, check) the scenario of ``point``; its mapping.
+
+        Problems raise one InputError naming the point and the field path.
+        """
         from qnetai.config import scenario_from_dict
         from qnetai.facade import check_runnable
 
         data = self.scenario_dict(point.params)
         sc = scenario_from_dict(data, source=f"(sweep point {point.index}: {point.params})")
-        check_runnable(sc, allow_large=self.spec.allow_large)
+        if runnable:
+            check_runnable(sc, allow_large=self.spec.allow_large)
         return data
+
+    def check_points(self, points: list[Point]) -> list[dict[str, Any]]:
+        """Validate every point's scenario; run the full check on a covering subset.
+
+        Validation (field paths, ranges: about a millisecond) covers every point. The
+        runnable check (topology, work limits, policies: up to tens of ms on a large
+        scenario) runs on the first and last point and on one point for each value of each
+        parameter, at most :data:`MAX_FULL_CHECKS` points in all (spread evenly beyond that).
+        A point outside the subset that fails the check fails when it runs, recorded with
+        its message like any failed point.
+        """
+        chosen: dict[int, None] = {0: None, len(points) - 1: None}
+        seen: set[tuple[str, str]] = set()
+        for i, point in enumerate(points):
+            keys = {(k, repr(v)) for k, v in point.params.items()}
+            if not keys <= seen:
+                chosen[i] = None
+                seen |= keys
+        picked = sorted(chosen)
+        if len(picked) > MAX_FULL_CHECKS:
+            step = len(picked) / MAX_FULL_CHECKS
+            picked = sorted({picked[int(k * step)] for k in range(MAX_FULL_CHECKS)})
+        full = set(picked)
+        return [self.check_point(p, runnable=i in full) for i, p in enumerate(points)]
 
 
 __all__ = ["Point", "SweepPlan", "set_path"]

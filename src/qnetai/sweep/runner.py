@@ -213,8 +213,8 @@ def run_sweep(
 
         check_runnable(plan.base, allow_large=spec.allow_large)
     else:
-        for point in plan.points():
-            tasks.append((point, plan.check_point(point)))
+        points = plan.points()
+        tasks = list(zip(points, plan.check_points(points), strict=True))
     info = {
         "name": spec.name,
         "sweep_hash": plan.sweep_hash,
