@@ -112,6 +112,10 @@ def serve_command(
     synchronous: Annotated[
         str, typer.Option("--synchronous", help="SQLite: full or normal.")
     ] = "full",
+    engine: Annotated[
+        bool,
+        typer.Option("--engine", help="Rates from a full run (engine + key network)."),
+    ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "warning",
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log requests (no keys).")
@@ -132,6 +136,7 @@ def serve_command(
             initial_pool_bits=initial_pool_bits,
             seed=seed,
             synchronous=synchronous,
+            engine=engine,
         )
     except (InputError, ValueError) as exc:
         exit_input_error(exc)

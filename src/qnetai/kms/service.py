@@ -14,7 +14,7 @@ from typing import Any
 
 from qnetai.kms.app import KMSConfig, create_app
 from qnetai.kms.store import KeyStore
-from qnetai.kms.supply import SupplyPlan, supply_plan
+from qnetai.kms.supply import SupplyPlan, check_sae_nodes, supply_plan
 
 __all__ = [
     "KMSService",
@@ -79,16 +79,25 @@ def build_service(
     initial_pool_bits: int | None = None,
     seed: int | None = None,
     synchronous: str = "FULL",
+    engine: bool = False,
 ) -> KMSService:
     """Plan the key supply of ``scenario`` for ``sae_nodes`` and open the store.
 
     Pools fill at the pair rate times ``time_scale`` (1: real time; 1000: a simulated
     second per wall millisecond). ``pool_capacity_bits`` / ``initial_pool_bits`` default
-    to the scenario's ``qkd`` section.
+    to the scenario's ``qkd`` section. ``engine``: take the link rates from a full
+    :func:`qnetai.facade.run_scenario` (what ``qnetai run`` and ``qnetai serve`` use), else
+    from the key network alone (a faster start; the same rates for analytic links).
     """
     if len(sae_nodes) < 2:
         raise ValueError(f"need at least two SAEs (got {sorted(sae_nodes)})")
-    plan = supply_plan(scenario, sae_nodes, seed=seed)
+    key_network = None
+    if engine:
+        from qnetai import facade
+
+        check_sae_nodes(scenario, sae_nodes)  # before the (longer) run
+        key_network = facade.run_scenario(scenario, seed=seed).key_network
+    plan = supply_plan(scenario, sae_nodes, seed=seed, key_network=key_network)
     cap = plan.pool_capacity_bits if pool_capacity_bits is None else int(pool_capacity_bits)
     init = plan.initial_pool_bits if initial_pool_bits is None else int(initial_pool_bits)
     store = KeyStore(os.fspath(db_path), synchronous=synchronous)

@@ -26,7 +26,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SupplyPlan", "supply_plan"]
+__all__ = ["SupplyPlan", "check_sae_nodes", "supply_plan"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,19 @@ class SupplyPlan:
     link_rates_bps: dict[str, float]
     pool_capacity_bits: int
     initial_pool_bits: int
+
+
+def check_sae_nodes(scenario: Any, sae_nodes: Mapping[str, str]) -> None:
+    """Raise :class:`qnetai.errors.InputError` if an SAE names a node ``scenario`` lacks."""
+    from qnetai import facade
+    from qnetai.errors import InputError
+    from qnetai.topology import resolve
+
+    sc = resolve(facade.load(scenario))
+    names = {n.name for n in sc.nodes}
+    for sae, node in sae_nodes.items():
+        if node not in names:
+            raise InputError(f"SAE {sae!r}: unknown node {node!r} of scenario {sc.name!r}")
 
 
 def supply_plan(
