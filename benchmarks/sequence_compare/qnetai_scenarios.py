@@ -26,6 +26,13 @@ Same physics as ``sequence_scenarios.py`` (SeQUeNCe 1.3.1), mapped parameter by 
   rule allows, freed memories regenerate at once). Swapping follows SeQUeNCe's reservation
   rules: nested (doubling) order, ideal gates and measurements.
 * **Classical messages**: fibre delay (2e5 km/s), no processing delay.
+* **Swap confirmation** (``operations.swapping.confirm: true``): SeQUeNCe's resource manager
+  has a swapping router ask both partner routers whether they still hold their memories and
+  wait for both replies before it swaps (``es_rule_action_A`` / ``es_match_func`` in
+  ``resource_management/action_condition_set.py``; the swap starts in ``is_ready()`` of
+  ``swapping_base.py``): one round trip to the farther partner, 2, 4, 8 link delays at
+  nesting levels 1, 2, 3. qnetai does the same with the option on, so both do the same work
+  (``--no-confirm``: qnetai's default protocol, swap as soon as the pairs are known).
 
 Usage (from the repository root)::
 
@@ -60,7 +67,9 @@ TARGET_FIDELITY = 0.5
 SIMULATED_S = 1.0
 
 
-def scenario_dict(routers: int, memories: int, raw_fidelity: float, seed: int = 0) -> dict:
+def scenario_dict(
+    routers: int, memories: int, raw_fidelity: float, seed: int = 0, *, confirm: bool = True
+) -> dict:
     """The qnetai scenario (as a plain dict for ``Scenario.model_validate``)."""
     names = [f"r{i}" for i in range(routers)]
     link = {
@@ -95,6 +104,7 @@ def scenario_dict(routers: int, memories: int, raw_fidelity: float, seed: int = 
             "measurement_error": 0.0,
             "swap_success_probability": 1.0,
             "swapping_policy": "nested",
+            "swapping": {"confirm": confirm},
         },
         "classical": {"speed_km_per_s": SPEED_KM_PER_S, "processing_delay_s": 0.0},
         "traffic": {
@@ -114,7 +124,7 @@ def scenario_dict(routers: int, memories: int, raw_fidelity: float, seed: int = 
     }
 
 
-def run(name: str, seed: int) -> dict:
+def run(name: str, seed: int, *, confirm: bool = True) -> dict:
     """Build and run one scenario through ``qnetai.sim.simulate``; return the figures."""
     t_import = time.perf_counter()
     from qnetai import __version__, simulate  # the facade resolves controller.routing
@@ -128,7 +138,7 @@ def run(name: str, seed: int) -> dict:
     simulate(Scenario.model_validate(warm), seed=seed)
     routers, memories, raw = SCENARIOS[name]
     t_build = time.perf_counter()
-    scenario = Scenario.model_validate(scenario_dict(routers, memories, raw, seed))
+    scenario = Scenario.model_validate(scenario_dict(routers, memories, raw, seed, confirm=confirm))
     c0 = time.process_time()
     t0 = time.perf_counter()
     result = simulate(scenario, seed=seed)
@@ -144,6 +154,7 @@ def run(name: str, seed: int) -> dict:
         "routers": routers,
         "memories_per_router": memories,
         "raw_fidelity": raw,
+        "swap_confirm": confirm,
         "simulated_s": float(s["simulated_s"]),
         "wall_time_s": wall,
         "cpu_time_s": cpu,
@@ -158,6 +169,8 @@ def run(name: str, seed: int) -> dict:
         "pairs_generated": int(s.get("pairs_generated", 0)),
         "pairs_below_min_fidelity": int(s.get("pairs_below_min_fidelity", 0)),
         "swaps": int(s.get("swaps", 0)),
+        "swap_confirmations": int(s.get("swap_confirmations", 0)),
+        "swap_confirmations_refused": int(s.get("swap_confirmations_refused", 0)),
     }
 
 
@@ -166,8 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="qnetai's default protocol (swap without confirming with the partners)",
+    )
     args = ap.parse_args(argv)
-    json.dump(run(args.scenario, args.seed), sys.stdout)
+    json.dump(run(args.scenario, args.seed, confirm=not args.no_confirm), sys.stdout)
     sys.stdout.write("\n")
     return 0
 

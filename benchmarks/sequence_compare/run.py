@@ -14,6 +14,11 @@ One command, from the repository root, with qnetai's interpreter::
   subprocess (SeQUeNCe through its venv, qnetai through this interpreter), one at a time.
 * Prints a markdown table of medians and writes ``benchmarks/results/sequence_compare.json``
   atomically.
+* qnetai runs with swap confirmation on (``operations.swapping.confirm: true``), SeQUeNCe's
+  confirm-before-swap protocol, so both simulators do the same work (``--no-confirm``:
+  qnetai's default protocol instead). ``chain-9-f90`` is different work whatever the protocol
+  (SeQUeNCe's end memories stay blocked by below-target pairs, qnetai discards them) and is
+  left out of the speed ratio on equal work.
 
 Time budget: SeQUeNCe needs roughly 10 s (link-2), 45 s (chain-3), 2 min (chain-5), 15 s
 (chain-9-f90) and 5 min (chain-9-f95) per repeat on an idle core (about 9 min for all), and up
@@ -47,9 +52,11 @@ DESCRIPTIONS = {
     "link-2": "2 routers, 10 memories, link generation only",
     "chain-3": "3-router chain (40 km), raw 0.9",
     "chain-5": "5-router chain (80 km), raw 0.9",
-    "chain-9-f90": "9-router chain (160 km), raw 0.9",
+    "chain-9-f90": "9-router chain (160 km), raw 0.9 (different work, see README)",
     "chain-9-f95": "9-router chain (160 km), raw 0.95",
 }
+#: scenarios on which both simulators do the same work (the speed ratio is taken over these)
+EQUAL_WORK = ("link-2", "chain-3", "chain-5", "chain-9-f95")
 #: SeQUeNCe's own figures from the anchor (sequence-anchor.md), for reference in the JSON
 ANCHOR = {
     "link-2": {"wall_time_s": 8.7, "events": 271_000, "pairs": 4275, "fidelity": 0.900},
@@ -88,9 +95,16 @@ def ensure_sequence_venv(python312: str) -> str:
     return version
 
 
-def run_one(python: str, script: str, scenario: str, seed: int, timeout_s: float) -> dict:
+def run_one(
+    python: str,
+    script: str,
+    scenario: str,
+    seed: int,
+    timeout_s: float,
+    extra: tuple[str, ...] = (),
+) -> dict:
     """Run one scenario script in a subprocess and parse its JSON line."""
-    cmd = [python, str(HERE / script), "--scenario", scenario, "--seed", str(seed)]
+    cmd = [python, str(HERE / script), "--scenario", scenario, "--seed", str(seed), *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=ROOT)
     if proc.returncode != 0:
@@ -148,12 +162,33 @@ def table(results: dict) -> str:
         events_s = _fmt(s.get("events"), ",.0f")
         rows.append(
             f"| {name}: {DESCRIPTIONS[name]} | {_fmt(sw, '.2f')} | {_fmt(qw, '.3f')} "
-            f"| {_fmt(up_w, ',.0f')}x | {_fmt(up_c, ',.0f')}x "
+            f"| {_fmt(up_w, ',.0f')}x | {_fmt(up_c, ',.0f')}x{'' if name in EQUAL_WORK else ' *'} "
             f"| {pairs_s} / {_fmt(q['pairs_delivered'], ',.0f')} "
             f"| {_fmt(s.get('mean_fidelity'), '.3f')} / {_fmt(q['mean_fidelity'], '.3f')} "
             f"| {events_s} / {_fmt(q['events'], ',.0f')} |"
         )
+    ratios = equal_work_ratios(results)
+    if ratios:
+        lo, hi = min(ratios.values()), max(ratios.values())
+        gm = statistics.geometric_mean(list(ratios.values()))
+        rows.append(
+            f"\nSpeed ratio on equal work (CPU s per simulated s, SeQUeNCe / qnetai) over "
+            f"{', '.join(ratios)}: {lo:,.0f}x to {hi:,.0f}x, geometric mean {gm:,.0f}x"
+        )
+    if any(name not in EQUAL_WORK for name in results):
+        rows.append("\n\\* different work (not in the speed ratio): see the README")
     return "\n".join(rows)
+
+
+def equal_work_ratios(results: dict) -> dict[str, float]:
+    """CPU speed ratio SeQUeNCe / qnetai of each equal-work scenario run by both."""
+    out = {}
+    for name, res in results.items():
+        s, q = res.get("sequence", {}), res["qnetai"]
+        sc, qc = s.get("cpu_s_per_simulated_s"), q.get("cpu_s_per_simulated_s")
+        if name in EQUAL_WORK and sc and qc:
+            out[name] = sc / qc
+    return out
 
 
 def write_atomic(path: Path, doc: dict) -> None:
@@ -186,6 +221,9 @@ def _document(args, seq_version, started, load_before, results, raw, *, complete
             "loadavg_before": load_before,
             "loadavg_now": os.getloadavg(),
         },
+        "qnetai_swap_confirm": not args.no_confirm,
+        "equal_work": list(EQUAL_WORK),
+        "speed_ratio_cpu_equal_work": equal_work_ratios(results),
         "results": results,
         "runs": raw,
         "table_markdown": table(results),
@@ -206,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         "--sequence-python",
         default=DEFAULT_PY312,
         help="Python >= 3.12 used to create the SeQUeNCe venv",
+    )
+    ap.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="run qnetai without swap confirmation (its default protocol; not equal work)",
     )
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per simulator run")
     ap.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
@@ -234,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-            r = run_one(sys.executable, "qnetai_scenarios.py", name, rep, args.timeout)
+            extra = ("--no-confirm",) if args.no_confirm else ()
+            r = run_one(sys.executable, "qnetai_scenarios.py", name, rep, args.timeout, extra)
             raw[name]["qnetai"].append(r)
             print(
                 f"{name} rep {rep}: qnetai {r['wall_time_s']:.3f} s wall, "

@@ -153,6 +153,38 @@ class PurificationSpec(StrictModel):
         return self
 
 
+class SwappingSpec(StrictModel):
+    """The entanglement-swapping control protocol (which pairs: ``swapping_policy``).
+
+    ``confirm: false`` (default): a node swaps as soon as it holds the two pairs its schedule
+    picks; every remote fact it acts on has already arrived over the fibre, but it does not ask
+    whether the far ends still hold their halves. Nothing is spent on signalling; a pair whose
+    far end was discarded meanwhile (a cut-off, news of a failed swap) is swapped anyway and
+    the result is lost downstream.
+
+    ``confirm: true``: before each swap the node asks both partner nodes (the far ends of
+    its two pairs) whether they still hold their memories, and swaps only after both replies:
+    one round trip to the farther partner, in parallel, i.e. 2, 4, 8 ... link delays at
+    nesting levels 1, 2, 3 ... The node's two memories and the far ends stay held meanwhile,
+    so end-to-end pairs come slower, about ``pairs * C / (C + 2 (2**L - 1) tau)`` for an end
+    memory cycle ``C``, ``L`` nesting levels and link delay ``tau``. A refused confirmation
+    (the pair was cut off, or its far end already heard that a swap inside it failed)
+    releases the local memory and returns the other pair to the store, so a good pair is not
+    spent on a lost one: with cut-offs or failing swaps the outcome changes. This is the
+    protocol of SeQUeNCe's rule-based resource manager (``es_rule_action_A``).
+
+    Example:
+        >>> SwappingSpec(confirm=True).confirm
+        True
+    """
+
+    confirm: bool = Field(
+        False,
+        description="confirm with both partner nodes (one classical round trip) before each "
+        "swap; a refused confirmation releases the memory (SeQUeNCe's protocol)",
+    )
+
+
 class OperationsSpec(StrictModel):
     """Local operations at the nodes."""
 
@@ -160,6 +192,9 @@ class OperationsSpec(StrictModel):
     measurement_error: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
     swap_success_probability: Probability = 1.0
     swapping_policy: SwappingPolicy = "swap_asap"
+    swapping: SwappingSpec = Field(
+        SwappingSpec(), description="swapping control protocol (confirm before swapping)"
+    )
     purification: PurificationSpec = PurificationSpec()
     cutoff_s: PositiveFloat | None = Field(None, description="discard pairs stored longer")
 

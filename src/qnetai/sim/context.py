@@ -40,6 +40,7 @@ class Context:
     """Shared services and parameters of one simulation (no per-request state)."""
 
     __slots__ = (
+        "confirm_swaps",
         "cutoff_s",
         "gate_fidelity",
         "kernel",
@@ -73,6 +74,7 @@ class Context:
         nested: bool = False,
         purify: Purify = bf.bbpssw,
         purification_rounds: int = 0,
+        confirm_swaps: bool = False,
     ) -> None:
         self.kernel = kernel
         self.uni = uni
@@ -88,6 +90,7 @@ class Context:
         self.nested = nested
         self.purify = purify
         self.purification_rounds = purification_rounds
+        self.confirm_swaps = confirm_swaps  # confirm with both partners before a swap
 
     def delay(self, pos_km: list[float], a: int, b: int) -> float:
         """Classical delay (s) between path nodes ``a`` and ``b`` (0 for the same node)."""

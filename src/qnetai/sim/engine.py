@@ -212,6 +212,7 @@ class Simulation:
             nested=ops.swapping_policy == "nested",
             purify=bf.dejmps if pur.protocol == "dejmps" else bf.bbpssw,
             purification_rounds=pur_rounds,
+            confirm_swaps=bool(ops.swapping.confirm),
         )
         self._gen = Generation(ctx)
         if circuit is not None:

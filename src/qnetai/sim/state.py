@@ -199,13 +199,16 @@ class Reservation:
 
     ``left[k]`` / ``right[k]``: the memory stores of path node ``k`` facing link ``k - 1`` /
     link ``k``: the stored pairs ending / starting at ``k``, in arrival order, at most ``mem``
-    each. ``pumping``: pairs being purified (not yet in a store). ``free_a[s]`` /
+    each. ``pumping``: pairs being purified (not yet in a store); ``confirming``: pairs a
+    node has claimed for a swap and awaits its partners' confirmation for (in no store,
+    ``operations.swapping.confirm``). ``free_a[s]`` /
     ``free_b[s]``: free memories at the two ends of link ``s`` (pooled release), ``seg[s]``
     the restart state of link ``s`` (one pair in flight). ``live`` is False once the request
     has ended: queued events of the reservation then do nothing.
     """
 
     __slots__ = (
+        "confirming",
         "free_a",
         "free_b",
         "left",
@@ -226,6 +229,7 @@ class Reservation:
         self.left: list[list[Pair]] = []
         self.right: list[list[Pair]] = []
         self.pumping: list[Pair] = []
+        self.confirming: list[Pair] = []
         self.seg: list[int] = []
         self.free_a: list[int] = []
         self.free_b: list[int] = []
@@ -243,7 +247,7 @@ class Reservation:
     def held(self) -> list[Pair]:
         """Every distinct pair still stored (in a store or being purified)."""
         seen: dict[int, Pair] = {}
-        for store in (*self.left, *self.right, self.pumping):
+        for store in (*self.left, *self.right, self.pumping, self.confirming):
             for p in store:
                 if p.stored:
                     seen[id(p)] = p

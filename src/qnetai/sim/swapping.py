@@ -6,6 +6,15 @@ picks what a node swaps, and the reservation's release strategy (:mod:`qnetai.si
 decides what happens when memory is let go. The physics conventions are those of
 :mod:`qnetai.sim.protocols`.
 
+Two control protocols (``operations.swapping.confirm``, see ``docs/protocols.md``): by default
+a node swaps the two pairs its schedule picks at once. With confirmation, the node first
+claims them and asks both partner nodes (the far ends) whether they still hold their halves;
+it swaps when both replies are back (``2 * max`` of the two one-way delays later). The far end
+of a pair refuses when it has already heard that the pair is lost (a failed swap inside it);
+a pair cut off while claimed is gone at both ends (the cut-off releases its memories). A
+refusal releases the local memory of the refused pair (the reply is the news) and returns
+the other pair to the stores. While claimed, neither end uses a pair for anything else.
+
 Example:
     >>> Swapping.__name__
     'Swapping'
@@ -26,7 +35,17 @@ from qnetai.sim.state import SERVED, Pair, Reservation
 class Swapping:
     """Storage, swapping, failure news, cut-offs and delivery (one component per engine)."""
 
-    __slots__ = ("_cutoff", "_kernel", "_sched", "_waits", "ctx", "finish", "gen", "schedule")
+    __slots__ = (
+        "_confirm",
+        "_cutoff",
+        "_kernel",
+        "_sched",
+        "_waits",
+        "ctx",
+        "finish",
+        "gen",
+        "schedule",
+    )
 
     def __init__(self, ctx: Context, gen: Generation, schedule: SwapSchedule) -> None:
         self.ctx = ctx
@@ -36,6 +55,10 @@ class Swapping:
         self._sched = ctx.kernel.schedule
         self._cutoff = ctx.cutoff_s
         self._waits = schedule.waits
+        self._confirm = ctx.confirm_swaps
+        if self._confirm:
+            ctx.tel.counters.setdefault("swap_confirmations", 0)
+            ctx.tel.counters.setdefault("swap_confirmations_refused", 0)
         #: Ends a request (set by the engine: it releases the reservation's memory).
         self.finish: Callable[[Reservation, str], None] = _unwired
 
@@ -80,9 +103,7 @@ class Swapping:
         if not (left and right):
             return
         now = self._kernel.now  # the clock stands still within a handler
-        hops = res.route.hops
         schedule = self.schedule
-        release = res.release
         while left and right:
             xy = schedule.pick(res, k, left, right, now)
             if xy is None:
@@ -93,42 +114,114 @@ class Swapping:
                 res.right[X.i].remove(X)
             if not Y.dead or Y.learn_j >= 0.0:
                 res.left[Y.j].remove(Y)
-            X.stored = Y.stored = False
-            if X.dead or Y.dead:
-                Z = self._merge_dead(res, X, Y, k)
-            else:
-                Z = self._swap_live(res, X, Y, k)
-            release.swapped(res, k, now)  # node k measured its two memories
-            if Z.dead:
-                self._store_dead(res, Z)  # its ends may still swap it on: they do not know yet
-            elif Z.i == 0 and Z.j == hops:
-                t = max(Z.known_i, Z.known_j)
-                if t <= now:
-                    self._deliver(res, Z)
-                    if not res.live:
-                        return
-                else:
-                    res.right[0].append(Z)
-                    res.left[hops].append(Z)
-                    self._sched(t, self._on_deliver, (res, Z), P_DELIVER)
+            if self._confirm:
+                self._ask(res, X, Y, k, now)
                 continue
+            self._commit(res, X, Y, k, now)
+            if not res.live:
+                return
+
+    def _commit(self, res: Reservation, X: Pair, Y: Pair, k: int, now: float) -> None:
+        """Swap the claimed pairs ``X`` (left) and ``Y`` (right) at node ``k`` now."""
+        hops = res.route.hops
+        release = res.release
+        X.stored = Y.stored = False
+        if X.dead or Y.dead:
+            Z = self._merge_dead(res, X, Y, k)
+        else:
+            Z = self._swap_live(res, X, Y, k)
+        release.swapped(res, k, now)  # node k measured its two memories
+        if Z.dead:
+            self._store_dead(res, Z)  # its ends may still swap it on: they do not know yet
+        elif Z.i == 0 and Z.j == hops:
+            t = max(Z.known_i, Z.known_j)
+            if t <= now:
+                self._deliver(res, Z)
             else:
-                res.right[Z.i].append(Z)
-                res.left[Z.j].append(Z)
-                if self._waits:
-                    ti, tj = schedule.wait_for(res, Z, now)
-                    if ti >= 0.0:
-                        self._sched(ti, self._on_known, (res, Z.i), P_DELIVER)
-                    if tj >= 0.0:
-                        self._sched(tj, self._on_known, (res, Z.j), P_DELIVER)
-            if Z.i > 0 and Z.stored:
-                self.swap(res, Z.i)
-                if not res.live:
-                    return
-            if Z.j < hops and Z.stored:
-                self.swap(res, Z.j)
-                if not res.live:
-                    return
+                res.right[0].append(Z)
+                res.left[hops].append(Z)
+                self._sched(t, self._on_deliver, (res, Z), P_DELIVER)
+            return
+        else:
+            res.right[Z.i].append(Z)
+            res.left[Z.j].append(Z)
+            if self._waits:
+                ti, tj = self.schedule.wait_for(res, Z, now)
+                if ti >= 0.0:
+                    self._sched(ti, self._on_known, (res, Z.i), P_DELIVER)
+                if tj >= 0.0:
+                    self._sched(tj, self._on_known, (res, Z.j), P_DELIVER)
+        if Z.i > 0 and Z.stored:
+            self.swap(res, Z.i)
+            if not res.live:
+                return
+        if Z.j < hops and Z.stored:
+            self.swap(res, Z.j)
+
+    # -- confirmation ----------------------------------------------------------------------
+    def _ask(self, res: Reservation, X: Pair, Y: Pair, k: int, now: float) -> None:
+        """Node ``k`` claimed ``X`` and ``Y`` and asks their far ends; decide on the replies."""
+        pos, delay = res.route.pos_km, self.ctx.delay
+        d_x = delay(pos, k, X.i)
+        d_y = delay(pos, k, Y.j)
+        # a far end refuses a lost pair whose loss it has heard of when the request arrives
+        no_x = X.dead and (X.learn_i < 0.0 or X.learn_i <= now + d_x)
+        no_y = Y.dead and (Y.learn_j < 0.0 or Y.learn_j <= now + d_y)
+        res.confirming.append(X)
+        res.confirming.append(Y)
+        self.ctx.tel.counters["swap_confirmations"] += 1
+        t = now + 2.0 * (d_x if d_x > d_y else d_y)
+        self._sched(t, self._on_replies, (res, X, Y, k, no_x, no_y), P_DELIVER)
+
+    def _on_replies(self, arg: tuple) -> None:
+        res, X, Y, k, no_x, no_y = arg
+        if not res.live:
+            return
+        _drop(res.confirming, X)
+        _drop(res.confirming, Y)
+        now = self._kernel.now
+        ok_x = self._still_held(res, X, 1, no_x, now)
+        ok_y = self._still_held(res, Y, 0, no_y, now)
+        if ok_x and ok_y:
+            self._commit(res, X, Y, k, now)
+            return
+        self.ctx.tel.counters["swap_confirmations_refused"] += 1
+        # the pair still held goes back to the stores (first in line) and may be used again
+        if ok_x:
+            res.left[k].insert(0, X)
+            if not X.dead or X.learn_i >= 0.0:
+                res.right[X.i].insert(0, X)
+            self._retry(res, X.i)
+        if ok_y:
+            res.right[k].insert(0, Y)
+            if not Y.dead or Y.learn_j >= 0.0:
+                res.left[Y.j].insert(0, Y)
+            self._retry(res, Y.j)
+        if res.live:
+            self.swap(res, k)
+
+    def _still_held(self, res: Reservation, P: Pair, side: int, refused: bool, now: float) -> bool:
+        """Whether claimed ``P`` can be swapped at its end ``side`` (0: ``P.i``, 1: ``P.j``).
+
+        A pair cut off meanwhile is gone (the cut-off released its memories). A lost pair is
+        swapped on only while neither its far end (at the request) nor this node knows; when
+        the far end refused, the reply is this node's news: its memory is released now.
+        """
+        if not P.stored:
+            return False
+        if not P.dead:
+            return True
+        heard = P.learn_j if side == 1 else P.learn_i
+        if heard < 0.0:
+            return False  # this node heard of the loss itself (its memory is free)
+        if refused or heard <= now:
+            self._end_heard(res, P, side, now)
+            return False
+        return True
+
+    def _retry(self, res: Reservation, k: int) -> None:
+        if res.live and 0 < k < res.route.hops:
+            self.swap(res, k)
 
     def _on_known(self, arg: tuple) -> None:
         res, k = arg
@@ -223,7 +316,12 @@ class Swapping:
         res, Z, side = arg
         if not res.live or not Z.stored:
             return
-        now = self.ctx.kernel.now
+        if (Z.learn_i if side == 0 else Z.learn_j) < 0.0:
+            return  # that end heard already (a refused confirmation)
+        self._end_heard(res, Z, side, self.ctx.kernel.now)
+
+    def _end_heard(self, res: Reservation, Z: Pair, side: int, now: float) -> None:
+        """The end ``side`` (0: ``Z.i``, 1: ``Z.j``) of dead ``Z`` hears of its loss now."""
         if side == 0:
             _drop(res.right[Z.i], Z)
             Z.learn_i = -1.0
