@@ -70,6 +70,7 @@ def replace_atomic(path: Path, write: Any) -> Path:
         write(tmp_path)
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; results are for reading
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
