@@ -77,7 +77,7 @@ def test_decode_respects_budget_and_registers() -> None:
     rng = np.random.default_rng(1)
     for _ in range(50):
         c = decode(prob, rng.random(prob.op_limit * 5))
-        assert c.raw_pairs <= 3 and c.registers == 3 and 0 < len(c.ops) <= prob.op_limit
+        assert c.raw_pairs <= 3 and c.registers == 3 and len(c.ops) <= prob.op_limit
 
 
 def test_yield_and_key_rate_targets() -> None:
@@ -87,8 +87,10 @@ def test_yield_and_key_rate_targets() -> None:
     assert res.best.yield_per_pair >= evaluate_baselines(prob)["dejmps-pumping"].yield_per_pair
     prob = SearchProblem(pairs=3, fidelity=0.9, noise=QEVO, target="key-rate")
     res = genetic_search(prob, np.random.default_rng(4), population=30, generations=15)
-    best_base = max(b.key_rate for b in evaluate_baselines(prob).values())
-    assert res.best.key_rate >= best_base
+    base = evaluate_baselines(prob)
+    assert res.best.key_rate >= max(b.key_rate for b in base.values())
+    # with 1 % gate noise, purifying costs more key per raw pair than it gains at F = 0.9
+    assert res.best.key_rate == pytest.approx(base["none"].key_rate)
 
 
 def test_problem_validation() -> None:
@@ -123,7 +125,8 @@ def test_cli_json_and_saved_circuit(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert set(doc["methods"]) == {"genetic", "cma-es"}
-    assert {row["baseline"] for row in doc["comparison"]} == {"bbpssw-pumping", "dejmps-pumping"}
+    names = {row["baseline"] for row in doc["comparison"]}
+    assert names == {"none", "bbpssw-pumping", "dejmps-pumping"}
     saved = json.loads(out.read_text())
     c = Circuit.from_dict(saved)
     assert saved["meta"]["fidelity"] == pytest.approx(doc["best"]["fidelity"])

@@ -236,7 +236,7 @@ def random_op(rng: np.random.Generator, registers: int) -> Op:
 
 def _fits(problem: SearchProblem, ops: list[Op]) -> bool:
     return (
-        0 < len(ops) <= problem.op_limit
+        len(ops) <= problem.op_limit
         and Circuit(problem.n_registers, tuple(ops)).raw_pairs <= problem.pairs
     )
 
@@ -251,13 +251,13 @@ def random_circuit(problem: SearchProblem, rng: np.random.Generator) -> Circuit:
         op = random_op(rng, problem.n_registers)
         if _fits(problem, [*ops, op]):
             ops.append(op)
-    if not ops:
-        ops = [Gate(0, 1), Measure(1, "Z")]
     return Circuit(problem.n_registers, tuple(ops))
 
 
 def _mutate(problem: SearchProblem, ops: list[Op], rng: np.random.Generator) -> list[Op]:
     out = list(ops)
+    if not out:
+        return [random_op(rng, problem.n_registers)]
     kind = int(rng.integers(5))
     i = int(rng.integers(len(out)))
     regs = problem.n_registers
@@ -279,7 +279,7 @@ def _mutate(problem: SearchProblem, ops: list[Op], rng: np.random.Generator) -> 
                 out[i] = Measure(int(rng.integers(1, regs)), op.basis)
     elif kind == 1:
         out.insert(int(rng.integers(len(out) + 1)), random_op(rng, regs))
-    elif kind == 2 and len(out) > 1:
+    elif kind == 2:
         out.pop(i)
     elif kind == 3 and len(out) > 1:
         j = min(i + 1, len(out) - 1)
@@ -398,8 +398,6 @@ def decode(problem: SearchProblem, x: np.ndarray) -> Circuit:
             continue
         if _fits(problem, [*ops, op]):
             ops.append(op)
-    if not ops:
-        ops = [Gate(0, 1), Measure(1, "Z")]
     return Circuit(regs, tuple(ops))
 
 
@@ -475,7 +473,7 @@ def exhaustive_search(problem: SearchProblem, *, max_ops: int) -> SearchResult:
     ]
     ops_all = gates + [Measure(r, basis) for r in range(1, regs) for basis in "XYZ"]
     ev = Evaluator(problem)
-    best: Evaluated | None = None
+    best = ev(Circuit(regs))  # no operation: the raw pair
     for n in range(1, max_ops + 1):
         if len(ops_all) ** n > 2_000_000:
             raise InputError(f"exhaustive search over {len(ops_all)}^{n} circuits is too large")
@@ -483,16 +481,19 @@ def exhaustive_search(problem: SearchProblem, *, max_ops: int) -> SearchResult:
             if not _fits(problem, list(seq)):
                 continue
             e = ev(Circuit(regs, tuple(seq)))
-            if best is None or e.score > best.score:
+            if e.score > best.score:
                 best = e
-    assert best is not None
     return SearchResult("exhaustive", best, list(ev.front), ev.evaluations, [best.score])
 
 
 def evaluate_baselines(problem: SearchProblem) -> dict[str, Evaluated]:
-    """BBPSSW/DEJMPS pumping (and recurrence for powers of 2) at ``problem.pairs``, scored."""
+    """Textbook schemes at ``problem.pairs`` raw pairs, scored, and the raw pair itself.
+
+    ``none``: no operation (one raw pair); BBPSSW/DEJMPS pumping; recurrence for powers of 2.
+    """
     out = {}
-    for name, c in baseline_circuits(problem.pairs).items():
+    circuits = {"none": Circuit(problem.n_registers), **baseline_circuits(problem.pairs)}
+    for name, c in circuits.items():
         r = simulate(c, problem.fidelity, problem.noise)
         out[name] = score_result(problem, c, r)
     return out
