@@ -28,7 +28,11 @@ zero classical delay, no purification and depolarising memories):
   ``distance / speed + processing_delay`` along the path; lost segments restart when both
   their end nodes know (``m = 1``; pooled memories are freed as above). With pooled memories
   a ``nested`` node uses a swapped pair only once it has heard of every swap inside it
-  (:mod:`qnetai.sim.schedules`).
+  (:mod:`qnetai.sim.schedules`). With ``operations.swapping.confirm`` a node first claims the
+  two pairs and asks both far ends whether they still hold them, and swaps when both replies
+  are back (one round trip to the farther partner); a refusal (pair cut off, or its far end
+  heard of a failed swap inside it) frees the refused pair's memory and returns the other
+  pair to the stores (``docs/protocols.md``).
 * **Delivery.** The end-to-end pair is delivered when both end nodes know every swap in it;
   it decoheres until then. Below the request's ``min_fidelity`` it is discarded (counted)
   and the request tries again; all its segments restart at that time (``m = 1``; pooled:
