@@ -1,3 +1,5 @@
+import base64
+import gzip
 import re
 
 import plotly.offline
@@ -17,8 +19,19 @@ SECTION_IDS = (
     "links",
     "memory",
     "scenario",
+    "happened",
+    "hardware",
+    "pairs",
 )
-FIGURE_IDS = ("fig-topology", "fig-fidelity", "fig-latency", "fig-timeseries", "fig-memory")
+FIGURE_IDS = (
+    "fig-topology",
+    "fig-fidelity",
+    "fig-latency",
+    "fig-timeseries",
+    "fig-memory",
+    "fig-pair-fidelity",
+    "fig-latency-cdf",
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +56,42 @@ def test_sections_and_figures_present(html, result):
     assert html.count("Plotly.newPlot(") == len(FIGURE_IDS)
 
 
-def test_self_contained_plotly_inlined_once(html):
+def _embedded_plotly(html: str) -> str:
+    m = re.search(
+        r'<script type="application/octet-stream" id="plotly-js-gzip">([^<]*)</script>', html
+    )
+    assert m, "no embedded plotly.js"
+    return gzip.decompress(base64.b64decode(m.group(1))).decode("utf-8")
+
+
+def test_self_contained_plotly_inlined_once_compressed(html):
     js = plotly.offline.get_plotlyjs()
-    assert html.count(js) == 1
-    assert html.index(js) < html.index("Plotly.newPlot(")
+    assert _embedded_plotly(html) == js  # the whole library, exactly, once
+    assert html.count('id="plotly-js-gzip"') == 1
+    assert html.index('id="plotly-js-gzip"') < html.index("Plotly.newPlot(")
+    assert len(html) < 0.6 * len(js)  # compressed: well under plotly.js's own size
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, flags=re.I)
     assert not re.search(r"""<link[^>]*href\s*=\s*["']https?://""", html, flags=re.I)
-    assert "cdn.plot.ly" not in html.replace(js, "")
+    assert "cdn.plot.ly" not in html
+    # every figure waits for the decompressed library and exports SVG from its camera button
+    assert html.count("window.qnetaiPlotly.then(") == len(FIGURE_IDS)
+    assert html.count('"format": "svg"') == len(FIGURE_IDS)
+
+
+def test_tables_are_never_cut_off(html, result):
+    assert 'class="scroll"' not in html and "max-height" not in html
+    rows = re.findall(r"<tr>", html[html.index('<section id="links">') :].split("</section>")[0])
+    assert len(rows) == result.links.num_rows + 1  # header + every link
+    assert "@media print" in html
+
+
+def test_what_happened_and_hardware_in_words(html, result):
+    happened = html[html.index('<section id="happened">') :].split("</section>")[0]
+    assert "requests were served" in happened and "Busiest memory" in happened
+    hw = html[html.index('<section id="hardware">') :].split("</section>")[0]
+    assert "t_coh (s)" in hw and "attenuation (dB/km)" in hw
+    for node in result.scenario.nodes:
+        assert node.name in hw
 
 
 def test_summary_cards_show_figures(html, result):
@@ -90,10 +132,26 @@ def test_spring_layout_without_positions_is_seeded():
 def test_topology_edges_coloured_by_rate(result):
     fig = topology_figure(result)
     hover = next(t for t in fig.data if t.name == "links")
-    assert list(hover.marker.color) == pytest.approx(result.links.column("rate_hz").to_pylist())
+    rates = result.links.column("rate_hz").to_pylist()
+    assert max(rates) > 1.1 * min(rates)  # the rates vary, so colour carries them
+    assert list(hover.marker.color) == pytest.approx(rates)
     assert any("p_success" in h and "rate" in h for h in hover.hovertext)
     widths = [t.line.width for t in fig.data if t.mode == "lines"]
     assert len(widths) >= 1 and all(w > 0 for w in widths)
+
+
+def test_identical_link_rates_get_one_colour_and_no_colour_bar():
+    import dataclasses
+
+    import pyarrow as pa
+
+    r = synthetic_result(nodes=5, deliveries=20, seed=2)
+    links = r.links.set_column(
+        r.links.column_names.index("rate_hz"), "rate_hz", pa.array([20.0] * r.links.num_rows)
+    )
+    fig = topology_figure(dataclasses.replace(r, links=links))
+    hover = next(t for t in fig.data if t.name == "links")
+    assert hover.marker.showscale is False and isinstance(hover.marker.color, str)
 
 
 def test_empty_deliveries_and_run_view(tmp_path):

@@ -1,4 +1,4 @@
-"""Self-contained HTML reports of a run (plotly.js inlined once; no network needed).
+"""Self-contained HTML reports of a run (plotly.js inlined once, compressed; no network needed).
 
 The report is a list of sections (:data:`DEFAULT_SECTIONS`): functions that take
 a result and return an HTML fragment. Add a feature's section by appending a
@@ -7,6 +7,7 @@ function to that tuple or passing ``sections=`` to :func:`render_html`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,7 +38,19 @@ def render_html(
     parts = [
         frag for fn in (DEFAULT_SECTIONS if sections is None else sections) if (frag := fn(result))
     ]
-    return page(title, subtitle, parts, plotly_js=plotly.offline.get_plotlyjs())
+    toc = (
+        '<nav class="toc">'
+        + " ".join(
+            f'<a href="#{m.group(1)}">{m.group(2)}</a>'
+            for part in parts
+            if (m := _HEADING.search(part))
+        )
+        + "</nav>"
+    )
+    return page(title, subtitle, parts, plotly_js=plotly.offline.get_plotlyjs(), toc=toc)
+
+
+_HEADING = re.compile(r'<section id="([^"]+)">\s*<h2>(.*?)</h2>')
 
 
 __all__ = [

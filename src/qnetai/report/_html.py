@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
 import math
+import re
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,6 +17,8 @@ color:#1d2433}
 header{background:#1d2433;color:#fff;padding:1.2rem 2rem}
 header h1{margin:0 0 .3rem 0;font-size:1.6rem}
 header p{margin:.2rem 0;opacity:.85}
+nav.toc{font-size:.85rem;margin-top:.6rem}
+nav.toc a{color:#cfd6ea;margin-right:.8rem;text-decoration:none;white-space:nowrap}
 main{padding:1rem 2rem 3rem 2rem;max-width:1200px;margin:auto}
 section{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.08);
 padding:1rem 1.4rem;margin:1rem 0}
@@ -23,15 +29,36 @@ section h2{margin-top:.2rem;font-size:1.2rem}
 .card .value{font-size:1.4rem;font-weight:600;margin-top:.2rem}
 .card .detail{font-size:.8rem;color:#55607a;margin-top:.2rem}
 table.data{border-collapse:collapse;width:100%;font-size:.85rem}
-table.data th,table.data td{padding:.3rem .5rem;border-bottom:1px solid #e3e6ee;text-align:right}
-table.data th:first-child,table.data td:first-child{text-align:left}
-table.data th{background:#eef1f8;position:sticky;top:0}
+table.data th,table.data td{padding:.3rem .5rem;border-bottom:1px solid #e3e6ee;text-align:right;
+white-space:nowrap}
+table.data th{white-space:normal;vertical-align:bottom}
+table.data th:first-child,table.data td:first-child{text-align:left;white-space:normal;
+overflow-wrap:anywhere;min-width:8rem}
+table.data th{background:#eef1f8}
 .note{color:#55607a;font-size:.85rem}
-.scroll{max-height:480px;overflow:auto}
+.wide{overflow-x:auto}
+ul.findings li{margin:.25rem 0}
 footer{color:#55607a;font-size:.8rem;text-align:center;padding:1rem}
+@media (max-width:700px){main{padding:.5rem}section{padding:.6rem .7rem}
+table.data{font-size:.75rem}}
+@media print{body{background:#fff;font-size:10pt}header{background:#fff;color:#000;
+padding:0 0 .5rem 0;border-bottom:1px solid #000}header p{opacity:1}nav.toc{display:none}
+main{padding:0;max-width:none}section{box-shadow:none;border:none;padding:0;margin:.8rem 0;
+break-inside:auto}section h2{break-after:avoid}.wide{overflow:visible}
+table.data{font-size:7.5pt}table.data th,table.data td{padding:.1rem .25rem}
+table.data tr{break-inside:avoid}.js-plotly-plot,.plotly-graph-div{break-inside:avoid}
+.card{border:1px solid #ccd}footer{display:none}}
 """
 
-PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+#: Plotly's mode-bar camera exports the figure as SVG (vector, for papers).
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "toImageButtonOptions": {"format": "svg", "scale": 1},
+}
+
+#: zlib level of the embedded plotly.js (gzip, decompressed by the browser on load).
+PLOTLY_GZIP_LEVEL = 6
 
 
 def esc(text: Any) -> str:
@@ -72,9 +99,19 @@ def card(label: str, value: str, detail: str = "") -> str:
     )
 
 
-def table_html(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, digits: int = 4) -> str:
-    """A ``<table class="data">``; numbers are formatted with :func:`fmt`, text escaped."""
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+def table_html(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    digits: int = 4,
+    headers: Sequence[str] | None = None,
+) -> str:
+    """A ``<table class="data">``, never cut off: every row is shown (scroll sideways only).
+
+    Numbers are formatted with :func:`fmt`, text escaped; ``headers`` (default ``columns``)
+    are the printed column titles.
+    """
+    head = "".join(f"<th>{esc(c)}</th>" for c in (headers or columns))
     body = []
     for row in rows:
         cells = "".join(
@@ -82,24 +119,60 @@ def table_html(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, digits:
         )
         body.append(f"<tr>{cells}</tr>")
     return (
-        f'<div class="scroll"><table class="data"><thead><tr>{head}</tr></thead>'
+        f'<div class="wide"><table class="data"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
+_SCRIPT = re.compile(r"(<script[^>]*>)(.*?)(</script>)", re.S)
+
+
 def figure_html(fig: Any, div_id: str) -> str:
-    """A plotly figure as an HTML fragment that uses the page's inlined plotly.js (no CDN)."""
-    return fig.to_html(
+    """A plotly figure as an HTML fragment that uses the page's inlined plotly.js (no CDN).
+
+    Its script waits for ``window.qnetaiPlotly`` (the page's plotly.js, decompressed on
+    load); the mode bar's camera exports the figure as SVG.
+    """
+    frag = fig.to_html(
         full_html=False,
         include_plotlyjs=False,
         div_id=div_id,
         config=PLOT_CONFIG,
         default_height="420px",
     )
+    return _SCRIPT.sub(
+        lambda m: f"{m.group(1)}window.qnetaiPlotly.then(function(){{{m.group(2)}}});{m.group(3)}",
+        frag,
+    )
 
 
-def page(title: str, subtitle: str, body: Sequence[str], *, plotly_js: str) -> str:
-    """The whole self-contained document: CSS and plotly.js inlined once in ``<head>``."""
+_LOADER = """
+window.qnetaiPlotly = (async function () {
+  var b64 = document.getElementById("plotly-js-gzip").textContent;
+  var raw = atob(b64), bytes = new Uint8Array(raw.length);
+  for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  var code = await new Response(stream).text();
+  (0, eval)(code);
+})();
+window.qnetaiPlotly.catch(function (e) {
+  document.body.insertAdjacentHTML("afterbegin",
+    "<p style='background:#fee;padding:1em'>The figures need a browser with " +
+    "DecompressionStream (Chrome 80+, Firefox 113+, Safari 16.4+): " + e + "</p>");
+});
+"""
+
+
+@functools.lru_cache(maxsize=2)
+def _plotly_gzip_b64(plotly_js: str) -> str:
+    """plotly.js gzip-compressed and base64-encoded (about 40 % of its size)."""
+    z = zlib.compressobj(PLOTLY_GZIP_LEVEL, zlib.DEFLATED, 31)  # wbits 31: gzip container
+    data = z.compress(plotly_js.encode("utf-8")) + z.flush()
+    return base64.b64encode(data).decode("ascii")
+
+
+def page(title: str, subtitle: str, body: Sequence[str], *, plotly_js: str, toc: str = "") -> str:
+    """The whole self-contained document: CSS and plotly.js (gzip, base64) inlined once."""
     from qnetai import __version__
 
     return "\n".join(
@@ -109,13 +182,17 @@ def page(title: str, subtitle: str, body: Sequence[str], *, plotly_js: str) -> s
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{esc(title)}</title>",
             f"<style>{CSS}</style>",
-            f'<script type="text/javascript">{plotly_js}</script>',
+            '<script type="application/octet-stream" id="plotly-js-gzip">'
+            f"{_plotly_gzip_b64(plotly_js)}</script>",
+            f'<script type="text/javascript">{_LOADER}</script>',
             "</head><body>",
-            f"<header><h1>{esc(title)}</h1>{subtitle}</header>",
+            f"<header><h1>{esc(title)}</h1>{subtitle}{toc}</header>",
             "<main>",
             *body,
             "</main>",
-            f"<footer>Generated by qnetai {esc(__version__)}; works offline.</footer>",
+            f"<footer>Generated by qnetai {esc(__version__)}; works offline. Each figure's "
+            "camera button saves it as SVG; print the page (or save as PDF) for a paper "
+            "copy.</footer>",
             "</body></html>",
         ]
     )

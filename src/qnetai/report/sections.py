@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from qnetai.report._html import card, figure_html, fmt, section, table_html
+from qnetai.report.insights import happened_section, hardware_section, pairs_section
 
 Section = Callable[[Any], str]
 
@@ -148,6 +149,17 @@ def timeseries_section(result: Any) -> str:
         ),
         secondary_y=False,
     )
+    if "pairs_generated" in ts.column_names:
+        fig.add_trace(
+            go.Scatter(
+                x=(start + end) / 2,
+                y=_col(ts, "pairs_generated") / width,
+                name="elementary pairs generated / s (all links)",
+                mode="lines",
+                line={"color": "#55a868", "dash": "dot"},
+            ),
+            secondary_y=False,
+        )
     fig.add_trace(
         go.Scatter(
             x=(start + end) / 2,
@@ -158,7 +170,7 @@ def timeseries_section(result: Any) -> str:
         ),
         secondary_y=True,
     )
-    _layout(fig, "simulated time (s)", "deliveries / s")
+    _layout(fig, "simulated time (s)", "per second")
     fig.update_yaxes(title_text="mean fidelity", secondary_y=True)
     fig.update_layout(legend={"orientation": "h", "y": 1.1})
     return section("timeseries", "Deliveries over time", figure_html(fig, "fig-timeseries"))
@@ -178,6 +190,20 @@ LINK_COLUMNS = (
     "rate_hz",
 )
 
+LINK_HEADERS = {
+    "link": "link",
+    "a": "end a",
+    "b": "end b",
+    "kind": "kind",
+    "length_km": "length (km)",
+    "p_success": "p per attempt",
+    "attempt_s": "attempt period (s)",
+    "pairs_generated": "pairs generated",
+    "pairs_consumed": "pairs used",
+    "pairs_discarded": "pairs discarded",
+    "rate_hz": "generation rate (pairs/s)",
+}
+
 
 def links_section(result: Any) -> str:
     """Per-link table (highest rate first)."""
@@ -187,7 +213,14 @@ def links_section(result: Any) -> str:
         note = f'<p class="note">Top {MAX_TABLE_ROWS} of {len(rows)} links by rate.</p>'
         rows = rows[:MAX_TABLE_ROWS]
     cols = [c for c in LINK_COLUMNS if c in result.links.column_names]
-    body = note + table_html(cols, ([r[c] for c in cols] for r in rows))
+    body = note + table_html(
+        cols, ([r[c] for c in cols] for r in rows), headers=[LINK_HEADERS[c] for c in cols]
+    )
+    body += (
+        '<p class="note">p per attempt: success probability of one attempt on one channel '
+        "(mode), memory efficiencies included; discarded: pairs lost to cut-offs, failed swaps "
+        "or expiry.</p>"
+    )
     return section("links", "Links", body)
 
 
@@ -217,8 +250,25 @@ def memory_section(result: Any) -> str:
             "<extra></extra>",
         )
     )
-    _layout(fig, "node", "mean memory utilisation")
-    fig.update_yaxes(range=[0, max(1.0, float(np.nanmax(util)) if util.size else 1.0)])
+    peak_frac = np.where(qubits > 0, peak / np.maximum(qubits, 1.0), 0.0)
+    fig.data[0].name = "mean utilisation"
+    fig.add_trace(
+        go.Scatter(
+            x=[names[i] for i in order],
+            y=peak_frac[order],
+            mode="markers",
+            name="peak (fraction of qubits)",
+            marker={"color": "#1d2433", "symbol": "line-ew-open", "size": 14, "line": {"width": 2}},
+        )
+    )
+    _layout(fig, "node", "fraction of the node's memory qubits")
+    top = float(np.nanmax(np.concatenate([util, peak_frac]))) if util.size else 1.0
+    fig.update_yaxes(range=[0, min(1.05, max(top * 1.15, 0.01))])
+    fig.update_layout(legend={"orientation": "h", "y": 1.1})
+    note += (
+        '<p class="note">Bars: time-averaged fraction of the node\'s memory qubits in use; '
+        "marks: the peak. The axis is scaled to the data, not to 1.</p>"
+    )
     return section("memory", "Memory utilisation", note + figure_html(fig, "fig-memory"))
 
 
@@ -282,6 +332,39 @@ QKD_ENT_COLUMNS = (
     "key_rate_bps_expected",
 )
 
+QKD_HEADERS = {
+    "link": "link",
+    "length_km": "length (km)",
+    "loss_db": "loss (dB)",
+    "key_rate_bps": "key rate (bit/s)",
+    "qber": "QBER",
+    "mu": "mu",
+    "bits_generated": "generated (bit)",
+    "bits_consumed": "consumed (bit)",
+    "bits_overflow": "overflow (bit)",
+    "bits_left": "pool at end (bit)",
+    "pool_mean_bits": "pool mean (bit)",
+    "source": "source",
+    "destination": "destination",
+    "hops": "hops",
+    "requests": "requests",
+    "served": "served",
+    "blocked": "blocked",
+    "pending": "pending",
+    "key_bits_per_request": "bits per request",
+    "mean_wait_s": "mean wait (s)",
+    "p95_wait_s": "p95 wait (s)",
+    "keys_matched": "keys match",
+    "pairs_delivered": "pairs",
+    "mean_fidelity": "mean fidelity",
+    "sifted_bits": "sifted bits",
+    "qber_z": "QBER Z",
+    "qber_x": "QBER X",
+    "expected_qber": "expected QBER",
+    "key_rate_bps_sampled": "key rate finite-size (bit/s)",
+    "key_rate_bps_expected": "key rate asymptotic (bit/s)",
+}
+
 
 def _pool_figure(levels: Any, rates: list[dict[str, Any]]) -> str:
     import plotly.graph_objects as go
@@ -340,7 +423,7 @@ def _pair_rate_figure(relay: list[dict[str, Any]], ent: list[dict[str, Any]]) ->
             go.Bar(
                 x=[label(r) for r in ent],
                 y=[r["key_rate_bps_sampled"] for r in ent],
-                name="entanglement (sampled)",
+                name="entanglement, finite-size",
                 marker_color="#55a868",
             )
         )
@@ -348,7 +431,7 @@ def _pair_rate_figure(relay: list[dict[str, Any]], ent: list[dict[str, Any]]) ->
             go.Bar(
                 x=[label(r) for r in ent],
                 y=[r["key_rate_bps_expected"] for r in ent],
-                name="entanglement (expected)",
+                name="entanglement, asymptotic",
                 marker_color="#8c8c8c",
             )
         )
@@ -369,6 +452,10 @@ def qkd_section(result: Any) -> str:
         return ""
     s = getattr(result, "qkd_summary", None) or {}
     rates = tables["qkd_link_key_rates"].to_pylist()
+    # the key network's bits_generated counts the pools' pre-loaded bits too: show them apart
+    pre_link = int(result.scenario.qkd.initial_pool_bits)
+    preloaded = pre_link * len(rates)
+    fresh = (s.get("bits_generated") or 0) - preloaded
     relay = tables["qkd_relay"].to_pylist() if "qkd_relay" in tables else []
     ent = tables["qkd_entanglement_qkd"].to_pylist() if "qkd_entanglement_qkd" in tables else []
     cards = [
@@ -378,10 +465,10 @@ def qkd_section(result: Any) -> str:
             f"{s.get('mode', '—')} · {fmt(s.get('link_key_rate_bps_total'))} bit/s in all",
         ),
         card(
-            "key generated",
-            f"{fmt(s.get('bits_generated'))} bits",
-            f"consumed {fmt(s.get('bits_consumed'))} · left {fmt(s.get('bits_left'))} · "
-            f"overflow {fmt(s.get('bits_overflow'))}",
+            "key generated in the run",
+            f"{fmt(fresh)} bits",
+            f"pre-loaded {fmt(preloaded)} · consumed {fmt(s.get('bits_consumed'))} · "
+            f"left {fmt(s.get('bits_left'))} · overflow {fmt(s.get('bits_overflow'))}",
         ),
         card(
             "relay requests served",
@@ -389,9 +476,9 @@ def qkd_section(result: Any) -> str:
             f"blocked {fmt(s.get('relay_blocked'))} · {fmt(s.get('relay_key_rate_bps'))} bit/s",
         ),
         card(
-            "entanglement-based key",
+            "entanglement-based key (finite-size)",
             f"{fmt(s.get('entanglement_key_rate_bps_sampled'))} bit/s",
-            f"expected {fmt(s.get('entanglement_key_rate_bps_expected'))} bit/s from "
+            f"asymptotic {fmt(s.get('entanglement_key_rate_bps_expected'))} bit/s from "
             f"{fmt(s.get('entanglement_pairs_measured'))} pairs",
         ),
     ]
@@ -399,7 +486,19 @@ def qkd_section(result: Any) -> str:
         f'<div class="cards">{"".join(cards)}</div>',
         "<h3>Key pool levels</h3>",
         _pool_figure(tables["qkd_pool_levels"], rates) if "qkd_pool_levels" in tables else "",
-        table_html(QKD_LINK_COLUMNS, ([r.get(c) for c in QKD_LINK_COLUMNS] for r in rates)),
+        table_html(
+            QKD_LINK_COLUMNS,
+            (
+                [
+                    r.get(c) if c != "bits_generated" else (r.get(c) or 0) - pre_link
+                    for c in QKD_LINK_COLUMNS
+                ]
+                for r in rates
+            ),
+            headers=[QKD_HEADERS.get(c, c) for c in QKD_LINK_COLUMNS],
+        ),
+        f'<p class="note">Each pool started with {fmt(pre_link)} pre-loaded bits '
+        "(qkd.initial_pool_bits); generated counts only key produced during the run.</p>",
     ]
     body.append("<h3>End-to-end key rates per user pair</h3>")
     body.append(_pair_rate_figure(relay, ent))
@@ -409,16 +508,27 @@ def qkd_section(result: Any) -> str:
             "intermediate nodes learn the key).</p>"
         )
         body.append(
-            table_html(QKD_RELAY_COLUMNS, ([r.get(c) for c in QKD_RELAY_COLUMNS] for r in relay))
+            table_html(
+                QKD_RELAY_COLUMNS,
+                ([r.get(c) for c in QKD_RELAY_COLUMNS] for r in relay),
+                headers=[QKD_HEADERS.get(c, c) for c in QKD_RELAY_COLUMNS],
+            )
         )
     if ent:
         body.append(
             '<p class="note">BBM92 on delivered pairs, treated as Werner pairs: QBER '
-            "2(1-F)/3 in both bases.</p>"
+            "2(1-F)/3 in both bases. Finite-size: sampled bases and errors with each basis' "
+            "QBER replaced by its Clopper-Pearson upper bound; asymptotic: the Shor-Preskill "
+            "rate at the expected counts. A finite-size key of 0 beside a positive asymptotic "
+            "one means too few pairs in this run, not a failure.</p>"
         )
         shown = ent[:MAX_TABLE_ROWS]
         body.append(
-            table_html(QKD_ENT_COLUMNS, ([r.get(c) for c in QKD_ENT_COLUMNS] for r in shown))
+            table_html(
+                QKD_ENT_COLUMNS,
+                ([r.get(c) for c in QKD_ENT_COLUMNS] for r in shown),
+                headers=[QKD_HEADERS.get(c, c) for c in QKD_ENT_COLUMNS],
+            )
         )
     return section("qkd", "QKD on the network", "\n".join(b for b in body if b))
 
@@ -426,12 +536,15 @@ def qkd_section(result: Any) -> str:
 #: The report, in order. Append new section functions here (or pass ``sections=``).
 DEFAULT_SECTIONS: tuple[Section, ...] = (
     summary_section,
+    happened_section,
     topology_section,
+    timeseries_section,
+    pairs_section,
     fidelity_section,
     latency_section,
-    timeseries_section,
-    links_section,
     memory_section,
+    links_section,
     qkd_section,
+    hardware_section,
     scenario_section,
 )

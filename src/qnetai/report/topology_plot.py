@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,9 @@ def topology_figure(result: Any) -> Any | None:
     rates = np.nan_to_num(rates, nan=0.0)
     log_rate = np.log10(rates + 1e-12) if len(rates) else rates
     lo, hi = (float(log_rate.min()), float(log_rate.max())) if len(rows) else (0.0, 1.0)
-    frac = (log_rate - lo) / (hi - lo) if hi > lo else np.ones_like(log_rate)
+    # rates within 10 % of each other carry no information in colour: one colour, no bar
+    varies = hi - lo > math.log10(1.1)
+    frac = (log_rate - lo) / (hi - lo) if varies else np.ones_like(log_rate)
     bins = np.minimum((frac * RATE_BINS).astype(int), RATE_BINS - 1)
     colours = sample_colorscale("Viridis", [(b + 0.5) / RATE_BINS for b in range(RATE_BINS)])
     fig = go.Figure()
@@ -105,10 +108,13 @@ def topology_figure(result: Any) -> Any | None:
                 hoverinfo="text",
                 marker={
                     "size": 7,
-                    "color": rates,
-                    "colorscale": "Viridis",
+                    "color": rates if varies else colours[-1],
+                    "colorscale": "Viridis" if varies else None,
                     "opacity": 0.6,
-                    "colorbar": {"title": {"text": "link rate (Hz)"}},
+                    "colorbar": (
+                        {"title": {"text": "pairs generated / s"}, "len": 0.8} if varies else None
+                    ),
+                    "showscale": varies,
                     "symbol": "diamond",
                 },
             )
@@ -135,6 +141,16 @@ def topology_figure(result: Any) -> Any | None:
         "satellite": "star-diamond",
     }
     big = len(pos) > 60
+    cx = float(np.mean([xy[0] for xy in pos.values()])) if pos else 0.0
+    cy = float(np.mean([xy[1] for xy in pos.values()])) if pos else 0.0
+
+    def label_side(name: str) -> str:
+        """Put a label on the side away from the centre, so neighbours' labels rarely meet."""
+        x, y = pos[name]
+        vertical = "top" if y >= cy else "bottom"
+        horizontal = "right" if x > cx + 1e-9 else ("left" if x < cx - 1e-9 else "center")
+        return f"{vertical} {horizontal}"
+
     for kind, names in kinds.items():
         hover = []
         for n in names:
@@ -148,7 +164,9 @@ def topology_figure(result: Any) -> Any | None:
                 y=[pos[n][1] for n in names],
                 mode="markers" if big else "markers+text",
                 text=None if big else names,
-                textposition="top center",
+                textposition=[label_side(n) for n in names],
+                textfont={"size": 11},
+                cliponaxis=False,
                 name=kind,
                 hovertext=hover,
                 hoverinfo="text",
@@ -166,7 +184,12 @@ def topology_figure(result: Any) -> Any | None:
         margin={"l": 40, "r": 20, "t": 30, "b": 40},
         legend={"orientation": "h", "y": -0.12},
         hovermode="closest",
-        xaxis={"title": {"text": f"x{unit}"}, "showgrid": False, "zeroline": False},
+        xaxis={
+            "title": {"text": f"x{unit}"},
+            "showgrid": False,
+            "zeroline": False,
+            "constrain": "domain",  # equal scales without stretching the axis past the network
+        },
         yaxis={
             "title": {"text": f"y{unit}"},
             "showgrid": False,
