@@ -125,10 +125,11 @@ def test_a_cut_off_during_the_confirmation_changes_the_outcome():
     assert slow.summary["swap_confirmations_refused"] == 0
 
 
-def test_refused_pair_releases_memory_and_the_other_pair_is_kept():
-    """Random links with a cut-off: some confirmations are refused; the partner pair of a
-    refused one goes back to the store and is swapped later (more swaps than claims that
-    succeeded would allow otherwise), and the outcome differs from the default protocol."""
+def test_refusals_under_cut_offs_keep_every_pair_accounted_for():
+    """Random links with a cut-off and pooled memories: some confirmations are refused, every
+    claim ends in a swap or a refusal, and every elementary pair is consumed, discarded or
+    still held (a returned pair is stored again, not lost); the outcome differs from the
+    default protocol."""
     kw = {"p": 0.2, "duration_s": 0.3, "cutoff_s": 1.2e-3, "memories": 2}
     base = simulate(chain(4, confirm=False, **kw), seed=5)
     sim = Simulation(chain(4, confirm=True, **kw), seed=5)
@@ -218,3 +219,27 @@ def test_sequence_builtin_confirms():
     from qnetai.config import builtin_scenario
 
     assert builtin_scenario("sequence-chain-3").operations.swapping.confirm is True
+
+
+def test_the_partner_of_a_refused_pair_is_claimed_again():
+    """Deterministic heralds; link 0 every 100 us, link 1 every 300 us; cut-off 350 us.
+
+    X (link 0, loaded at 0) and Y (link 1, loaded at 200 us) are claimed at 300 us; X is cut
+    off at 350 us and link 0 restarts (X' ready at 450 us); the replies at 500 us refuse X,
+    Y goes back to the store and is claimed again at once, with X'.
+    """
+    s = chain(2, confirm=True, p=1.0, duration_s=1e-3, cutoff_s=350e-6)
+    data = s.model_dump()
+    data["links"][1]["attempt_rate_hz"] = 1.0 / 300e-6
+    sim = Simulation(Scenario.model_validate(data), seed=0)
+    sim.run(until=490e-6)
+    (res,) = sim.reservations
+    x, y = res.confirming
+    assert (x.i, x.j, y.i, y.j) == (0, 1, 1, 2)
+    assert not x.stored and y.stored  # X was cut off while claimed
+    assert [p.gen for p in res.left[1]] == pytest.approx([350e-6])  # X' waits at node 1
+    sim.run(until=510e-6)
+    assert [p for p in res.confirming if p is y] == [y]  # Y claimed again ...
+    (x2,) = [p for p in res.confirming if p is not y]
+    assert x2.gen == pytest.approx(350e-6)  # ... with X'
+    assert sim.result().summary["swap_confirmations_refused"] == 1
