@@ -87,3 +87,18 @@ def test_bad_point_value_names_the_field(tmp_path, capsys):
     code, _, err = _run(["sweep", "run", str(f), "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and "links[0].length_km" in err
     assert not (tmp_path / "o").exists()  # refused before anything is written
+
+
+def test_unreachable_ray_address_is_refused_quickly(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    f = tmp_path / "s.yaml"
+    f.write_text(yaml.safe_dump(tiny()))
+    code, _, err = _run(
+        ["sweep", "run", str(f), "--out", str(tmp_path / "o"), "--address", f"127.0.0.1:{port}"],
+        capsys,
+    )
+    assert code == 2 and "no Ray cluster reachable" in err

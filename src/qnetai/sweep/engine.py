@@ -115,6 +115,24 @@ class LocalEngine(Engine):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse a ``host:port`` (or ``ray://host:port``) nobody listens on, in seconds.
+
+    Ray itself retries an unreachable address for minutes. ``auto`` and other forms are
+    left to Ray.
+    """
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise InputError(f"--address {address}: no Ray cluster reachable there ({exc})") from None
+
+
 class RayEngine(Engine):
     """Ray as the engine: a local instance (``address=None``) or an existing cluster.
 
@@ -138,6 +156,7 @@ class RayEngine(Engine):
             if address is None:
                 kwargs["num_cpus"] = num_cpus or os.cpu_count() or 1
             else:
+                _check_reachable(address)
                 kwargs["address"] = address
             try:
                 ray.init(**kwargs)
