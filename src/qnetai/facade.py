@@ -168,12 +168,15 @@ def simulate(
     policies: Mapping[str, Any] | None = None,
     progress: Callable[[float], Any] | None = None,
     allow_plugins: bool = False,
+    allocators: Mapping[str, Any] | None = None,
 ) -> SimulationResult:
     """Simulate a scenario (object, file path or built-in name); its ``SimulationResult``.
 
     The routing policy is ``controller.routing`` resolved by :func:`qnetai.plugins.
     routing_policy` with the caller's own ``policies`` (an import path only with
-    ``allow_plugins=True``); ``seed`` overrides the scenario's.
+    ``allow_plugins=True``); ``seed`` overrides the scenario's. ``controller.
+    memory_allocation`` (if set) is resolved by :func:`qnetai.plugins.memory_allocator`, with
+    the caller's own ``allocators`` by name.
     The key network is not run (that is :func:`run_scenario`).
 
     Example:
@@ -184,7 +187,17 @@ def simulate(
 
     sc = with_seed(load(scenario), seed)
     policy = routing_policy_of(sc, policies=policies, allow_plugins=allow_plugins)
-    return engine_simulate(sc, seed=sc.seed, policy=policy, progress=progress)
+    allocator = None
+    if sc.controller.memory_allocation is not None:
+        from qnetai.plugins import memory_allocator
+
+        allocator = memory_allocator(
+            sc.controller.memory_allocation,
+            options=sc.controller.memory_allocation_options,
+            custom=allocators,
+            allow_import_paths=allow_plugins,
+        )
+    return engine_simulate(sc, seed=sc.seed, policy=policy, progress=progress, allocator=allocator)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from qnetai.errors import InputError
 
 if TYPE_CHECKING:
     from qnetai.control.slotted_policies import SlotPolicy
+    from qnetai.sim.allocation import MemoryAllocator
     from qnetai.sim.routing import RoutingPolicy
 
 #: Entry-point group of installed packages' engine routing policies.
@@ -367,6 +368,54 @@ def slot_policy(
     )
 
 
+#: Entry-point group of installed packages' memory allocators.
+ALLOCATOR_ENTRY_POINT_GROUP = "qnetai.memory_allocators"
+
+
+def _builtin_allocators() -> dict[str, Callable[..., Any]]:
+    from qnetai.control.memory_allocation import builtin_allocators
+
+    return dict(builtin_allocators())
+
+
+def _no_learned_allocator(ref: str, options: Mapping[str, Any]) -> Any:
+    raise InputError(
+        f"controller.memory_allocation: there are no learned allocators (got rl:{ref}); use "
+        "static-partition with shares from qnetai.control.memory_allocation.optimise_partition"
+    )
+
+
+def memory_allocator(
+    name: str,
+    *,
+    options: Mapping[str, Any] | None = None,
+    custom: Mapping[str, Any] | None = None,
+    allow_import_paths: bool = True,
+) -> MemoryAllocator:
+    """A fresh engine memory allocator (:mod:`qnetai.sim.allocation`) by name.
+
+    Built-ins ``fcfs`` and ``static-partition`` (options ``shares``, ``memories``,
+    ``default_share``), the caller's ``custom`` ones, an import path or an entry point of
+    group :data:`ALLOCATOR_ENTRY_POINT_GROUP`; errors name ``controller.memory_allocation``.
+
+    Example:
+        >>> memory_allocator("static-partition", options={"shares": {"A->B": 0.5}}).name
+        'static-partition'
+    """
+    return _resolve(
+        name,
+        options=options,
+        custom=custom,
+        builtins=_builtin_allocators,
+        learned=_no_learned_allocator,
+        group=ALLOCATOR_ENTRY_POINT_GROUP,
+        method="admit",
+        field="controller.memory_allocation",
+        build=True,
+        allow_import_paths=allow_import_paths,
+    )
+
+
 def bench_routing(
     *,
     methods: list[str] | tuple[str, ...] | None = None,
@@ -395,6 +444,7 @@ def bench_routing(
 
 
 __all__ = [
+    "ALLOCATOR_ENTRY_POINT_GROUP",
     "ROUTING_ENTRY_POINT_GROUP",
     "SLOT_ENTRY_POINT_GROUP",
     "available_routing_policies",
@@ -402,6 +452,7 @@ __all__ = [
     "bench_routing",
     "check_routing_policy",
     "is_import_path",
+    "memory_allocator",
     "routing_policy",
     "slot_policy",
 ]

@@ -264,6 +264,15 @@ class ControllerSpec(StrictModel):
     routing: str = Field("shortest-path", min_length=1)
     path_metric: Literal["hops", "length_km"] = "hops"
     max_concurrent_requests: Annotated[int, Field(ge=1)] | None = None
+    memory_allocation: str | None = Field(
+        None,
+        min_length=1,
+        description="memory allocator (fcfs, static-partition, ...; None: first come, first "
+        "served), see qnetai.control.memory_allocation",
+    )
+    memory_allocation_options: dict[str, Any] = Field(
+        default_factory=dict, description="options of the allocator, e.g. shares, memories"
+    )
 
 
 class TopologySpec(StrictModel):

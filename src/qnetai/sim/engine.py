@@ -15,7 +15,9 @@ the first node lacking memory; when that node frees memory its queue is scanned 
 order and each request either reserves its whole path, moves to the queue of the next node
 lacking memory, or (lacking memory at this node still) blocks the queue behind it.
 ``controller.max_concurrent_requests`` caps the requests admitted (waiting for memory or
-active); the others wait in one global FIFO.
+active); the others wait in one global FIFO. An optional memory allocator
+(:mod:`qnetai.sim.allocation`) sets how many qubits each request holds and may hold a request
+back although its memory is free (quotas).
 
 Example:
     >>> from qnetai.config.models import Scenario
@@ -45,6 +47,7 @@ import numpy as np
 from qnetai.config.models import Scenario
 from qnetai.errors import InputError
 from qnetai.physics import scalar as bf
+from qnetai.sim.allocation import MemoryAllocator
 from qnetai.sim.context import P_ARRIVAL, P_TIMEOUT, Context
 from qnetai.sim.generation import Generation
 from qnetai.sim.kernel import Kernel
@@ -86,7 +89,12 @@ class Simulation:
     """
 
     def __init__(
-        self, scenario: Scenario, *, seed: int | None = None, policy: RoutingPolicy
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        policy: RoutingPolicy,
+        allocator: MemoryAllocator | None = None,
     ) -> None:
         from qnetai.topology import resolve
 
@@ -166,6 +174,7 @@ class Simulation:
                 f"(got {policy!r}); resolve a name with qnetai.plugins.routing_policy"
             )
         self.policy = policy
+        self.allocator = allocator  # None: first come, first served (no quota)
         self._max_admitted = ctl.max_concurrent_requests
         self._admitted = 0  # requests waiting for memory or active
         self._n_active = 0
@@ -369,6 +378,8 @@ class Simulation:
             return
         req.path_str = route.path_str
         req.hops = route.hops
+        if self.allocator is not None:
+            req.mem = int(self.allocator.grant(self, req, route))
         m = req.mem
         cap = self.capacity
         if any(need * m > cap[n] for n, need in zip(route.nodes, route.need, strict=True)):
@@ -435,6 +446,8 @@ class Simulation:
         for n, need in zip(route.nodes, route.need, strict=True):
             if free[n] < need * m:
                 return n
+        if self.allocator is not None and not self.allocator.admit(self, res):
+            return route.nodes[0]  # held back by its quota: waits at its source node
         now = self.kernel.now
         mem = self.tel.memory
         for n, need in zip(route.nodes, route.need, strict=True):
@@ -483,6 +496,8 @@ class Simulation:
             for n, need in zip(route.nodes, route.need, strict=True):
                 self.free[n] += need * m
                 mem(n, now, -need * m)
+            if self.allocator is not None:
+                self.allocator.release(self, res)
             self._wake(route.nodes)
         if old in (ACTIVE, QUEUED):
             self._admitted -= 1
@@ -529,15 +544,18 @@ def simulate(
     seed: int | None = None,
     policy: RoutingPolicy,
     progress: Callable[[float], Any] | None = None,
+    allocator: MemoryAllocator | None = None,
 ) -> SimulationResult:
     """Run ``scenario`` for its ``duration_s`` and return the :class:`SimulationResult`.
 
     ``seed`` overrides ``scenario.seed``; the same seed gives the same result. ``policy`` is
     the routing policy object (``qnetai.simulate`` resolves ``controller.routing`` to one).
     ``progress(fraction_done)`` is called after each twentieth of the simulated time.
+    ``allocator``: a :class:`~qnetai.sim.allocation.MemoryAllocator` (None: first come,
+    first served).
     """
     t0 = time.perf_counter()
-    sim = Simulation(scenario, seed=seed, policy=policy)
+    sim = Simulation(scenario, seed=seed, policy=policy, allocator=allocator)
     steps = 20 if progress is not None else 1
     for k in range(1, steps + 1):
         sim.run(sim.duration_s * k / steps)
