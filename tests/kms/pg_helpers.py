@@ -80,13 +80,19 @@ class Postgres:
     def _run(self, tool: str, *args: str) -> None:
         if self._as:
             self._traversable()
-        subprocess.run(
+        proc = subprocess.run(
             [*self._as, str(self.bindir / tool), *args],
-            check=True,
+            check=False,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             timeout=60,
         )
+        if proc.returncode:
+            log = self.base / "pg.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
+            raise RuntimeError(
+                f"{tool} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}\n{tail}"
+            )
 
     def url(self, db: str = "postgres") -> str:
         """Connection URL of database ``db`` over the unix socket."""
