@@ -79,10 +79,11 @@ def _run(spec: Any, engine: Engine | str, workers: int | None, warm: bool) -> di
         t0 = time.perf_counter()
         rep = run_sweep(spec, out, engine=engine, workers=workers)
         wall = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        run_sweep(spec, out, engine="inline")  # every point done: checks + tables only
-        fixed = time.perf_counter() - t1
         records = [json.loads(p.read_text()) for p in (out / "points").glob("*.json")]
+        rows = _rows(out)
+        t1 = time.perf_counter()
+        again = run_sweep(spec, out, engine="inline")  # every point done: checks + tables
+        fixed = time.perf_counter() - t1
         point_wall = sum(r["wall_s"] for r in records)
         point_cpu = sum(r["cpu_s"] for r in records)
         slots = rep.engine.get("slots", 1)
@@ -95,7 +96,10 @@ def _run(spec: Any, engine: Engine | str, workers: int | None, warm: bool) -> di
             "overhead": (wall * slots - point_wall) / point_wall,
             "fixed_s": fixed,
             "overhead_tasks": ((wall - fixed) * slots - point_wall) / point_wall,
-            "rows": _rows(out),
+            "failed": rep.failed,
+            "failures": rep.failures,
+            "rerun_ran": again.done,
+            "rows": rows,
         }
 
 
@@ -157,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             ray.shutdown()
             cluster.shutdown()
-    same = {k: v["rows"] == ref for k, v in results.items()}
+    same = {k: v["rows"] == ref and not v["failed"] for k, v in results.items()}
+    for k, v in results.items():
+        if v["failed"]:
+            print(f"{k}: {v['failed']} points failed: {v['failures'][:2]}", file=sys.stderr)
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
     summary = {
         "points": args.points,
