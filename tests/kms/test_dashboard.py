@@ -120,3 +120,37 @@ def test_injected_alert_and_eavesdropper_show_without_reload(dashboard, browser)
     bad = s.post(base + "/dashboard/alerts", json={"message": ""}, timeout=10)
     assert bad.status_code == 400 and "message" in bad.json()["message"]
     page.close()
+
+
+def test_serve_with_pki_authenticates_saes_and_leaves_the_dashboard_open(pki, tmp_path):
+    """HTTPS with optional client certificates: an SAE gets keys, a browser-like client
+    without a certificate sees the dashboard and is refused by the ETSI API (401)."""
+    log = tmp_path / "serve.log"
+    args = [sys.executable, "-m", "qnetai.cli.main", "serve", "metro-6g", "--port", "0"]
+    args += ["--db", str(tmp_path / "kms.sqlite"), "--pki", str(pki), "--no-engine"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = None
+        deadline = time.monotonic() + 90
+        while url is None and time.monotonic() < deadline and proc.poll() is None:
+            for line in log.read_text(errors="replace").splitlines():
+                if line.startswith("dashboard: "):
+                    url = line.split()[-1]
+            time.sleep(0.05)
+        assert url and url.startswith("https://"), log.read_text()
+        base = url.rsplit("/dashboard", 1)[0]
+        anon = requests.Session()
+        anon.trust_env, anon.verify = False, str(pki / "ca.pem")
+        assert anon.get(url, timeout=10).status_code == 200
+        assert anon.get(base + "/api/v1/keys/B/status", timeout=10).status_code == 401
+        sae = requests.Session()
+        sae.trust_env, sae.verify = False, str(pki / "ca.pem")
+        sae.cert = (str(pki / "A.pem"), str(pki / "A.key"))
+        r = sae.post(base + "/api/v1/keys/B/enc_keys", json={"number": 1}, timeout=10)
+        assert r.status_code == 200 and len(r.json()["keys"]) == 1
+        state = anon.get(base + "/dashboard/state", timeout=10).text
+        assert r.json()["keys"][0]["key"] not in state  # no key material on the dashboard
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
