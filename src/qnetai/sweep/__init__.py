@@ -12,7 +12,8 @@ Example:
     >>> import tempfile
     >>> spec = sweep_from_dict({"base": "sequence-chain-3", "run": "simulate",
     ...     "params": [{"path": "duration_s", "values": [0.01]}]})
-    >>> run_sweep(spec, tempfile.mkdtemp(), engine="inline").done
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     run_sweep(spec, d, engine="inline").done
     1
 """
 

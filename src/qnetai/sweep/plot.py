@@ -4,10 +4,11 @@ Example:
     >>> import tempfile
     >>> from qnetai.sweep.runner import run_sweep
     >>> from qnetai.sweep.spec import sweep_from_dict
-    >>> d = tempfile.mkdtemp()
-    >>> _ = run_sweep(sweep_from_dict({"base": "sequence-chain-3", "run": "simulate",
-    ...     "params": [{"path": "duration_s", "values": [0.01, 0.02]}]}), d, engine="inline")
-    >>> plot_sweep(d, x="duration_s", y="pairs_delivered").name
+    >>> spec = sweep_from_dict({"base": "sequence-chain-3", "run": "simulate",
+    ...     "params": [{"path": "duration_s", "values": [0.01, 0.02]}]})
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = run_sweep(spec, d, engine="inline")
+    ...     plot_sweep(d, x="duration_s", y="pairs_delivered").name
     'plot-pairs_delivered-vs-duration_s.html'
 """
 

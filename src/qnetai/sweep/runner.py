@@ -10,7 +10,8 @@ Example:
     >>> from qnetai.sweep.spec import sweep_from_dict
     >>> spec = sweep_from_dict({"base": "sequence-chain-3", "run": "simulate",
     ...     "params": [{"path": "duration_s", "values": [0.01, 0.02]}]})
-    >>> rep = run_sweep(spec, tempfile.mkdtemp(), engine="inline")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     rep = run_sweep(spec, d, engine="inline")
     >>> rep.done, rep.failed, rep.skipped
     (2, 0, 0)
 """

@@ -14,9 +14,9 @@ they never disagree with them.
 
 Example:
     >>> import tempfile
-    >>> d = Path(tempfile.mkdtemp())
-    >>> _ = write_json_atomic(d / "x.json", {"a": 1})
-    >>> json.loads((d / "x.json").read_text())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = write_json_atomic(Path(d) / "x.json", {"a": 1})
+    ...     json.loads(path.read_text())
     {'a': 1}
 """
 
