@@ -116,3 +116,18 @@ def test_evaluate_and_optimise_are_seeded_and_report_intervals():
     assert set(a[0]["shares"]) == {"A->C", "B->D"}
     with pytest.raises(InputError, match="allocator must be one of"):
         evaluate_allocator(sc, "nope", seeds=[1])
+
+
+def test_cli_bench_memory_json():
+    import json
+
+    from typer.testing import CliRunner
+
+    from qnetai.cli.main import app
+
+    res = CliRunner().invoke(
+        app, ["bench", "memory", "--seeds", "1", "--budget", "1", "--duration-s", "0.1", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)["rows"]
+    assert [r["allocator"] for r in rows] == ["fcfs", "static-equal", "static-optimised"]

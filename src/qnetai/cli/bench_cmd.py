@@ -304,6 +304,45 @@ def schedules_command(
     console.print(table)
 
 
+@bench_app.command("memory")
+def memory_command(
+    seeds: int = typer.Option(10, "--seeds", min=1, help="Test seeds 0..N-1."),
+    budget: int = typer.Option(24, "--budget", min=1, help="nevergrad evaluations."),
+    duration_s: float = typer.Option(
+        1.0, "--duration-s", min=0.01, help="Simulated time per run (s)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Memory allocators (fcfs, static partitions, optimised) where memory is the bottleneck."""
+    from qnetai.control.memory_allocation import bench_memory_allocation, bottleneck_scenario
+
+    out = bench_memory_allocation(
+        bottleneck_scenario(duration_s=duration_s), seeds=tuple(range(seeds)), budget=budget
+    )
+    if as_json:
+        from qnetai.cli._common import print_json
+
+        print_json(out)
+        return
+    from rich.table import Table
+
+    from qnetai.cli._common import console
+
+    table = Table(title=f"memory allocation on {out['scenario']}, {seeds} seeds (95% CI)")
+    for col in ("allocator", "served", "pairs", "mean F", "Jain", "served per class"):
+        table.add_column(col, justify="left" if col == "allocator" else "right")
+    for r in out["rows"]:
+        table.add_row(
+            r["allocator"],
+            f"{r['served']:.1f} ± {r['served_ci95']:.1f}",
+            f"{r['pairs_delivered']:.1f} ± {r['pairs_delivered_ci95']:.1f}",
+            f"{r['mean_fidelity']:.4f}",
+            f"{r['jain']:.3f} ± {r['jain_ci95']:.3f}",
+            ", ".join(f"{c} {v:.2f}" for c, v in r["served_fraction"].items()),
+        )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``qnetai bench``."""
     app.add_typer(bench_app, name="bench")

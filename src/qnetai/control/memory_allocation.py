@@ -142,11 +142,11 @@ def builtin_allocators() -> dict[str, Callable[..., MemoryAllocator]]:
 def bottleneck_scenario(
     *,
     middle_qubits: int = 4,
-    duration_s: float = 2.0,
-    fast_rate_hz: float = 40.0,
-    slow_rate_hz: float = 10.0,
+    duration_s: float = 1.0,
+    fast_rate_hz: float = 150.0,
+    slow_rate_hz: float = 40.0,
     pairs_per_request: int = 5,
-    timeout_s: float = 0.25,
+    timeout_s: float = 0.1,
 ) -> Scenario:
     """Two request classes through one middle node ``M`` whose few qubits are the bottleneck.
 
