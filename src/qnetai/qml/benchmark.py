@@ -363,6 +363,48 @@ def _scaling_section(qubits: Sequence[int], *, repeats: int = 3) -> list[dict[st
     return rows
 
 
+def _training_section(n_qubits: int, *, steps: int, seed: int) -> dict[str, Any]:
+    """Train one VQC at ``n_qubits`` (lightning.qubit, adjoint) on linearly-separable data."""
+    from qnetai.qml.classifiers import VariationalClassifier
+
+    task = make_task(
+        "linearly-separable", 64, n_features=n_qubits, rng=np.random.default_rng(seed)
+    )
+    clf = VariationalClassifier(
+        n_layers=1, max_steps=steps, batch_size=16, device="lightning.qubit", random_state=seed
+    )
+    t0, w0 = time.process_time(), time.perf_counter()
+    clf.fit(task.X, task.y)
+    return {
+        "task": "linearly-separable",
+        "n_qubits": n_qubits,
+        "n_samples": len(task.y),
+        "steps": steps,
+        "device": "lightning.qubit",
+        "cpu_s": time.process_time() - t0,
+        "wall_s": time.perf_counter() - w0,
+        "train_accuracy": float(clf.score(task.X, task.y)),
+    }
+
+
+#: ``qnetai bench qml``: the full profile.
+FULL_PROFILE: dict[str, Any] = {"training_qubits": 16}
+#: ``qnetai bench qml --quick``: small data, 3 qubits, one seed, a budget of 2.
+QUICK_PROFILE: dict[str, Any] = {
+    "tasks": ("linearly-separable", "two-curves", "entanglement", "qkd-eavesdropper"),
+    "seeds": (0,),
+    "n_samples": 60,
+    "n_qubits": 3,
+    "folds": 3,
+    "budget": 2,
+    "vqc_steps": 25,
+    "born_shape": (2, 2),
+    "qaoa_nodes": (6,),
+    "qaoa_depths": (1, 2),
+    "scaling": (4, 8),
+}
+
+
 def run_qml_benchmark(
     *,
     tasks: Sequence[str] = (
@@ -387,6 +429,7 @@ def run_qml_benchmark(
     qaoa_nodes: Sequence[int] = (6, 8, 10),
     qaoa_depths: Sequence[int] = (1, 2, 3),
     scaling: Sequence[int] = (10, 16, 20),
+    training_qubits: int = 0,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark; returns one JSON-ready document (see the module docstring)."""
@@ -399,9 +442,8 @@ def run_qml_benchmark(
     if not seeds or folds < 2 or inner_folds < 2 or budget < 1 or not 1 <= n_qubits <= 20:
         raise InputError("need seeds, folds >= 2, inner_folds >= 2, budget >= 1, n_qubits 1..20")
     specs = model_specs(vqc_steps=vqc_steps)
-    total = (
-        len(tasks) * len(seeds) * folds * len(models) + int(born) + int(qaoa) + int(bool(scaling))
-    )
+    total = len(tasks) * len(seeds) * folds * len(models)
+    total += int(born) + int(qaoa) + int(bool(scaling)) + int(training_qubits > 0)
     done = 0
 
     def tick(stage: str) -> None:
@@ -451,6 +493,9 @@ def run_qml_benchmark(
     if scaling:
         out["scaling"] = _scaling_section(scaling)
         tick("scaling")
+    if training_qubits:
+        out["training_16q"] = _training_section(training_qubits, steps=vqc_steps, seed=seeds[0])
+        tick("training")
     out["summary"] = _summary(out["tasks"])
     out["cpu_s"] = time.process_time() - t_start
     return out

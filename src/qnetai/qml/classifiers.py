@@ -153,7 +153,8 @@ class VariationalClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Predicted labels."""
-        return np.asarray(self.classes_[(self.decision_function(X) > 0).astype(int)])
+        score = self.decision_function(X)  # first: raises NotFittedError before fit
+        return np.asarray(self.classes_[(score > 0).astype(int)])
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -281,4 +282,5 @@ class QuantumKernelClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Predicted labels."""
-        return np.asarray(self.classes_[(self.decision_function(X) > 0).astype(int)])
+        score = self.decision_function(X)  # first: raises NotFittedError before fit
+        return np.asarray(self.classes_[(score > 0).astype(int)])

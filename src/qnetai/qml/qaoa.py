@@ -99,7 +99,10 @@ def _qaoa_circuit(
             return qml.probs(wires=range(n))
         return qml.expval(cost_h)
 
-    return qml.QNode(circuit, dev, interface="torch", diff_method=diff)
+    # probabilities are never differentiated here (adjoint supports expectation values only)
+    return qml.QNode(
+        circuit, dev, interface="torch", diff_method=diff if measure == "expval" else None
+    )
 
 
 def qaoa_probabilities(
