@@ -31,7 +31,7 @@ traffic:
 def fake_engine(monkeypatch):
     calls = []
 
-    def simulate(scenario, *, seed=None, policy=None, progress=None):
+    def simulate(scenario, *, seed=None, policy=None, progress=None, allocator=None):
         calls.append((scenario, seed))
         for f in (0.25, 0.5, 1.0):
             if progress is not None:
@@ -183,7 +183,7 @@ def test_non_empty_out_dir_refused_then_overwritten(tmp_path, tiny, fake_engine,
 
 
 def test_interrupt_leaves_nothing(tmp_path, tiny, capsys, monkeypatch):
-    def simulate(scenario, *, seed=None, policy=None, progress=None):
+    def simulate(scenario, *, seed=None, policy=None, progress=None, allocator=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(qnetai.sim, "simulate", simulate)

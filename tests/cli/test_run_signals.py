@@ -24,7 +24,7 @@ CHILD = textwrap.dedent("""
     import qnetai.results.writer as writer
     from qnetai.results.synthetic import synthetic_result
 
-    def simulate(scenario, *, seed=None, policy=None, progress=None):
+    def simulate(scenario, *, seed=None, policy=None, progress=None, allocator=None):
         r = synthetic_result(nodes=3, deliveries=12, seed=seed or 0,
                              duration_s=scenario.duration_s)
         return dataclasses.replace(r, scenario=scenario)
