@@ -140,3 +140,18 @@ def test_bench_routing_table_explains_itself_and_never_shows_a_negative_interval
     assert "-19.2" not in text and "too few for an interval" in text
     assert "-0.8%" in text and "own candidate paths" in text and "union optimum" in text
     assert "…" not in text
+
+
+def test_bench_chain_names_its_chain_and_bounds_fractions_to_0_1():
+    from scipy.stats import binomtest
+
+    from qnetai.cli import bench_cmd
+
+    text = bench_cmd._chain_description("n3-short")
+    assert "chain of 3 segments" in text and "target fidelity" in text
+    row = {"episodes": 20, "truncated": 0, "fraction_valid": 20 / 29}
+    ci = binomtest(20, 29).proportion_ci(method="wilson")
+    assert bench_cmd._valid_fraction(row) == f"0.690 [{ci.low:.3f}, {ci.high:.3f}]"
+    full = bench_cmd._valid_fraction({"episodes": 20, "truncated": 0, "fraction_valid": 1.0})
+    assert full.startswith("1.000 [") and full.endswith(", 1.000]")
+    assert bench_cmd._valid_fraction({"episodes": 5, "truncated": 5, "fraction_valid": 0.0}) == "—"
