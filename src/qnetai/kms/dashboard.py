@@ -118,7 +118,7 @@ table{border-collapse:collapse;font-size:.85em;width:100%}
 td,th{padding:2px 6px;border-bottom:1px solid #eee;text-align:left}
 .bar{background:#e5e5e5;width:120px;height:10px;display:inline-block}
 .bar>span{background:#2a7;height:10px;display:block}
-#alerts li{margin:.2em 0} .qber{color:#b00;font-weight:bold}
+#alerts li{margin:.2em 0} .qber{color:#b00;font-weight:bold} .cusum{color:#c50}
 .operator{color:#a60} .restored{color:#070}
 #status.live{color:#070} #status.down{color:#b00}
 </style></head><body>

@@ -12,6 +12,11 @@ state that changes while the service runs:
   (:meth:`KeyStore.configure_pools` keeps the accounting exact). A clean block restores it;
 - eavesdroppers (:meth:`LiveNetwork.set_eavesdropper`): intercept-resend on a fraction of
   a link's pulses, which the monitor then sees;
+- a drift detector per link: Page's CUSUM over the block QBERs
+  (:class:`qnetai.ai.security.detectors.CusumDetector`, standardised on
+  ``calibration_blocks`` honest blocks of the link at start) raises a ``cusum`` alert when a
+  QBER rise too small for the abort rule persists (a stealthy eavesdropper); needs the
+  ``[ai]`` extra (scikit-learn), else only the abort rule runs;
 - alerts (:meth:`LiveNetwork.add_alert`), numbered, kept in a bounded list.
 
 :meth:`LiveNetwork.snapshot` is plain data for the dashboard: nodes with positions, links
@@ -42,11 +47,13 @@ import numpy as np
 
 from qnetai.kms.store import KeyStore
 from qnetai.kms.supply import SupplyPlan, supply_plan
+from qnetai.qkd.estimation import DEFAULT_QBER_THRESHOLD
 
 __all__ = ["LinkState", "LiveNetwork"]
 
-#: BB84 abort threshold on the signal Z-basis QBER (the textbook 11 % rule).
-QBER_ABORT = 0.11
+#: BB84 abort threshold on the signal Z-basis QBER (the textbook 11 % rule, the one of
+#: :mod:`qnetai.qkd.estimation`).
+QBER_ABORT = DEFAULT_QBER_THRESHOLD
 
 
 @dataclass
@@ -61,6 +68,9 @@ class LinkState:
     qber: float
     up: bool = True
     eavesdropper: float = 0.0
+    cusum: Any = None  # a fitted CusumDetector (None: no drift detection)
+    history: deque[float] = field(default_factory=lambda: deque(maxlen=256))
+    alarmed: bool = False
 
 
 @dataclass
@@ -79,6 +89,7 @@ class LiveNetwork:
     rng: np.random.Generator
     qber_abort: float = QBER_ABORT
     block_pulses: int = 1_000_000
+    calibration_blocks: int = 8
     alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
     started_s: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -146,7 +157,7 @@ class LiveNetwork:
             {"name": n.name, "kind": n.kind, "position_km": list(n.position_km or (0.0, 0.0))}
             for n in sc.nodes
         ]
-        return cls(
+        live = cls(
             scenario=sc,
             sae_nodes=dict(sae_nodes),
             store=store,
@@ -159,6 +170,33 @@ class LiveNetwork:
             rng=np.random.default_rng([int(sc.seed), 0x4C495645]),
             capacity_bits=cap,
         )
+        live.calibrate()
+        return live
+
+    def _block_qber(self, lk: LinkState, eavesdropper: float) -> float:
+        from qnetai.qkd.monitoring import labelled_block_features
+        from qnetai.qkd.pulses import BB84Setup
+
+        rows = labelled_block_features(
+            BB84Setup.from_distance(lk.length_km),
+            n_blocks=1,
+            block_pulses=self.block_pulses,
+            rng=self.rng,
+            attack_kinds=("intercept-resend",),
+            attack_probability=1.0 if eavesdropper > 0 else 0.0,
+            strength=(eavesdropper, eavesdropper),
+        )
+        return float(rows[0]["qber_z_signal"])
+
+    def calibrate(self) -> None:
+        """Fit each link's CUSUM on ``calibration_blocks`` honest blocks (needs ``[ai]``)."""
+        try:
+            from qnetai.ai.security.detectors import CusumDetector
+        except ImportError:  # scikit-learn absent: the abort rule alone
+            return
+        for lk in self.links.values():
+            honest = [self._block_qber(lk, 0.0) for _ in range(self.calibration_blocks)]
+            lk.cusum = CusumDetector(drift=0.5, threshold=5.0).fit(np.array(honest)[:, None])
 
     # ------------------------------------------------------------------ changes
 
@@ -209,23 +247,20 @@ class LiveNetwork:
 
     def monitor_step(self) -> list[dict[str, Any]]:
         """One monitored block per QKD link; abort/restore links; the new alerts."""
-        from qnetai.qkd.monitoring import labelled_block_features
-        from qnetai.qkd.pulses import BB84Setup
-
         flips: dict[str, bool] = {}
+        drifts: list[tuple[str, float]] = []
         for lk in self.links.values():
-            rows = labelled_block_features(
-                BB84Setup.from_distance(lk.length_km),
-                n_blocks=1,
-                block_pulses=self.block_pulses,
-                rng=self.rng,
-                attack_kinds=("intercept-resend",),
-                attack_probability=1.0 if lk.eavesdropper > 0 else 0.0,
-                strength=(lk.eavesdropper, lk.eavesdropper),
-            )
-            lk.qber = float(rows[0]["qber_z_signal"])
+            lk.qber = self._block_qber(lk, lk.eavesdropper)
             if (lk.qber > self.qber_abort) == lk.up:
                 flips[lk.name] = not lk.up
+            if lk.cusum is not None:
+                lk.history.append(lk.qber)
+                stat = float(lk.cusum.statistic(np.array(lk.history)[:, None])[-1])
+                if stat > lk.cusum.threshold and not lk.alarmed:
+                    lk.alarmed = True
+                    drifts.append((lk.name, stat))
+                elif stat == 0.0:
+                    lk.alarmed = False  # back to the honest level: re-arm
         if flips:
             self._replan(flips)
         new = []
@@ -237,6 +272,15 @@ class LiveNetwork:
                 message = f"QBER {qber:.1%} on {name} above {self.qber_abort:.0%}: link aborted"
             kind = "restored" if up else "qber"
             new.append(self.add_alert(message, kind=kind, link=name, qber=qber))
+        for name, stat in drifts:
+            if flips.get(name) is False:
+                continue  # aborted in this step: the abort alert says it
+            qber = self.links[name].qber
+            message = (
+                f"QBER drift on {name}: CUSUM {stat:.1f} > {self.links[name].cusum.threshold:g}"
+                f" (last block {qber:.1%}); possible eavesdropper below the abort threshold"
+            )
+            new.append(self.add_alert(message, kind="cusum", link=name, qber=qber))
         return new
 
     # ------------------------------------------------------------------ reading
