@@ -160,3 +160,17 @@ def test_empty_deliveries_and_run_view(tmp_path):
     html = render_html(read_run(out), sections=DEFAULT_SECTIONS)
     assert "No data." in html
     assert '<section id="memory">' in html
+
+
+def test_time_varying_link_loss_is_drawn(result):
+    import dataclasses
+
+    from qnetai.config.models import FreeSpaceSpec, LossVariationSpec
+
+    sc = result.scenario
+    fs = FreeSpaceSpec(loss_variation=LossVariationSpec(period_s=0.2, amplitude_db=1.0))
+    link = sc.links[0].model_copy(update={"kind": "free_space", "free_space": fs})
+    sc2 = sc.model_copy(update={"links": [link, *sc.links[1:]]})
+    html = render_html(dataclasses.replace(result, scenario=sc2))
+    assert 'id="fig-fading"' in html and "Time-varying links" in html
+    assert 'id="fig-fading"' not in render_html(result)

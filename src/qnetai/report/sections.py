@@ -173,7 +173,46 @@ def timeseries_section(result: Any) -> str:
     _layout(fig, "simulated time (s)", "per second")
     fig.update_yaxes(title_text="mean fidelity", secondary_y=True)
     fig.update_layout(legend={"orientation": "h", "y": 1.1})
-    return section("timeseries", "Deliveries over time", figure_html(fig, "fig-timeseries"))
+    body = figure_html(fig, "fig-timeseries") + _fading_links_figure(result, float(end.max()))
+    return section("timeseries", "Deliveries over time", body)
+
+
+def _fading_links_figure(result: Any, end_s: float) -> str:
+    """Channel loss over the run of each link with a time-varying loss (free-space fades).
+
+    The run's tables hold generation per time bin for all links together, not per link; this
+    draws the loss each varying link's attempts saw (the same piecewise-constant schedule the
+    engine uses), from :func:`qnetai.topology.channels.link_transmittance`.
+    """
+    import plotly.graph_objects as go
+
+    from qnetai.topology.channels import link_transmittance
+
+    varying = [
+        ln
+        for ln in result.scenario.links
+        if ln.free_space is not None and ln.free_space.loss_variation is not None
+    ]
+    if not varying or not np.isfinite(end_s) or end_s <= 0:
+        return ""
+    fig = go.Figure()
+    for ln in varying[:MAX_POOL_LINES]:
+        lv = ln.free_space.loss_variation
+        steps = min(int(end_s / lv.update_s) + 1, 5000)
+        t = np.arange(steps) * max(lv.update_s, end_s / 5000)
+        extra = lv.amplitude_db * np.sin(2.0 * np.pi * t / lv.period_s + lv.phase_rad)
+        loss = -10.0 * np.log10(np.maximum(link_transmittance(ln, extra_loss_db=extra), 1e-300))
+        name = ln.name or f"{ln.endpoints[0]}-{ln.endpoints[1]}"
+        fig.add_trace(go.Scatter(x=t, y=loss, mode="lines", line={"shape": "hv"}, name=name))
+    _layout(fig, "simulated time (s)", "channel loss (dB)")
+    fig.update_layout(height=300, legend={"orientation": "h", "y": 1.15})
+    return (
+        "<h3>Time-varying links</h3>"
+        '<p class="note">Channel loss of each link with a time-varying loss (free-space '
+        "fades), as its attempts saw it: the heralding probability falls with it. Where the "
+        "swing would take the loss below 0 dB it stays at 0 dB (a transmittance above 1 is "
+        "clipped, in the engine too).</p>" + figure_html(fig, "fig-fading")
+    )
 
 
 LINK_COLUMNS = (
