@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pennylane")
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
+
+import torch
 
 from qnetai.qml.circuits import circuit_operations, count_multi_qubit, reuploading_layers
 from qnetai.qml.classifiers import VariationalClassifier

@@ -18,10 +18,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "security_cmd",
     "qec_cmd",
     "kms_cmd",
+    "tomography_cmd",
     "optimise_cmd",
     "serve_cmd",
     "demo_cmd",
     "sweep_cmd",
+    "qml_cmd",
 )
 
 

@@ -367,9 +367,7 @@ def _training_section(n_qubits: int, *, steps: int, seed: int) -> dict[str, Any]
     """Train one VQC at ``n_qubits`` (lightning.qubit, adjoint) on linearly-separable data."""
     from qnetai.qml.classifiers import VariationalClassifier
 
-    task = make_task(
-        "linearly-separable", 64, n_features=n_qubits, rng=np.random.default_rng(seed)
-    )
+    task = make_task("linearly-separable", 64, n_features=n_qubits, rng=np.random.default_rng(seed))
     clf = VariationalClassifier(
         n_layers=1, max_steps=steps, batch_size=16, device="lightning.qubit", random_state=seed
     )
@@ -388,7 +386,7 @@ def _training_section(n_qubits: int, *, steps: int, seed: int) -> dict[str, Any]
 
 
 #: ``qnetai bench qml``: the full profile.
-FULL_PROFILE: dict[str, Any] = {"training_qubits": 16}
+FULL_PROFILE: dict[str, Any] = {"seeds": (0, 1), "training_qubits": 16}
 #: ``qnetai bench qml --quick``: small data, 3 qubits, one seed, a budget of 2.
 QUICK_PROFILE: dict[str, Any] = {
     "tasks": ("linearly-separable", "two-curves", "entanglement", "qkd-eavesdropper"),
