@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,6 @@ def start_postgres(base: Path) -> tuple[str, Any]:
     """A throwaway PostgreSQL on a unix socket under ``base``: (URL, stop function)."""
     import glob
     import os
-    import shutil
     import signal
 
     bindir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[-1]).parent
@@ -60,6 +60,12 @@ def start_postgres(base: Path) -> tuple[str, Any]:
     def stop() -> None:
         pid = int((data / "postmaster.pid").read_text().split()[0])
         os.kill(pid, signal.SIGINT)  # fast shutdown
+        for _ in range(600):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
     return f"postgresql://postgres@/postgres?host={sock}", stop
 
@@ -96,6 +102,7 @@ def store_only(backend: str, rounds: int, synchronous: str) -> None:
         out[f"{name}_p99_ms"] = round(float(np.percentile(a, 99)), 3)
     out["client_cpu_ms_per_pair"] = round(cpu / rounds * 1e3, 3)
     out["audit_ok"] = ok
+    shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(out))
 
 
@@ -197,6 +204,8 @@ def main() -> None:
     audit = KeyStore(db).audit()
     if pg_stop is not None:
         pg_stop()
+    log.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     n = sum(len(v) for v in lat.values())
     out = {
         "backend": args.backend,
