@@ -46,6 +46,7 @@ QUICK: dict[str, list[str]] = {
     "bench_qkd_params.py": ["--conditions", "10"],
     "bench_security.py": [],  # no quick mode: about 3-4 min on 2 shared cores
     "bench_sweep.py": ["--quick"],
+    "bench_qml.py": ["--quick"],
 }
 
 
