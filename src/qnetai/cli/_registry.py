@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "train_cmd",
     "bench_cmd",
     "security_cmd",
+    "faults_cmd",
     "qec_cmd",
     "kms_cmd",
     "tomography_cmd",

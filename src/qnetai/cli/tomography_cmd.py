@@ -1,0 +1,126 @@
+"""``qnetai bench tomography`` and ``qnetai bench network-tomography``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+
+def _shot_list(text: str) -> list[int]:
+    from qnetai.cli._common import parse_count
+
+    return [parse_count(s.strip(), "--shots") for s in text.split(",") if s.strip()]
+
+
+def bench_tomography_command(
+    qubits: int = typer.Option(2, "--qubits", help="Qubits (2: network pairs; 3-6: --state)."),
+    shots: str = typer.Option("100,1000,10000", "--shots", help="Shots per setting, a list."),
+    trials: int = typer.Option(10, "--trials", help="States (2 qubits) or repeats per shots."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of states, counts and training."),
+    readout_error: float = typer.Option(0.01, "--readout-error", help="Readout flip prob."),
+    state: str = typer.Option("ghz", "--state", help="ghz or graph (for --qubits > 2)."),
+    estimators: str = typer.Option(
+        "", "--estimators", help="Comma list of linear, ml, bayes, neural, qiskit-linear, dfe."
+    ),
+    model: str | None = typer.Option(None, "--model", help="Neural model STEM (else trained)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Infidelity (95% CI) vs shots and CPU time per estimate of each state estimator."""
+    from qnetai.cli._common import ProgressReporter, check_finite, print_json
+    from qnetai.tomography.bench import bench_state_tomography
+
+    names = [e.strip() for e in estimators.split(",") if e.strip()] or None
+    with ProgressReporter("tomography", "estimates") as rep:
+        out = bench_state_tomography(
+            n_qubits=qubits,
+            shots=_shot_list(shots),
+            trials=trials,
+            seed=seed,
+            readout_error=check_finite("--readout-error", readout_error),
+            state=state,
+            estimators=names,
+            model=model,
+            progress=rep.update,
+        )
+    if as_json:
+        print_json(out)
+        return
+    _table(
+        f"{out['family']}, readout error {out['readout_error']}, {out['trials']} trials",
+        out["rows"],
+        [
+            "estimator",
+            "shots_per_setting",
+            "metric",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "cpu_s_per_estimate",
+        ],
+    )
+
+
+def bench_network_tomography_command(
+    scenario: str = typer.Option("metro-6g", "--scenario", help="Built-in name or file."),
+    shots: int = typer.Option(2000, "--shots", min=1, help="Shots per setting per path."),
+    trials: int = typer.Option(20, "--trials", min=1, help="Random link states."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Link Werner parameters from end-to-end path fidelities: errors and fault localisation."""
+    from qnetai.cli._common import ProgressReporter, print_json
+    from qnetai.tomography.network import bench_network_tomography
+
+    with ProgressReporter("network tomography", "trials") as rep:
+        out = bench_network_tomography(
+            scenario, shots=shots, trials=trials, seed=seed, progress=rep.update
+        )
+    if as_json:
+        print_json(out)
+        return
+    ident = out["identifiability"]
+    _table(
+        f"{out['scenario']}: {out['n_links']} links, {out['n_paths']} paths, rank "
+        f"{ident['rank']}, unidentifiable: {', '.join(ident['unidentifiable']) or 'none'}",
+        out["rows"],
+        [
+            "estimator",
+            "rmse_w",
+            "rmse_w_ci_low",
+            "rmse_w_ci_high",
+            "fault_top1",
+            "cpu_s_per_estimate",
+        ],
+    )
+
+
+def _table(title: str, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    from rich.table import Table
+
+    from qnetai.cli._common import console
+
+    table = Table(title=title)
+    for k in keys:
+        table.add_column(k, justify="left" if k in ("estimator", "metric") else "right")
+    for r in rows:
+        table.add_row(*(str(r[k]) if isinstance(r[k], str | int) else f"{r[k]:.4g}" for k in keys))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``bench tomography`` and ``bench network-tomography`` to the ``bench`` group."""
+    commands: dict[str, Callable[..., Any]] = {
+        "tomography": bench_tomography_command,
+        "network-tomography": bench_network_tomography_command,
+    }
+    for group in app.registered_groups:
+        if group.name == "bench" and group.typer_instance is not None:
+            for name, fn in commands.items():
+                group.typer_instance.command(name)(fn)
+            return
+    bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+    for name, fn in commands.items():
+        bench_app.command(name)(fn)
+    app.add_typer(bench_app, name="bench")
