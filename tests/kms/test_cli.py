@@ -30,8 +30,10 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
         (("kms", "audit", "--db", "postgresql://nobody@/x?host=/nonexistent"), "cannot open"),
     ],
 )
-def test_bad_input_exits_2_with_a_message(capsys, argv, fragment):
+def test_bad_input_exits_2_with_a_message(capsys, tmp_path, monkeypatch, argv, fragment):
+    monkeypatch.chdir(tmp_path)  # a default --db would land here, never in the checkout
     code, _, err = run(capsys, *argv)
+    assert list(tmp_path.iterdir()) == []  # refused before any key store was created
     assert code == 2
     assert fragment in err and "Traceback" not in err
 

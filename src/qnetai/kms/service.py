@@ -182,6 +182,7 @@ def build_operator_service(
 
     if len(sae_nodes) < 2:
         raise ValueError(f"need at least two SAEs (got {sorted(sae_nodes)})")
+    check_sae_nodes(scenario, sae_nodes)  # bad input is refused before the store is opened
     store = KeyStore(os.fspath(db_path))
     live = LiveNetwork.build(
         scenario,
