@@ -40,3 +40,7 @@ def test_text_tables_and_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "unknown tasks" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "qml", "--quick", "--samples", "5"])
+    assert e.value.code == 2
+    assert "inner_folds = 24 (got 5)" in capsys.readouterr().err

@@ -444,6 +444,11 @@ def run_qml_benchmark(
         raise InputError(f"unknown models {bad}; choose from {list(MODEL_KINDS)}")
     if not seeds or folds < 2 or inner_folds < 2 or budget < 1 or not 1 <= n_qubits <= 20:
         raise InputError("need seeds, folds >= 2, inner_folds >= 2, budget >= 1, n_qubits 1..20")
+    if n_samples < 4 * folds * inner_folds:
+        raise InputError(
+            f"n_samples must be >= 4 x folds x inner_folds = {4 * folds * inner_folds} "
+            f"(got {n_samples})"
+        )
     specs = model_specs(vqc_steps=vqc_steps)
     total = len(tasks) * len(seeds) * folds * len(models)
     total += int(born) + int(qaoa) + int(bool(scaling)) + int(training_qubits > 0)
