@@ -101,11 +101,29 @@ def _table(title: str, rows: list[dict[str, Any]], keys: list[str]) -> None:
 
     from qnetai.cli._common import console
 
+    short = {
+        "shots_per_setting": "shots",
+        "ci_low": "lo95",
+        "ci_high": "hi95",
+        "rmse_w_ci_low": "lo95",
+        "rmse_w_ci_high": "hi95",
+        "cpu_s_per_estimate": "cpu_s",
+        "metric": "metric",
+    }
     table = Table(title=title)
     for k in keys:
-        table.add_column(k, justify="left" if k in ("estimator", "metric") else "right")
+        table.add_column(
+            short.get(k, k), justify="left" if k in ("estimator", "metric") else "right"
+        )
     for r in rows:
-        table.add_row(*(str(r[k]) if isinstance(r[k], str | int) else f"{r[k]:.4g}" for k in keys))
+        table.add_row(
+            *(
+                str(r[k]).replace("infidelity", "1-F")
+                if isinstance(r[k], str | int)
+                else f"{r[k]:.3g}"
+                for k in keys
+            )
+        )
     console.print(table)
 
 

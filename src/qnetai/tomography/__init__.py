@@ -6,6 +6,8 @@ State tomography (local Pauli settings, finite shots, readout error; up to 6 qub
 (:func:`train_neural_estimator`), :func:`direct_fidelity`; :func:`bench_state_tomography`
 compares them with qiskit-experiments (:func:`qiskit_linear_inversion`).
 
+Verification of delivered pairs (a fraction sacrificed): :func:`verify_pairs`.
+
 Network tomography: :func:`network_tomography_problem`, :func:`estimate_links`,
 :func:`identifiability`, :func:`bench_network_tomography`.
 
@@ -50,6 +52,8 @@ _NAMES = {
     "estimate_links": "network",
     "identifiability": "network",
     "bench_network_tomography": "network",
+    "Verification": "verification",
+    "verify_pairs": "verification",
 }
 
 __all__ = sorted(_NAMES)

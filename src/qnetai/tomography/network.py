@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -238,7 +239,9 @@ def train_learned_estimator(
         early_stopping=True,
         random_state=int(rng.integers(2**31)),
     )
-    return model.fit(x, w)
+    with warnings.catch_warnings():  # a capped max_iter is the stated budget, not a fault
+        warnings.simplefilter("ignore", category=UserWarning)
+        return model.fit(x, w)
 
 
 def bench_network_tomography(
