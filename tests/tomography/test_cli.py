@@ -33,3 +33,10 @@ def test_bench_tomography_bad_input(capsys, args, message):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_bench_network_tomography_refuses_unknown_scenario(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "network-tomography", "--scenario", "nope", "--paths-per-pair", "1"])
+    assert e.value.code == 2
+    assert "nope" in capsys.readouterr().err

@@ -67,6 +67,7 @@ def bench_network_tomography_command(
     shots: int = typer.Option(2000, "--shots", min=1, help="Shots per setting per path."),
     trials: int = typer.Option(20, "--trials", min=1, help="Random link states."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed."),
+    paths_per_pair: int = typer.Option(3, "--paths-per-pair", help="Shortest paths per pair."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Link Werner parameters from end-to-end path fidelities: errors and fault localisation."""
@@ -75,7 +76,12 @@ def bench_network_tomography_command(
 
     with ProgressReporter("network tomography", "trials") as rep:
         out = bench_network_tomography(
-            scenario, shots=shots, trials=trials, seed=seed, progress=rep.update
+            scenario,
+            shots=shots,
+            trials=trials,
+            seed=seed,
+            paths_per_pair=paths_per_pair,
+            progress=rep.update,
         )
     if as_json:
         print_json(out)

@@ -43,6 +43,8 @@ from qnetai.errors import InputError
 #: Estimators of :func:`bench_network_tomography`, in table order.
 NETWORK_ESTIMATORS = ("lsq", "ml", "learned")
 _W_FLOOR = 1e-3
+#: Most paths one problem may measure (bounds time and the path-link matrix).
+MAX_PATHS = 20_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,12 @@ def network_tomography_problem(
         raise InputError("network tomography needs at least two monitor nodes")
     if not 1 <= paths_per_pair <= 20:
         raise InputError(f"paths_per_pair must be in [1, 20] (got {paths_per_pair})")
+    n_pairs = len(monitors) * (len(monitors) - 1) // 2
+    if n_pairs * paths_per_pair > MAX_PATHS:
+        raise InputError(
+            f"{len(monitors)} monitors x {paths_per_pair} paths per pair would measure "
+            f"{n_pairs * paths_per_pair} paths (limit {MAX_PATHS}): pass fewer monitors"
+        )
     links = tuple(sorted(str(d.get("name", f"{a}-{b}")) for a, b, d in graph.edges(data=True)))
     col = {name: i for i, name in enumerate(links)}
     paths: list[tuple[str, ...]] = []
