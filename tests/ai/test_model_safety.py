@@ -186,12 +186,14 @@ def _load(stem: Path, kinds=("routing", "allocation")):
 
 
 def test_the_shipped_models_validate_and_have_their_kinds():
-    assert model_files.shipped_models() == ["chain-n3-short", "waxman-routing"]
+    assert model_files.shipped_models() == ["chain-het-memory", "chain-n3-short", "waxman-routing"]
     assert model_files.shipped_models(("routing",)) == ["waxman-routing"]
     meta, arrays = _load(SHIPPED / "waxman-routing")
     assert meta["kind"] == "routing" and arrays["w0"].shape == (13, 64)
     meta, arrays = _load(SHIPPED / "chain-n3-short", kinds=("chain",))
     assert arrays["out_w"].shape == (64, 22)
+    meta, arrays = _load(SHIPPED / "chain-het-memory", kinds=("chain",))
+    assert arrays["out_w"].shape == (64, 6)
     assert not list(SHIPPED.glob("*.zip"))
 
 

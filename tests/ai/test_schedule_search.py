@@ -123,3 +123,11 @@ def test_cli_bench_schedules_bad_input_exits_2(args, message, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr()
     assert message in err.out + err.err and "Traceback" not in err.out + err.err
+
+
+def test_the_shipped_het_memory_model_plays_in_its_regime():
+    out = bench_schedules(("het-memory",), episodes=10, models={"het-memory": "het-memory"})
+    names = [r["policy"] for r in out["rows"]]
+    assert names[-1] == "maskable-ppo:het-memory"
+    with pytest.raises(InputError, match="another chain configuration"):
+        bench_schedules(("het-both",), episodes=5, models={"het-both": "het-memory"})
