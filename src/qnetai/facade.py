@@ -129,6 +129,14 @@ def check_runnable(
     check_routing_policy(
         resolved.controller.routing, custom=policies, allow_import_paths=allow_plugins
     )
+    if resolved.controller.memory_allocation is not None:
+        from qnetai.plugins import memory_allocator
+
+        memory_allocator(  # built-ins are cheap to build: their options are checked too
+            resolved.controller.memory_allocation,
+            options=resolved.controller.memory_allocation_options,
+            allow_import_paths=allow_plugins,
+        )
     check_key_network(resolved)
     _check_links_and_requests(resolved)
     check_work(resolved, allow_large=allow_large)

@@ -131,3 +131,12 @@ def test_cli_bench_memory_json():
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)["rows"]
     assert [r["allocator"] for r in rows] == ["fcfs", "static-equal", "static-optimised"]
+
+
+def test_check_runnable_refuses_a_bad_allocator_before_running():
+    sc = _small()
+    bad = sc.model_copy(
+        update={"controller": sc.controller.model_copy(update={"memory_allocation": "nope"})}
+    )
+    with pytest.raises(InputError, match=r"controller\.memory_allocation must be one of"):
+        qnetai.facade.check_runnable(bad)
