@@ -5,6 +5,9 @@ frequencies: the linear-inversion coefficients) and ``1/sqrt(shots)`` to the ``d
 parameters of a lower-triangular ``T`` (real diagonal, complex below); the estimate is
 ``T T^dagger / tr(T T^dagger)``, positive and of unit trace by construction (the Cholesky
 parametrisation of Carrasquilla et al. 2019 and Torlai et al. 2018, here as a direct regressor).
+By default (``residual=True``) the output is a correction added to the Cholesky factor of the
+projected linear-inversion state, scaled by ``sqrt(100 / shots)``, so that at many shots the
+estimate tends to linear inversion instead of being limited by the network's capacity.
 It is trained (torch, imported lazily) on simulated counts of the states a network delivers
 (:func:`qnetai.tomography.states.sample_network_pairs`) at shots drawn log-uniformly, with the
 squared Frobenius distance as the loss; inference runs in numpy, batched.
@@ -81,6 +84,33 @@ def features(counts: NDArray[np.int64], n: int, readout_error: float) -> NDArray
     return np.concatenate([coeffs[:, 1:], 1.0 / np.sqrt(mean_shots)[:, None]], axis=1)
 
 
+def linear_cholesky(
+    counts: NDArray[np.int64], n: int, readout_error: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Packed Cholesky factors ``(N, d*d)`` of projected linear inversion, and residual scales.
+
+    The scale is ``sqrt(100 / shots)`` ``(N,)`` (1 at 100 shots per setting). The residual
+    network adds ``scale * output`` to these factors, so its correction fades as the data
+    alone become accurate.
+    """
+    from qnetai.tomography._pauli import pauli_coefficients_from_counts, pauli_to_density
+    from qnetai.tomography.estimators import project_to_state
+
+    c = np.asarray(counts)
+    d = 2**n
+    rows, cols = np.tril_indices(d, -1)
+    out = np.empty((c.shape[0], d * d))
+    for i in range(c.shape[0]):
+        coeffs, _ = pauli_coefficients_from_counts(c[i], n, readout_error)
+        rho = project_to_state(pauli_to_density(coeffs, n))
+        low = np.linalg.cholesky((rho + 1e-3 * np.eye(d)) / (1.0 + 1e-3 * d))
+        out[i, :d] = np.diagonal(low).real
+        out[i, d : d + rows.size] = low[rows, cols].real
+        out[i, d + rows.size :] = low[rows, cols].imag
+    mean_shots = c.sum(axis=(1, 2)) / c.shape[1]
+    return out, np.sqrt(100.0 / mean_shots)
+
+
 def cholesky_to_density(out: NDArray[np.float64], d: int) -> NDArray[np.complex128]:
     """``(N, d*d)`` network outputs -> ``(N, d, d)`` density matrices ``T T^dagger / tr``."""
     t = _lower(out, d)
@@ -107,6 +137,7 @@ class NeuralEstimator:
     weights: list[NDArray[np.float64]]
     biases: list[NDArray[np.float64]]
     info: dict[str, Any] = field(default_factory=dict)
+    residual: bool = False
 
     def estimate_batch(self, counts: NDArray[np.int64]) -> NDArray[np.complex128]:
         """Density matrices ``(N, d, d)`` from counts ``(N, 3**n, 2**n)``."""
@@ -115,6 +146,9 @@ class NeuralEstimator:
             x = x @ w + b
             if i < len(self.weights) - 1:
                 x = np.maximum(x, 0.0)
+        if self.residual:
+            base, scale = linear_cholesky(counts, self.n_qubits, self.readout_error)
+            x = base + scale[:, None] * x
         return cholesky_to_density(x, 2**self.n_qubits)
 
     def estimate(self, data: TomographyData) -> NDArray[np.complex128]:
@@ -144,6 +178,7 @@ class NeuralEstimator:
                 "widths": [int(w.shape[0]) for w in self.weights]
                 + [int(self.weights[-1].shape[1])],
                 "activation": "relu",
+                "residual": self.residual,
             },
             "info": self.info,
         }
@@ -207,8 +242,11 @@ class NeuralEstimator:
                 raise InputError(f"{npz}: b{i} must be finite floats")
             weights.append(w.astype(np.float64))
             biases.append(b.astype(np.float64))
+        residual = arch.get("residual", False)
+        if not isinstance(residual, bool):
+            raise InputError(f"{js}: architecture.residual must be true or false")
         info = meta.get("info")
-        return cls(n, float(e), weights, biases, info if isinstance(info, dict) else {})
+        return cls(n, float(e), weights, biases, info if isinstance(info, dict) else {}, residual)
 
 
 def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
@@ -254,6 +292,7 @@ def train_neural_estimator(
     batch: int = 256,
     learning_rate: float = 1e-3,
     shots_range: tuple[int, int] = (50, 20000),
+    residual: bool = True,
 ) -> NeuralEstimator:
     """Train the two-qubit estimator on ``n_train`` simulated delivered pairs (CPU torch).
 
@@ -277,6 +316,7 @@ def train_neural_estimator(
             learning_rate,
             shots_range,
             cpu0,
+            residual,
         )
     finally:
         torch.set_num_threads(threads)
@@ -293,6 +333,7 @@ def _train(
     learning_rate: float,
     shots_range: tuple[int, int],
     cpu0: float,
+    residual: bool,
 ) -> NeuralEstimator:
     counts, states = simulate_training_counts(
         n_train, rng, readout_error=readout_error, shots_range=shots_range
@@ -301,6 +342,12 @@ def _train(
     torch.manual_seed(int(rng.integers(2**31)))
     xt = torch.tensor(x, dtype=torch.float32)
     yt = torch.tensor(np.stack([states.real, states.imag], axis=1), dtype=torch.float32)
+    if residual:
+        base_np, scale_np = linear_cholesky(counts, 2, readout_error)
+    else:
+        base_np, scale_np = np.zeros((n_train, 16)), np.ones(n_train)
+    base = torch.tensor(base_np, dtype=torch.float32)
+    scale = torch.tensor(scale_np[:, None], dtype=torch.float32)
     widths = [x.shape[1], *hidden, 16]
     layers: list[Any] = []
     for i in range(len(widths) - 1):
@@ -315,7 +362,7 @@ def _train(
     loss_value = math.nan
     for _ in range(steps):
         idx = torch.as_tensor(rng.integers(0, n_train, size=batch))
-        out = net(xt[idx])
+        out = base[idx] + scale[idx] * net(xt[idx])
         tr = torch.zeros(batch, 4, 4)
         ti = torch.zeros(batch, 4, 4)
         tr[:, diag, diag] = out[:, :4]
@@ -345,4 +392,5 @@ def _train(
         "train_cpu_s": round(time.process_time() - cpu0, 2),
         "family": "sample_network_pairs (Werner/Bell-diagonal F in [0.5,1], local noise)",
     }
-    return NeuralEstimator(2, float(readout_error), weights, biases, info)
+    info["residual_over_linear_inversion"] = residual
+    return NeuralEstimator(2, float(readout_error), weights, biases, info, residual)
