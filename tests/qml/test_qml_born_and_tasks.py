@@ -64,6 +64,16 @@ def test_rbm_probabilities_match_brute_force_energy() -> None:
     assert np.allclose(p, np.array(unnorm) / sum(unnorm), atol=1e-12)
 
 
+def test_boltzmann_baseline_learns_bars_and_stripes() -> None:
+    from qnetai.qml.born import boltzmann_probabilities
+
+    X = bars_and_stripes(2, 2)
+    p, n_params = boltzmann_probabilities(X, steps=150)
+    target = empirical_distribution(X)
+    assert n_params == 10 and p.sum() == pytest.approx(1.0)
+    assert total_variation(target, p) < total_variation(target, np.full(16, 1 / 16)) / 2
+
+
 def test_distances() -> None:
     p = empirical_distribution(bars_and_stripes(2, 2))
     assert total_variation(p, p) == 0.0 and kl_divergence(p, p) == pytest.approx(0.0)

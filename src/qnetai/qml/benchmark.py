@@ -273,6 +273,7 @@ def _born_section(*, rows: int, cols: int, steps: int, seed: int) -> dict[str, A
     from qnetai.qml.born import (
         BornMachine,
         bars_and_stripes,
+        boltzmann_probabilities,
         empirical_distribution,
         kl_divergence,
         rbm_probabilities,
@@ -304,12 +305,15 @@ def _born_section(*, rows: int, cols: int, steps: int, seed: int) -> dict[str, A
     rbm = BernoulliRBM(
         n_components=hidden,
         learning_rate=0.05,
-        n_iter=steps * 4,
+        n_iter=2000,
         batch_size=len(X),
         random_state=seed,
     )
     rbm.fit(np.repeat(X, 10, axis=0))
     record("rbm", rbm_probabilities(rbm), n * hidden + n + hidden, time.process_time() - t0)
+    t0 = time.process_time()
+    p_fvbm, n_fvbm = boltzmann_probabilities(X, steps=steps)
+    record("boltzmann", p_fvbm, n_fvbm, time.process_time() - t0)
     return out
 
 
