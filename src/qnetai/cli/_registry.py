@@ -38,3 +38,16 @@ def register_all(app: typer.Typer) -> None:
                 continue  # not built yet
             raise
         module.register(app)
+
+
+def command_group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """The sub-app ``name`` of ``app`` (``bench``, ``train`` ...), attached now if missing.
+
+    Several command modules add commands to one group; whichever registers first creates it.
+    """
+    for info in app.registered_groups:
+        if info.name == name and info.typer_instance is not None:
+            return info.typer_instance
+    sub = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(sub, name=name)
+    return sub

@@ -71,10 +71,6 @@ def _print(console: Any, res: dict[str, Any]) -> None:
 
 def register(app: typer.Typer) -> None:
     """Attach ``qnetai bench faults``."""
-    for info in app.registered_groups:
-        if info.name == "bench" and info.typer_instance is not None:
-            info.typer_instance.command("faults")(bench_faults_command)
-            return
-    sub = typer.Typer(help="Benchmarks.", no_args_is_help=True)
-    app.add_typer(sub, name="bench")
-    sub.command("faults")(bench_faults_command)
+    from qnetai.cli._registry import command_group
+
+    command_group(app, "bench", "Benchmarks.").command("faults")(bench_faults_command)

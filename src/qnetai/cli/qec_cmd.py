@@ -212,18 +212,10 @@ def _print(out: dict[str, Any]) -> None:
         )
 
 
-def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
-    """The sub-app ``name`` already attached to ``app``, or a new one attached now."""
-    for info in app.registered_groups:
-        if info.name == name and info.typer_instance is not None:
-            return info.typer_instance
-    sub = typer.Typer(help=help_text, no_args_is_help=True)
-    app.add_typer(sub, name=name)
-    return sub
-
-
 def register(app: typer.Typer) -> None:
     """Attach ``qnetai dataset qec``, ``qnetai train qec`` and ``qnetai bench qec``."""
-    _group(app, "dataset", "Training data sets.").command("qec")(dataset_qec_command)
-    _group(app, "train", "Train learned policies.").command("qec")(train_qec_command)
-    _group(app, "bench", "Benchmarks.").command("qec")(bench_qec_command)
+    from qnetai.cli._registry import command_group
+
+    command_group(app, "dataset", "Training data sets.").command("qec")(dataset_qec_command)
+    command_group(app, "train", "Train learned policies.").command("qec")(train_qec_command)
+    command_group(app, "bench", "Benchmarks.").command("qec")(bench_qec_command)

@@ -208,16 +208,9 @@ def bench_all_command(
     print(format_leaderboard(board))
 
 
-def _group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
-    for info in app.registered_groups:
-        if info.name == name and info.typer_instance is not None:
-            return info.typer_instance
-    sub = typer.Typer(help=help_text, no_args_is_help=True)
-    app.add_typer(sub, name=name)
-    return sub
-
-
 def register(app: typer.Typer) -> None:
     """Attach ``qnetai sweep`` and ``qnetai bench all``."""
     app.add_typer(sweep_app, name="sweep")
-    _group(app, "bench", "Benchmarks.").command("all")(bench_all_command)
+    from qnetai.cli._registry import command_group
+
+    command_group(app, "bench", "Benchmarks.").command("all")(bench_all_command)
