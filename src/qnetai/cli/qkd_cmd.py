@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,15 +185,9 @@ def _write_plot(rows: list[dict[str, Any]], path: Path, title: str) -> None:
         yaxis_type="log",
     )
     html = fig.to_html(include_plotlyjs=True, full_html=True)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(html)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from qnetai._atomic_files import replace_atomic
+
+    replace_atomic(path, lambda tmp: tmp.write_text(html, encoding="utf-8"))
 
 
 def rate(

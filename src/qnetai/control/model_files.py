@@ -43,7 +43,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from qnetai._atomic_files import replace_atomic
 from qnetai.errors import InputError
 
 #: Format tag of ``MODEL.json``.
@@ -309,21 +309,7 @@ def _read_arrays(npz: Path, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.
 
 def _write_file(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` through a temporary file (never through a symlink)."""
-    if target.is_symlink():
-        raise InputError(f"{target}: refusing to write through a symbolic link")
-    if target.exists() and not target.is_file():
-        raise InputError(f"{target}: exists and is not a regular file")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # as open() would (mkstemp makes it private)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)  # replaces a name in this folder, follows no link
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomic(target, lambda tmp: tmp.write_bytes(data))
 
 
 def _finite(x: Any) -> Any:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from qnetai._atomic_files import write_stream_atomic
 from qnetai.errors import InputError
 from qnetai.qec._codes import MemoryExperiment
 from qnetai.qec._sampling import DEFAULT_BATCH_SHOTS, sample_bytes, sample_packed_batches
@@ -89,18 +89,13 @@ def write_dataset(
         "circuit": np.array(str(circuit)),
         "meta": np.array(json.dumps(meta)),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
+
+    def fill(fh: BinaryIO) -> None:
+        np.savez_compressed(fh, **arrays)
         if path.exists() and not overwrite:  # appeared meanwhile
             raise InputError(f"{str(path)!r} exists; pass overwrite=True (--overwrite)")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_stream_atomic(path, fill)
     return meta
 
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from qnetai._atomic_files import write_stream_atomic
 from qnetai.errors import InputError
 from qnetai.qec._decoders import CompiledQecDecoder, MatchingDecoder, QecDecoder
 from qnetai.qec._types import StimDem
@@ -255,17 +255,6 @@ def load_model(ref: str | os.PathLike[str]) -> NeuralModel:
     return NeuralModel(arch=arch, params=params, info=doc.get("info", {}))
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_model(model: NeuralModel, stem: str | os.PathLike[str], **extra: np.ndarray) -> Path:
     """Write ``STEM.npz`` (float32 weights, plus ``extra`` arrays) and ``STEM.json``, atomically.
 
@@ -278,9 +267,9 @@ def save_model(model: NeuralModel, stem: str | os.PathLike[str], **extra: np.nda
         raise InputError(f"directory {str(base.parent)!r} does not exist")
     npz, js = base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
     arrays: dict[str, Any] = {**model.params, **{f"train/{k}": v for k, v in extra.items()}}
-    _atomic_write(npz, lambda fh: np.savez(fh, **arrays))
+    write_stream_atomic(npz, lambda fh: np.savez(fh, **arrays))
     doc = {"format": MODEL_FORMAT, "architecture": model.arch, "info": model.info}
-    _atomic_write(js, lambda fh: fh.write(json.dumps(doc, indent=1).encode()))
+    write_stream_atomic(js, lambda fh: fh.write(json.dumps(doc, indent=1).encode()))
     return npz
 
 

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from qnetai._atomic_files import replace_atomic
 from qnetai.errors import InputError
 
 SPEC_FILE = "sweep.json"
@@ -39,44 +38,6 @@ POINTS_TABLE = "points.parquet"
 RUNS_TABLE = "runs.parquet"
 DUCKDB_FILE = "sweep.duckdb"
 _ID_RE = re.compile(r"^[0-9a-f]{16}$")
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def replace_atomic(path: Path, write: Any) -> Path:
-    """Write ``path`` through a temporary file in its folder, fsync, then rename over it.
-
-    ``write(tmp_path)`` fills the temporary file. A crash leaves the old file or the new one,
-    never half of one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_symlink():
-        raise InputError(f"{path} is a symbolic link; qnetai does not write through links")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        with open(tmp_path, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; results are for reading
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
 
 
 def _clean(obj: Any) -> Any:
@@ -214,7 +175,11 @@ def write_tables(root: str | Path) -> dict[str, int]:
     points, runs = table_rows(read_records(folder).values())
     tables = {"points": _table(points), "runs": _table(runs)}
     for name, table in tables.items():
-        replace_atomic(folder / f"{name}.parquet", lambda p, t=table: pq.write_table(t, p))
+
+        def write_table(path: Path, table: Any = table) -> None:
+            pq.write_table(table, path)
+
+        replace_atomic(folder / f"{name}.parquet", write_table)
 
     def build(path: Path) -> None:
         path.unlink()  # duckdb wants to create the file itself
