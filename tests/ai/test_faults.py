@@ -91,6 +91,8 @@ def test_scoring_counts_only_right_and_timely_alarms():
     m = evaluate(alarms, eps)
     assert m["fibre-loss"]["precision"] == pytest.approx(1 / 3)
     assert m["fibre-loss"]["recall"] == pytest.approx(1 / 3)
+    lo, hi = m["fibre-loss"]["recall_ci95"]
+    assert lo < 1 / 3 < hi  # Wilson interval of 1 in 3
     assert m["fibre-loss"]["median_lead_s"] == 20.0
     assert m["detector-decay"]["precision"] == 0.0
 

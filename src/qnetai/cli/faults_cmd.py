@@ -51,15 +51,15 @@ def _print(console: Any, res: dict[str, Any]) -> None:
             f"pair fidelity drop <= {st['sla_fidelity_drop']}"
         )
     )
-    for col in ("fault (severity)", "method", "precision", "recall", "lead (s)"):
+    for col in ("fault (severity)", "method", "precision [95% CI]", "recall [95% CI]", "lead (s)"):
         table.add_column(col, overflow="fold", justify="left" if "(" in col else "right")
     for r in res["rows"]:
         lead = r["median_lead_s"]
         table.add_row(
             f"{r['fault']} ({r['severity']:g})",
             r["method"],
-            f"{r['precision']:.2f}",
-            f"{r['recall']:.2f}",
+            f"{r['precision']:.2f} [{r['precision_ci95'][0]:.2f}, {r['precision_ci95'][1]:.2f}]",
+            f"{r['recall']:.2f} [{r['recall_ci95'][0]:.2f}, {r['recall_ci95'][1]:.2f}]",
             "-" if lead != lead else f"{lead:.0f}",
         )
     console.print(table)

@@ -416,7 +416,7 @@ class _Method(Protocol):
 
 def evaluate(
     method: _Method | list[Alarm | None], episodes: list[LinkEpisode], *, block_s: float = 10.0
-) -> dict[str, dict[str, float]]:
+) -> dict[str, dict[str, Any]]:
     """Per fault: precision, recall, F1 and median lead time (s) of correct, timely alarms.
 
     An alarm is *correct* when it names the episode's fault, comes at or after its onset and
@@ -448,16 +448,32 @@ def evaluate(
     for k in FAULTS:
         prec = tp[k] / raised[k] if raised[k] else 0.0
         rec = tp[k] / total[k] if total[k] else 0.0
+        prec_ci = _wilson(tp[k], raised[k])
+        rec_ci = _wilson(tp[k], total[k])
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         out[k] = {
             "precision": prec,
+            "precision_ci95": prec_ci,
             "recall": rec,
+            "recall_ci95": rec_ci,
             "f1": f1,
             "alarms": float(raised[k]),
             "episodes": float(total[k]),
             "median_lead_s": float(np.median(leads[k])) if leads[k] else float("nan"),
         }
     return out
+
+
+def _wilson(successes: int, trials: int) -> list[float]:
+    """95 % Wilson interval of a proportion (``[0, 1]`` when there are no trials)."""
+    if trials == 0:
+        return [0.0, 1.0]
+    z = 1.959963984540054
+    p = successes / trials
+    den = 1 + z * z / trials
+    mid = (p + z * z / (2 * trials)) / den
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / den
+    return [max(0.0, mid - half), min(1.0, mid + half)]
 
 
 def _tune_threshold(forecaster: GradientBoostingForecaster, episodes: list[LinkEpisode]) -> None:
