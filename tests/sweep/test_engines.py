@@ -22,7 +22,7 @@ def _rows(out):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, request):
-    from conftest import tiny
+    from sweep_helpers import tiny
 
     from qnetai.sweep import sweep_from_dict
 

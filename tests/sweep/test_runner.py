@@ -7,7 +7,7 @@ import math
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import tiny
+from sweep_helpers import tiny
 
 from qnetai import facade
 from qnetai.sweep import (
@@ -21,6 +21,12 @@ from qnetai.sweep import (
 )
 from qnetai.sweep import runner as runner_mod
 from qnetai.sweep.worker import mean_interval
+
+
+@pytest.fixture
+def tiny_spec():
+    """The tiny sweep, validated."""
+    return sweep_from_dict(tiny())
 
 
 def _metric_rows(out, drop=("run_wall_s",)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import tiny
+from sweep_helpers import tiny
 
 from qnetai.errors import InputError
 from qnetai.sweep import SweepPlan, check_sweep, load_sweep, set_path, sweep_from_dict

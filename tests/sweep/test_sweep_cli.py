@@ -7,7 +7,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import tiny
+from sweep_helpers import tiny
 
 from qnetai.cli.main import main
 from qnetai.sweep import run_sweep, sweep_from_dict

@@ -1,10 +1,8 @@
-"""Shared helpers: a tiny sweep over the 3-router chain (each run takes milliseconds)."""
+"""A tiny sweep over the 3-router chain (each run takes milliseconds), shared by the tests."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 
 def tiny(**over: Any) -> dict[str, Any]:
@@ -23,10 +21,3 @@ def tiny(**over: Any) -> dict[str, Any]:
     }
     data.update(over)
     return data
-
-
-@pytest.fixture
-def tiny_spec():
-    from qnetai.sweep import sweep_from_dict
-
-    return sweep_from_dict(tiny())
