@@ -139,12 +139,8 @@ def register(app: typer.Typer) -> None:
         "tomography": bench_tomography_command,
         "network-tomography": bench_network_tomography_command,
     }
-    for group in app.registered_groups:
-        if group.name == "bench" and group.typer_instance is not None:
-            for name, fn in commands.items():
-                group.typer_instance.command(name)(fn)
-            return
-    bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+    from qnetai.cli._registry import command_group
+
+    bench_app = command_group(app, "bench", "Benchmarks.")
     for name, fn in commands.items():
         bench_app.command(name)(fn)
-    app.add_typer(bench_app, name="bench")

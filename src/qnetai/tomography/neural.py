@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from qnetai._atomic_files import write_stream_atomic
 from qnetai._optional import require
 from qnetai.errors import InputError
 from qnetai.tomography._pauli import (
@@ -251,14 +251,7 @@ class NeuralEstimator:
 
 def _atomic_write(path: Path, write: Callable[[Any], Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_stream_atomic(path, write)
 
 
 def simulate_training_counts(
