@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,12 @@ def start_postgres(base: Path) -> tuple[str, Any]:
             time.sleep(0.05)
 
     return f"postgresql://postgres@/postgres?host={sock}", stop
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def store_only(backend: str, rounds: int, synchronous: str) -> None:
@@ -191,12 +198,15 @@ def main() -> None:
         threading.Thread(target=run_pair, args=(saes[2 * i], saes[2 * i + 1]))
         for i in range(args.pairs)
     ]
+    server_cpu0, client_cpu0 = proc_cpu_s(proc.pid), time.process_time()
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    server_cpu = proc_cpu_s(proc.pid) - server_cpu0
+    client_cpu = time.process_time() - client_cpu0
     proc.terminate()
     proc.wait(timeout=10)
     from qnetai.kms.store import KeyStore
@@ -217,6 +227,11 @@ def main() -> None:
         "wall_s": round(wall, 3),
         "requests_per_s": round(n / wall, 1),
         "audit_ok": audit["ok"],
+        # CPU time per request (steadier than wall time on a shared machine); the server's
+        # is its own process only (a PostgreSQL backend's CPU is not included)
+        "server_cpu_ms_per_request": round(server_cpu / max(n, 1) * 1e3, 3),
+        "client_cpu_ms_per_request": round(client_cpu / max(n, 1) * 1e3, 3),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     for name, v in lat.items():
         a = np.array(v) * 1e3

@@ -30,6 +30,7 @@ class KMSProcess:
         for sae, node in SAES.items():
             args += ["--sae", f"{sae}={node}"]
         self.log = log
+        self.db = db
         self._out = open(log, "wb")
         self.proc = subprocess.Popen(args, stdout=self._out, stderr=subprocess.STDOUT)
         self.url = self._wait_url()
