@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from qnetai.sim.linklayer import LinkModel
     from qnetai.sim.result import SimulationResult
     from qnetai.sim.routing import RoutingPolicy
+    from qnetai.tomography.in_simulator import RunVerification
 
 #: Tag mixed into the scenario seed for the key network's random numbers (independent of
 #: the engine's stream): ``numpy.random.default_rng([seed, QKD_SEED_TAG])``.
@@ -138,6 +139,8 @@ def check_runnable(
             allow_import_paths=allow_plugins,
         )
     check_key_network(resolved)
+    if resolved.incidents or resolved.monitoring is not None:
+        _alerts_module().check_incidents(resolved)
     _check_links_and_requests(resolved)
     check_work(resolved, allow_large=allow_large)
     return resolved
@@ -205,6 +208,20 @@ def simulate(
             custom=allocators,
             allow_import_paths=allow_plugins,
         )
+    ver = sc.verification
+    if ver is not None and ver.feed_controllers:  # policies read estimated link fidelities
+        import numpy as np
+
+        from qnetai.tomography.in_simulator import (
+            CALIBRATION_SEED_TAG,
+            EstimatedLinks,
+            calibrate_links,
+        )
+
+        cal = calibrate_links(
+            sc, ver, rng=np.random.default_rng([int(sc.seed), CALIBRATION_SEED_TAG])
+        )
+        policy = EstimatedLinks(policy, cal.fidelity)
     return engine_simulate(sc, seed=sc.seed, policy=policy, progress=progress, allocator=allocator)
 
 
@@ -222,6 +239,8 @@ class RunResult:
 
     simulation: SimulationResult
     key_network: KeyNetworkResult
+    verification: RunVerification | None = None
+    monitoring: Any = None  # qnetai.ai.security.alerts.MonitoringResult (None: off)
 
     @property
     def scenario(self) -> Scenario:
@@ -235,8 +254,15 @@ class RunResult:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """The engine's summary figures."""
-        return self.simulation.summary
+        """The engine's summary figures (and verification's, when the scenario asks)."""
+        if self.verification is None:
+            return self.simulation.summary
+        return {**self.simulation.summary, **self.verification.summary}
+
+    @property
+    def verification_tables(self) -> dict[str, Any]:
+        """``verification_pairs`` and ``verification_links`` (empty when verification is off)."""
+        return {} if self.verification is None else self.verification.tables()
 
     @property
     def qkd_summary(self) -> dict[str, Any]:
@@ -245,8 +271,10 @@ class RunResult:
 
     @property
     def extra_tables(self) -> dict[str, Any]:
-        """The key network's tables under their run-folder names (``qkd_<table>``)."""
-        return {f"qkd_{name}": t for name, t in self.key_network.tables().items()}
+        """The key network's tables (``qkd_<table>``), then the verification tables."""
+        qkd = {f"qkd_{name}": t for name, t in self.key_network.tables().items()}
+        alerts = {} if self.monitoring is None else {"alerts": self.monitoring.table()}
+        return {**qkd, **self.verification_tables, **alerts}
 
     @property
     def tables(self) -> dict[str, Any]:
@@ -270,13 +298,21 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: scenario name, seed, summary, link rows and the key network's dict."""
-        return {
+        out = {
             "scenario": self.scenario.name,
             "seed": self.seed,
             "summary": dict(self.summary),
             "links": self.simulation.links.to_pylist(),
             "qkd": self.key_network.to_dict(),
         }
+        if self.verification is not None:
+            out["verification"] = {
+                "pairs": self.verification.pairs.to_pylist(),
+                "links": self.verification.links.to_pylist(),
+            }
+        if self.monitoring is not None:
+            out["monitoring"] = self.monitoring.to_dict()
+        return out
 
 
 def key_network(result: SimulationResult) -> KeyNetworkResult:
@@ -314,7 +350,71 @@ def run_scenario(
     sc = with_seed(load(scenario), seed)
     check_runnable(sc, allow_large=allow_large, policies=policies, allow_plugins=allow_plugins)
     result = simulate(sc, policies=policies, progress=progress, allow_plugins=allow_plugins)
-    return RunResult(simulation=result, key_network=key_network(result))
+    keys = key_network(result)
+    return RunResult(
+        simulation=result,
+        key_network=keys,
+        verification=verification_of(result),
+        monitoring=monitor(result, keys),
+    )
+
+
+#: Tag mixed into the scenario seed for the link monitoring's random numbers.
+MONITOR_SEED_TAG = 0x414C5254
+
+
+def _alerts_module() -> Any:
+    """:mod:`qnetai.ai.security.alerts`, or an InputError naming the extra it needs."""
+    try:
+        from qnetai.ai.security import alerts
+    except ImportError as exc:
+        raise InputError(
+            f"incidents and monitoring need the [ai] extra: pip install 'qnetai[ai]' ({exc})"
+        ) from exc
+    return alerts
+
+
+def monitor(result: SimulationResult, keys: KeyNetworkResult) -> Any:
+    """Alerts of the scenario's QKD link monitoring (None when it has none configured).
+
+    Seeded by the scenario seed and :data:`MONITOR_SEED_TAG`, independent of the engine.
+    """
+    import numpy as np
+
+    sc = result.scenario
+    if not sc.incidents and sc.monitoring is None:
+        return None
+    rng = np.random.default_rng([int(sc.seed), MONITOR_SEED_TAG])
+    return _alerts_module().monitor_key_network(sc, keys, rng=rng)
+
+
+def verification_of(result: SimulationResult) -> RunVerification | None:
+    """The scenario's ``verification`` of a simulation result (None when it is off).
+
+    Seeded by the scenario seed and
+    :data:`~qnetai.tomography.in_simulator.VERIFY_SEED_TAG`, independent of the engine.
+    """
+    spec = result.scenario.verification
+    if spec is None:
+        return None
+    import numpy as np
+
+    from qnetai.tomography.in_simulator import (
+        CALIBRATION_SEED_TAG,
+        VERIFY_SEED_TAG,
+        calibrate_links,
+        verify_run,
+    )
+
+    seed = int(result.scenario.seed)
+    cal = None
+    if spec.feed_controllers:  # the same calibration the policy was fed (same stream)
+        cal = calibrate_links(
+            result.scenario, spec, rng=np.random.default_rng([seed, CALIBRATION_SEED_TAG])
+        )
+    return verify_run(
+        result, spec, rng=np.random.default_rng([seed, VERIFY_SEED_TAG]), calibration=cal
+    )
 
 
 # ----------------------------------------------------------------------------- description
@@ -392,8 +492,10 @@ __all__ = [
     "key_network",
     "link_figures",
     "load",
+    "monitor",
     "routing_policy_of",
     "run_scenario",
     "simulate",
+    "verification_of",
     "with_seed",
 ]

@@ -410,6 +410,10 @@ def run_command(
         )
     else:
         _print_summary(run.simulation, path, report=not no_report, qkd=run.key_network)
+        if run.verification is not None:  # scenario.verification
+            from qnetai.cli._verify_print import print_verification
+
+            print_verification(run.verification)
         if cat_root is None:
             err_console.print(
                 f"note: not catalogued (--out without --catalogue); `qnetai runs --root "

@@ -275,6 +275,35 @@ class ControllerSpec(StrictModel):
     )
 
 
+class VerificationSpec(StrictModel):
+    """Verification inside the simulator: spend delivered pairs on fidelity estimates.
+
+    A random ``fraction`` of the end-to-end pairs delivered to each user pair, and of the
+    pairs heralded on each link, is measured with local Pauli settings (one shot per pair,
+    see :func:`qnetai.tomography.verify_pairs`); the run reports the estimates with their
+    intervals next to the true mean fidelities. Verified end-to-end pairs are not given to
+    the application (``pairs_to_application = pairs_delivered - pairs_verified``).
+    With ``feed_controllers``, routing policies that read link fidelities get estimates from
+    ``calibration_pairs`` pairs per link measured before the run instead of the truth.
+    """
+
+    fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.05, description="fraction of delivered (and heralded link) pairs measured, (0, 1]"
+    )
+    readout_error: Annotated[float, Field(ge=0.0, lt=0.5)] = Field(
+        0.0, description="symmetric readout flip probability per qubit, [0, 0.5)"
+    )
+    confidence: Annotated[float, Field(gt=0.5, lt=1.0)] = Field(
+        0.95, description="two-sided coverage of the reported intervals, (0.5, 1)"
+    )
+    feed_controllers: bool = Field(
+        False, description="routing policies read estimated link fidelities instead of truth"
+    )
+    calibration_pairs: Annotated[int, Field(ge=2, le=10_000_000)] = Field(
+        1000, description="pairs measured per link before the run (feed_controllers), >= 2"
+    )
+
+
 class TopologySpec(StrictModel):
     """A generated topology; ``node`` and ``link`` give the defaults of its elements."""
 
@@ -393,6 +422,69 @@ class EntanglementQKDSpec(StrictModel):
     )
 
 
+#: Attack families an incident may inject (the names of :data:`qnetai.qkd.attacks.ATTACKS`).
+IncidentAttack = Literal["intercept-resend", "pns", "blinding", "trojan-horse", "time-shift"]
+#: Faults an incident may inject on a prepare-and-measure QKD link.
+IncidentFault = Literal["detector-decay", "fibre-loss"]
+
+
+class IncidentSpec(StrictModel):
+    """An attack or a fault injected on one QKD link from ``start_s`` (to ``end_s``).
+
+    ``kind: attack`` needs ``family`` and ``strength`` (fraction of pulses attacked);
+    ``kind: fault`` needs ``fault`` and ``severity`` (detector-decay: relative efficiency
+    loss in (0, 1); fibre-loss: extra dB).
+    """
+
+    kind: Literal["attack", "fault"]
+    link: str = Field(min_length=1, description="a QKD link's name (qkd: true)")
+    start_s: NonNegativeFloat = Field(description="when the incident starts (s)")
+    end_s: PositiveFloat | None = Field(None, description="when it stops (None: never)")
+    family: IncidentAttack | None = None
+    strength: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    fault: IncidentFault | None = None
+    severity: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> IncidentSpec:
+        if self.kind == "attack":
+            if self.family is None or self.strength is None:
+                raise ValueError("an attack needs family and strength")
+            if self.fault is not None or self.severity is not None:
+                raise ValueError("an attack takes no fault or severity (those are for faults)")
+        else:
+            if self.fault is None or self.severity is None:
+                raise ValueError("a fault needs fault and severity")
+            if self.family is not None or self.strength is not None:
+                raise ValueError("a fault takes no family or strength (those are for attacks)")
+            if self.fault == "detector-decay" and not self.severity < 1.0:
+                raise ValueError(f"detector-decay severity must be < 1 (got {self.severity})")
+        if self.end_s is not None and not self.end_s > self.start_s:
+            raise ValueError(f"end_s={self.end_s} must be > start_s={self.start_s}")
+        return self
+
+
+class MonitoringSpec(StrictModel):
+    """Per-block telemetry of every QKD link watched by a detector that raises alerts."""
+
+    detector: Literal["cusum", "qber-threshold"] = Field(
+        "cusum", description="cusum: drift of several statistics; qber-threshold: 11 % rule"
+    )
+    blocks: Annotated[int, Field(ge=10, le=1000)] = Field(
+        100, description="monitoring blocks over the run, per link"
+    )
+    block_pulses: Annotated[int, Field(ge=10_000, le=10_000_000)] = Field(
+        200_000, description="pulses simulated per block (a sample of the block's pulses)"
+    )
+    calibration_blocks: Annotated[int, Field(ge=5, le=1000)] = Field(
+        30, description="honest blocks per link that calibrate its detector"
+    )
+    cusum_drift: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
+    cusum_threshold: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        8.0, description="alarm when the standardised CUSUM exceeds this"
+    )
+
+
 class QKDNetworkSpec(StrictModel):
     """QKD on the network: link key pools, trusted-node relay, entanglement-based QKD."""
 
@@ -453,3 +545,12 @@ class Scenario(StrictModel):
     traffic: TrafficSpec = TrafficSpec()
     controller: ControllerSpec = ControllerSpec()
     qkd: QKDNetworkSpec = QKDNetworkSpec()
+    incidents: list[IncidentSpec] = Field(
+        [], description="attacks and faults injected on QKD links (monitoring raises alerts)"
+    )
+    monitoring: MonitoringSpec | None = Field(
+        None, description="QKD link monitoring and alerts (None: on only with incidents)"
+    )
+    verification: VerificationSpec | None = Field(
+        None, description="spend delivered pairs on fidelity estimates (None: off)"
+    )

@@ -127,6 +127,12 @@ def _widest(metric: str = "hops") -> RoutingPolicy:
     return WidestPathPolicy(metric)
 
 
+def _max_fidelity(metric: str = "hops", k: int = 6) -> RoutingPolicy:
+    from qnetai.control.fidelity_routing import MaxFidelityPolicy
+
+    return MaxFidelityPolicy(metric, k=k)
+
+
 def builtin_routing_policies() -> dict[str, PolicyFactory]:
     """A fresh ``{name: factory}`` table of the built-in engine policies (never shared).
 
@@ -141,6 +147,7 @@ def builtin_routing_policies() -> dict[str, PolicyFactory]:
     table: dict[str, PolicyFactory] = {
         "shortest-path": ShortestPathPolicy,
         "widest-path": _widest,
+        "max-fidelity": _max_fidelity,
     }
     for name in ("q-cast", *EXACT_EXT_NAMES):
         table[name] = _ext_factory(name)

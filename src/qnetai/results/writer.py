@@ -2,7 +2,7 @@
 
 A run folder holds one Parquet file per table (``requests.parquet``,
 ``deliveries.parquet``, ``links.parquet``, ``nodes.parquet``,
-``timeseries.parquet``), ``summary.json``, ``run.json`` (the run's identity and
+``timeseries.parquet``, ``link_timeseries.parquet``), ``summary.json``, ``run.json`` (the run's identity and
 file list), the resolved scenario as ``scenario.yaml``, ``report.html`` when the caller
 passes the report's HTML (composed by the caller, e.g. with
 :func:`qnetai.report.render_html`; this module renders nothing), and the marker
@@ -174,6 +174,10 @@ def write_run(
     if qkd is None:
         qkd = getattr(result, "key_network", None)
     extras = qkd_tables(qkd) if qkd is not None else {}
+    extras.update(getattr(result, "verification_tables", None) or {})  # scenario.verification
+    monitoring = getattr(result, "monitoring", None)  # scenario.incidents / monitoring
+    if monitoring is not None:
+        extras["alerts"] = monitoring.table()
     qkd_summary = dict(qkd.summary) if qkd is not None else None
     html = report_html
 

@@ -6,7 +6,9 @@ State tomography (local Pauli settings, finite shots, readout error; up to 6 qub
 (:func:`train_neural_estimator`), :func:`direct_fidelity`; :func:`bench_state_tomography`
 compares them with qiskit-experiments (:func:`qiskit_linear_inversion`).
 
-Verification of delivered pairs (a fraction sacrificed): :func:`verify_pairs`.
+Verification of delivered pairs (a fraction sacrificed): :func:`verify_pairs`,
+:func:`verify_fidelities`, :func:`verify_copies`; inside a run: :func:`verify_run`,
+:func:`calibrate_links` (scenario block ``verification``).
 
 Network tomography: :func:`network_tomography_problem`, :func:`estimate_links`,
 :func:`identifiability`, :func:`bench_network_tomography`.
@@ -54,6 +56,13 @@ _NAMES = {
     "bench_network_tomography": "network",
     "Verification": "verification",
     "verify_pairs": "verification",
+    "verify_fidelities": "verification",
+    "verify_copies": "verification",
+    "estimate_from_counts": "verification",
+    "agree_probability": "verification",
+    "RunVerification": "in_simulator",
+    "verify_run": "in_simulator",
+    "calibrate_links": "in_simulator",
 }
 
 __all__ = sorted(_NAMES)
