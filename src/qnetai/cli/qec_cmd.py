@@ -212,10 +212,143 @@ def _print(out: dict[str, Any]) -> None:
         )
 
 
+def _floats(text: str, option: str) -> list[float]:
+    from qnetai.errors import InputError
+
+    try:
+        out = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"{option}={text!r} must be comma-separated numbers") from None
+    if not out:
+        raise InputError(f"{option} is empty")
+    return out
+
+
+def _ints(text: str, option: str) -> list[int]:
+    from qnetai.errors import InputError
+
+    try:
+        out = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"{option}={text!r} must be comma-separated integers") from None
+    if not out:
+        raise InputError(f"{option} is empty")
+    return out
+
+
+def bench_qec_threshold_command(
+    code: str = _CODE,
+    noise: str = _NOISE,
+    profile: str = typer.Option(
+        "quick", "--profile", help="quick (about 2 CPU min) or full; explicit options override."
+    ),
+    distances: str | None = typer.Option(None, "--distances", help="e.g. 3,5,7."),
+    sweep_p: str | None = typer.Option(None, "--sweep-p", help="e.g. 0.004,0.006,0.008."),
+    decoders: str = typer.Option(
+        "matching,matching-correlated",
+        "--decoders",
+        help="Comma-separated: matching, matching-correlated, neural (where a model fits d).",
+    ),
+    max_shots: str | None = typer.Option(None, "--max-shots", help="Shots per point at most."),
+    max_errors: str | None = typer.Option(
+        None, "--max-errors", help="Stop a point once every decoder has this many errors."
+    ),
+    seed: int = typer.Option(0, "--seed", min=0, help="Sampler and bootstrap seed."),
+    engine: str = typer.Option("inline", "--engine", help="inline (same shots, seeded) or sinter."),
+    method: str = typer.Option("crossing", "--method", help="crossing or ansatz."),
+    bootstrap: int = typer.Option(200, "--bootstrap", min=0, help="Bootstrap resamples."),
+    plot: str | None = typer.Option(
+        None, "--plot", help="Write a self-contained plotly HTML here (only this file)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
+    """Logical error rate per round vs p over distances, and a threshold estimate per decoder."""
+    import numpy as np
+
+    from qnetai.cli._common import console, parse_count, print_json
+    from qnetai.errors import InputError
+    from qnetai.qec._threshold import (
+        PROFILES,
+        check_plot_target,
+        sweep_threshold,
+        threshold_plot_html,
+        threshold_table,
+        write_threshold_plot,
+    )
+
+    if profile not in PROFILES:
+        raise InputError(f"--profile={profile!r} is not one of {', '.join(PROFILES)}")
+    prof = PROFILES[profile]
+    if plot is not None:  # check the target before the (long) sweep
+        check_plot_target(plot)
+    sweep = sweep_threshold(
+        distances=prof["distances"] if distances is None else _ints(distances, "--distances"),
+        ps=prof["ps"] if sweep_p is None else _floats(sweep_p, "--sweep-p"),
+        decoders=[d.strip() for d in decoders.split(",") if d.strip()],
+        noise=noise,
+        code=code,
+        max_shots=prof["max_shots"] if max_shots is None else parse_count(max_shots, "--max-shots"),
+        max_errors=(
+            prof["max_errors"] if max_errors is None else parse_count(max_errors, "--max-errors")
+        ),
+        seed=seed,
+        engine=engine,
+        progress=None if as_json else (lambda msg: console.print(msg)),
+    )
+    sweep["thresholds"] = threshold_table(
+        sweep, method=method, bootstrap=bootstrap, rng=np.random.default_rng(seed)
+    )
+    if plot is not None:
+        write_threshold_plot(plot, threshold_plot_html(sweep, sweep["thresholds"]))
+        sweep["plot"] = plot
+    if as_json:
+        print_json(sweep)
+        return
+    _print_threshold(sweep)
+
+
+def _print_threshold(sweep: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from qnetai.cli._common import console
+
+    c = sweep["config"]
+    table = Table(
+        title=f"{c['code']} code, rounds = d, {c['noise']} noise; LER per round, 95% Wilson"
+    )
+    for col in ("decoder", "d", "p", "shots", "errors", "LER/round [CI]"):
+        table.add_column(col, justify="left" if col == "decoder" else "right")
+    for r in sweep["points"]:
+        lo, hi = r["ler_per_round_ci"]
+        table.add_row(
+            r["decoder"],
+            str(r["distance"]),
+            f"{r['p']:g}",
+            str(r["shots"]),
+            str(r["errors"]),
+            f"{r['ler_per_round']:.3e} [{lo:.2e}, {hi:.2e}]",
+        )
+    console.print(table)
+    for s in sweep["skipped"]:
+        console.print(f"skipped {s['decoder']} at d={s['distance']}: {s['reason']}")
+    for name, th in sweep["thresholds"].items():
+        if th["p_th"] is None:
+            console.print(f"{name}: no threshold estimate ({th.get('note', '')})")
+            continue
+        ci = th["ci"]
+        ci_txt = "" if ci is None else f", 95% bootstrap [{ci[0]:.5f}, {ci[1]:.5f}]"
+        console.print(f"{name}: threshold ≈ {th['p_th']:.5f} ({th['method']}{ci_txt})")
+    if "plot" in sweep:
+        console.print(f"wrote {sweep['plot']}")
+    console.print(f"{c['cpu_s']:.1f} CPU s, load average {c['loadavg'][0]:.2f}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``qnetai dataset qec``, ``qnetai train qec`` and ``qnetai bench qec``."""
     from qnetai.cli._registry import command_group
 
     command_group(app, "dataset", "Training data sets.").command("qec")(dataset_qec_command)
     command_group(app, "train", "Train learned policies.").command("qec")(train_qec_command)
-    command_group(app, "bench", "Benchmarks.").command("qec")(bench_qec_command)
+    bench = command_group(app, "bench", "Benchmarks.")
+    bench.command("qec")(bench_qec_command)
+    bench.command("qec-threshold")(bench_qec_threshold_command)

@@ -34,6 +34,13 @@ if TYPE_CHECKING:
     )
     from qnetai.qec._lookup import LookupDecoder
     from qnetai.qec._neural import NeuralDecoder, NeuralModel, load_model, save_model
+    from qnetai.qec._threshold import (
+        estimate_threshold,
+        sweep_threshold,
+        threshold_plot_html,
+        threshold_table,
+        write_threshold_plot,
+    )
     from qnetai.qec._training import TrainConfig, train_decoder
 
 _LAZY: dict[str, str] = {
@@ -51,6 +58,11 @@ _LAZY: dict[str, str] = {
     "bench_qec": "_bench",
     "wilson_interval": "_bench",
     "logical_error_per_round": "_bench",
+    "sweep_threshold": "_threshold",
+    "estimate_threshold": "_threshold",
+    "threshold_table": "_threshold",
+    "threshold_plot_html": "_threshold",
+    "write_threshold_plot": "_threshold",
 }
 
 
@@ -76,6 +88,7 @@ __all__ = [
     "Samples",
     "TrainConfig",
     "bench_qec",
+    "estimate_threshold",
     "load_model",
     "logical_error_per_round",
     "read_dataset",
@@ -83,7 +96,11 @@ __all__ = [
     "sample_packed_batches",
     "save_model",
     "si1000_noise",
+    "sweep_threshold",
+    "threshold_plot_html",
+    "threshold_table",
     "train_decoder",
     "wilson_interval",
     "write_dataset",
+    "write_threshold_plot",
 ]
