@@ -22,6 +22,7 @@ SECTION_IDS = (
     "happened",
     "hardware",
     "pairs",
+    "link-generation",
 )
 FIGURE_IDS = (
     "fig-topology",
@@ -31,6 +32,7 @@ FIGURE_IDS = (
     "fig-memory",
     "fig-pair-fidelity",
     "fig-latency-cdf",
+    "fig-link-generation",
 )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from qnetai.report._html import card, figure_html, fmt, section, table_html
 from qnetai.report.insights import happened_section, hardware_section, pairs_section
+from qnetai.report.link_generation import link_generation_section
 
 Section = Callable[[Any], str]
 
@@ -180,8 +181,7 @@ def timeseries_section(result: Any) -> str:
 def _fading_links_figure(result: Any, end_s: float) -> str:
     """Channel loss over the run of each link with a time-varying loss (free-space fades).
 
-    The run's tables hold generation per time bin for all links together, not per link; this
-    draws the loss each varying link's attempts saw (the same piecewise-constant schedule the
+    This draws the loss each varying link's attempts saw (the same piecewise-constant schedule the
     engine uses), from :func:`qnetai.topology.channels.link_transmittance`.
     """
     import plotly.graph_objects as go
@@ -578,6 +578,7 @@ DEFAULT_SECTIONS: tuple[Section, ...] = (
     happened_section,
     topology_section,
     timeseries_section,
+    link_generation_section,
     pairs_section,
     fidelity_section,
     latency_section,

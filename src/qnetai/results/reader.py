@@ -1,6 +1,6 @@
 """Read a run folder back: summary, run metadata, scenario and the Parquet tables.
 
-Tables beyond the five standard ones (e.g. the key network's ``qkd_*.parquet``) land in
+Tables beyond the six standard ones (e.g. the key network's ``qkd_*.parquet``) land in
 ``RunView.extra_tables`` by file stem; ``qkd_summary.json`` in ``RunView.qkd_summary``.
 """
 
@@ -24,7 +24,7 @@ from qnetai.results.writer import (
     SUMMARY_FILE,
     table_file,
 )
-from qnetai.sim.result import TABLE_NAMES
+from qnetai.sim.result import SCHEMAS, TABLE_NAMES
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,25 @@ class RunView:
     links: pa.Table
     nodes: pa.Table
     timeseries: pa.Table
+    link_timeseries: pa.Table
     extra_tables: dict[str, pa.Table] = field(default_factory=dict)
     qkd_summary: dict[str, Any] | None = None
 
     def tables(self) -> dict[str, pa.Table]:
-        """The five standard tables by name."""
+        """The standard tables by name (:data:`qnetai.sim.result.TABLE_NAMES`)."""
         return {name: getattr(self, name) for name in TABLE_NAMES}
+
+
+#: Tables added after the first run folders were written: an older folder without one reads
+#: back as an empty table of the current schema.
+_OPTIONAL_TABLES = frozenset({"link_timeseries"})
+
+
+def _read_table(path: Path, name: str) -> pa.Table:
+    file = path / table_file(name)
+    if name in _OPTIONAL_TABLES and not file.is_file():
+        return SCHEMAS[name].empty_table()
+    return pq.read_table(file)
 
 
 def read_run(path: str | Path) -> RunView:
@@ -73,7 +86,7 @@ def read_run(path: str | Path) -> RunView:
     meta_file = path / RUN_FILE
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
     scenario = load_scenario(path / SCENARIO_FILE)
-    tables = {name: pq.read_table(path / table_file(name)) for name in TABLE_NAMES}
+    tables = {name: _read_table(path, name) for name in TABLE_NAMES}
     extra = {
         p.stem: pq.read_table(p)
         for p in sorted(path.glob("*.parquet"))

@@ -136,6 +136,16 @@ def synthetic_result(
         },
         schema=SCHEMAS["timeseries"],
     )
+    link_ts = pa.table(
+        {
+            "link": [f"{names[i]}-{names[i + 1]}" for i in range(hops) for _ in range(bins)],
+            "bin_start_s": np.tile(edges[:-1], hops),
+            "bin_end_s": np.tile(edges[1:], hops),
+            "pairs_generated": np.repeat(gen // bins, bins).astype(np.int64),
+            "attempts": np.repeat(gen // bins * 10, bins).astype(np.int64),
+        },
+        schema=SCHEMAS["link_timeseries"],
+    )
     lat = latency[:deliveries]
     has = deliveries > 0
     summary = {
@@ -162,4 +172,5 @@ def synthetic_result(
         links=links,
         nodes=node_t,
         timeseries=ts,
+        link_timeseries=link_ts,
     )

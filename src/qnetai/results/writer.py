@@ -2,9 +2,9 @@
 
 A run folder holds one Parquet file per table (``requests.parquet``,
 ``deliveries.parquet``, ``links.parquet``, ``nodes.parquet``,
-``timeseries.parquet``, ``link_timeseries.parquet``), ``summary.json``, ``run.json`` (the run's identity and
-file list), the resolved scenario as ``scenario.yaml``, ``report.html`` when the caller
-passes the report's HTML (composed by the caller, e.g. with
+``timeseries.parquet``, ``link_timeseries.parquet``), ``summary.json``, ``run.json`` (the
+run's identity and file list), the resolved scenario as ``scenario.yaml``, ``report.html``
+when the caller passes the report's HTML (composed by the caller, e.g. with
 :func:`qnetai.report.render_html`; this module renders nothing), and the marker
 ``.qnetai-run`` (the run id; written last, so a folder holding it is complete). With a key
 network (a :class:`qnetai.RunResult` from :func:`qnetai.run_scenario`, or ``qkd=``, from

@@ -63,10 +63,10 @@ class Generation:
         """Start (or continue) a generation process on link ``s`` from ``t0``."""
         t, p, state = res.route.links[s].next_success(t0, self._uni)
         if t != math.inf:
-            self._sched(t, self._on_link, (res, s, p, state, kept), P_GEN)
+            self._sched(t, self._on_link, (res, s, p, state, kept, t0), P_GEN)
 
     def _on_link(self, arg: tuple) -> None:
-        res, s, p, state, kept = arg
+        res, s, p, state, kept, t0 = arg
         if not res.live:
             if kept is not None:
                 self._collected.pop(id(kept), None)
@@ -75,8 +75,9 @@ class Generation:
         lm = res.route.links[s]
         emitted = now - lm.round_trip_s
         ctx = self.ctx
+        attempts = round((now - t0) / lm.attempt_s)  # rounds since the (re)start at t0
         if not self._pumping:
-            ctx.tel.generated(lm.index, now, 1)
+            ctx.tel.generated(lm.index, now, 1, attempts)
             pair = Pair(s, s + 1, state, emitted, emitted, [lm.index])
             pair.known_i = pair.known_j = now
             self.place(res, pair)
@@ -87,7 +88,7 @@ class Generation:
         n = 1
         if kept is None and lm.multiplexing > 1:
             n = successes_in_round(self._uni(), lm.multiplexing, p, 2)
-        ctx.tel.generated(lm.index, now, n)
+        ctx.tel.generated(lm.index, now, n, attempts)
         new = Pair(s, s + 1, state, emitted, emitted, [lm.index])
         if kept is None:
             new.pumping = True

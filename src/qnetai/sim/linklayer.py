@@ -129,6 +129,13 @@ class LinkModel:
             return 1.0
         return -math.expm1(self.multiplexing * math.log1p(-p)) if p > 0.0 else 0.0
 
+    def round_success_at(self, t: float) -> float:
+        """:attr:`round_success` of a round emitted at ``t`` (differs only on varying links)."""
+        if not self.varying:
+            return self.round_success
+        _, log1m_q, _ = self._interval(int(t // self.update_s))
+        return -math.expm1(log1m_q)
+
     def next_success(self, t0: float, u: Uniforms) -> tuple[float, float, tuple]:
         """``(t_ready, p, state)`` of the first successful round after a (re)start at ``t0``.
 

@@ -14,6 +14,9 @@ Tables and their columns:
   pairs_consumed, pairs_discarded, rate_hz
 - ``nodes``: node, kind, memory_qubits, mean_memory_utilisation, peak_memory_used
 - ``timeseries``: bin_start_s, bin_end_s, deliveries, mean_fidelity, pairs_generated
+- ``link_timeseries``: link, bin_start_s, bin_end_s, pairs_generated, attempts (one row
+  per link and time bin, ``TIMESERIES_BINS`` bins per link; ``attempts``: attempt rounds of
+  the generation processes that heralded in the bin, counted since each process's restart)
 
 ``summary`` keys: simulated_s, wall_time_s, events, requests_total,
 requests_served, pairs_delivered, pairs_per_s, mean_fidelity, fidelity_p05,
@@ -93,12 +96,23 @@ TIMESERIES_SCHEMA = pa.schema(
     ]
 )
 
+LINK_TIMESERIES_SCHEMA = pa.schema(
+    [
+        ("link", pa.string()),
+        ("bin_start_s", pa.float64()),
+        ("bin_end_s", pa.float64()),
+        ("pairs_generated", pa.int64()),
+        ("attempts", pa.int64()),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "requests": REQUESTS_SCHEMA,
     "deliveries": DELIVERIES_SCHEMA,
     "links": LINKS_SCHEMA,
     "nodes": NODES_SCHEMA,
     "timeseries": TIMESERIES_SCHEMA,
+    "link_timeseries": LINK_TIMESERIES_SCHEMA,
 }
 
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -118,7 +132,14 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "mean_memory_utilisation",
 )
 
-TABLE_NAMES: tuple[str, ...] = ("requests", "deliveries", "links", "nodes", "timeseries")
+TABLE_NAMES: tuple[str, ...] = (
+    "requests",
+    "deliveries",
+    "links",
+    "nodes",
+    "timeseries",
+    "link_timeseries",
+)
 
 
 def empty_table(name: str) -> pa.Table:
@@ -143,9 +164,10 @@ class SimulationResult:
     links: pa.Table
     nodes: pa.Table
     timeseries: pa.Table
+    link_timeseries: pa.Table
 
     def tables(self) -> dict[str, pa.Table]:
-        """The five tables by name, in :data:`TABLE_NAMES` order."""
+        """The six tables by name, in :data:`TABLE_NAMES` order."""
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
     def to_pandas(self, table: str) -> pd.DataFrame:

@@ -29,6 +29,9 @@ class Telemetry:
         self.link_generated = [0] * n_links
         self.link_consumed = [0] * n_links
         self.link_discarded = [0] * n_links
+        # per link and time bin (flat, ``link * TIMESERIES_BINS + bin``): bounded memory
+        self.link_bin_generated = [0] * (n_links * TIMESERIES_BINS)
+        self.link_bin_attempts = [0] * (n_links * TIMESERIES_BINS)
         self.mem_used = [0] * n_nodes
         self.mem_area = [0.0] * n_nodes
         self.mem_last = [0.0] * n_nodes
@@ -51,11 +54,20 @@ class Telemetry:
         b = int(t / self.bin_s) if self.bin_s > 0 else 0
         return b if b < TIMESERIES_BINS else TIMESERIES_BINS - 1
 
-    def generated(self, link: int, t: float, n: int) -> None:
-        """``n`` pairs heralded on ``link`` at time ``t``."""
+    def generated(self, link: int, t: float, n: int, attempts: int = 1) -> None:
+        """``n`` pairs heralded on ``link`` at time ``t`` after ``attempts`` attempt rounds.
+
+        The attempts are those of the generation process since its (re)start, the herald's
+        round included; they are counted in the bin of the herald.
+        """
         self.link_generated[link] += n
         b = int(t / self.bin_s) if self.bin_s > 0 else 0  # _bin(t), inlined (hot path)
-        self.bin_generated[b if b < TIMESERIES_BINS else TIMESERIES_BINS - 1] += n
+        if b >= TIMESERIES_BINS:
+            b = TIMESERIES_BINS - 1
+        self.bin_generated[b] += n
+        k = link * TIMESERIES_BINS + b
+        self.link_bin_generated[k] += n
+        self.link_bin_attempts[k] += attempts
         self.counters["pairs_generated"] += n
 
     def delivered(self, rid: int, t: float, fidelity: float) -> None:
@@ -95,7 +107,7 @@ def build_tables(
     events: int,
     wall_time_s: float,
 ) -> tuple[dict[str, Any], dict[str, pa.Table]]:
-    """The summary and the five tables (see :mod:`qnetai.sim.result`)."""
+    """The summary and the six tables (see :mod:`qnetai.sim.result`)."""
     span = end_s if end_s > 0 else math.nan
     # nodes
     area = [
@@ -184,6 +196,7 @@ def build_tables(
         },
         schema=SCHEMAS["timeseries"],
     )
+    link_timeseries = _link_timeseries(tel, edges, [lm.name for lm in links])
     served = sum(1 for r in requests if r.status == "served")
     expired = sum(1 for r in requests if r.status == "expired")
     mem_total = sum(node_memory)
@@ -214,5 +227,22 @@ def build_tables(
         "links": links_t,
         "nodes": nodes,
         "timeseries": timeseries,
+        "link_timeseries": link_timeseries,
     }
     return summary, tables
+
+
+def _link_timeseries(tel: Telemetry, edges: np.ndarray, names: list[str]) -> pa.Table:
+    """Per link and time bin: pairs generated and attempt rounds (link-major order)."""
+    n = len(names)
+    bins = TIMESERIES_BINS
+    return pa.table(
+        {
+            "link": np.repeat(np.asarray(names, dtype=object), bins).tolist(),
+            "bin_start_s": np.tile(edges[:-1], n),
+            "bin_end_s": np.tile(edges[1:], n),
+            "pairs_generated": np.asarray(tel.link_bin_generated, dtype=np.int64),
+            "attempts": np.asarray(tel.link_bin_attempts, dtype=np.int64),
+        },
+        schema=SCHEMAS["link_timeseries"],
+    )
