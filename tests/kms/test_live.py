@@ -48,3 +48,63 @@ def test_stealthy_eavesdropper_is_caught_by_cusum_not_by_the_abort_rule(live):
     assert all(lk["up"] for lk in live.snapshot()["links"])
     # honest links raise nothing
     assert {link for _, link in kinds} == {LINK}
+
+
+@pytest.fixture(scope="module")
+def fso_scenario():
+    """metro-6g with QKD also on its free-space link (loss +-3 dB, period 0.5 s, 10 ms steps)."""
+    from qnetai import facade
+
+    sc = facade.load("metro-6g")
+    links = [
+        ln.model_copy(update={"qkd": True}) if ln.kind == "free_space" else ln for ln in sc.links
+    ]
+    return sc.model_copy(update={"links": links})
+
+
+FSO = "gs-hilltop-bs-island"
+
+
+def test_a_fading_link_fills_its_pool_slower_during_the_fade(fso_scenario):
+    """The pool of the SAE pair across the free-space link fills at the fade's rate: in the
+    window of the fade's deepest loss (t = 0.10-0.15 s: about +2.9 dB) against the clearest
+    (0.35-0.40 s: the channel's loss clipped at 0 dB) the fills' ratio matches the ratio
+    of mean transmittances (decoy BB84's key rate is close to linear in the transmittance
+    at these losses: 15 % tolerance); a fibre pair fills at its constant rate throughout."""
+    import numpy as np
+
+    from qnetai.topology.channels import link_transmittance
+
+    now = [0.0]
+    store = KeyStore(":memory:", clock=lambda: now[0])
+    saes = {"A": "metro-east", "B": "metro-west", "H": "gs-hilltop", "I": "bs-island"}
+    live = LiveNetwork.build(
+        fso_scenario, saes, store, time_scale=1.0, engine=False, pool_capacity_bits=10**9
+    )
+    live.started_s = 0.0
+    assert live.varying_links == [FSO]
+    fills = {}
+    for name, (t0, t1) in {"fade": (0.10, 0.15), "clear": (0.35, 0.40)}.items():
+        now[0] = t0
+        rates = live.follow_schedule(t0, horizon_s=t1 - t0)
+        before = {p: store.pool_status(*p)[0] for p in [("H", "I"), ("A", "B")]}
+        now[0] = t1
+        fills[name] = {p: store.pool_status(*p)[0] - before[p] for p in before}
+        snap = {lk["name"]: lk for lk in live.snapshot()["links"]}
+        assert snap[FSO]["key_rate_bps"] == pytest.approx(rates[FSO])
+        assert snap[FSO]["fading"] and not snap[LINK]["fading"]
+    assert store.audit()["ok"]
+    # the fibre pair: the same fill in both windows (whole bits: +-1)
+    assert abs(fills["fade"][("A", "B")] - fills["clear"][("A", "B")]) <= 1
+    spec = next(ln for ln in live.scenario.links if ln.kind == "free_space")
+    lv = spec.free_space.loss_variation
+
+    def mean_eta(t0: float, t1: float) -> float:
+        t = np.arange(round(t0 / lv.update_s), round(t1 / lv.update_s)) * lv.update_s
+        extra = lv.amplitude_db * np.sin(2 * np.pi * t / lv.period_s + lv.phase_rad)
+        return float(link_transmittance(spec, extra_loss_db=extra).mean())
+
+    ratio = fills["fade"][("H", "I")] / fills["clear"][("H", "I")]
+    expected = mean_eta(0.10, 0.15) / mean_eta(0.35, 0.40)
+    assert ratio < 0.5
+    assert ratio == pytest.approx(expected, rel=0.15)

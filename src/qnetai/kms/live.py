@@ -17,7 +17,13 @@ state that changes while the service runs:
   ``calibration_blocks`` honest blocks of the link at start) raises a ``cusum`` alert when a
   QBER rise too small for the abort rule persists (a stealthy eavesdropper); needs the
   ``[ai]`` extra (scikit-learn), else only the abort rule runs;
-- alerts (:meth:`LiveNetwork.add_alert`), numbered, kept in a bounded list.
+- alerts (:meth:`LiveNetwork.add_alert`), numbered, kept in a bounded list;
+- time-varying key rates: a QKD link with a time-varying loss (a free-space link's
+  ``free_space.loss_variation``, the sinusoidal fade the engine's link layer applies,
+  piecewise constant over ``update_s``) gets a :class:`RateSchedule`;
+  :meth:`LiveNetwork.follow_schedule` sets each such link's rate to its mean over the coming
+  window of simulated time and re-plans the pools, so the dashboard and the pools replay the
+  fade (:meth:`LiveNetwork.run_rates` does it periodically). Fibre links keep their rate.
 
 :meth:`LiveNetwork.snapshot` is plain data for the dashboard: nodes with positions, links
 with state, key rate and last QBER, pool levels, alerts and the entanglement figures.
@@ -49,11 +55,106 @@ from qnetai.kms.store import KeyStore
 from qnetai.kms.supply import SupplyPlan, supply_plan
 from qnetai.qkd.estimation import DEFAULT_QBER_THRESHOLD
 
-__all__ = ["LinkState", "LiveNetwork"]
+__all__ = ["LinkState", "LiveNetwork", "RateSchedule"]
 
 #: BB84 abort threshold on the signal Z-basis QBER (the textbook 11 % rule, the one of
 #: :mod:`qnetai.qkd.estimation`).
 QBER_ABORT = DEFAULT_QBER_THRESHOLD
+
+
+#: Extra-loss grid points of a :class:`RateSchedule`'s rate table (interpolated in log rate).
+RATE_TABLE_POINTS = 61
+#: Most fade intervals evaluated for one window mean (longer windows are sampled evenly).
+MAX_WINDOW_INTERVALS = 200_000
+
+
+@dataclass(frozen=True)
+class RateSchedule:
+    """A QKD link's key rate over simulated time under its sinusoidal extra loss.
+
+    The engine's model (:mod:`qnetai.sim.linklayer`): extra loss ``amplitude_db *
+    sin(2 pi t / period_s + phase_rad)`` dB, constant over each interval ``[j u, (j+1) u)``
+    of ``u = update_s``, evaluated at ``t = j u``; the channel transmittance is clipped to 1.
+    The rate at an extra loss is the link's rate (``base_rate_bps``, the key network's at
+    the mean loss) times ``R(loss + extra) / R(loss)``, ``R`` the key rate per pulse of the
+    scenario's analytic model (:mod:`qnetai.qkd.network_links`), tabulated on
+    ``RATE_TABLE_POINTS`` extra losses and interpolated linearly in ``log R``.
+
+    Example:
+        >>> s = RateSchedule(1000.0, 0.5, 3.0, 0.0, 0.025, np.array([-3.0, 0.0, 3.0]),
+        ...                  np.array([2.0, 1.0, 0.5]))
+        >>> round(s.rate_bps(0.125), 1)  # the fade's deepest point: +3 dB
+        500.0
+    """
+
+    base_rate_bps: float
+    period_s: float
+    amplitude_db: float
+    phase_rad: float
+    update_s: float
+    extra_db_grid: np.ndarray
+    factor_grid: np.ndarray
+
+    @classmethod
+    def for_link(cls, link: Any, qkd_spec: Any, base_rate_bps: float) -> RateSchedule | None:
+        """The schedule of ``link`` (a LinkSpec), or None if its loss does not vary."""
+        from qnetai.qkd.network_links import EQUIVALENT_DB_PER_KM, _analytic
+        from qnetai.topology.channels import link_transmittance
+
+        fs = getattr(link, "free_space", None)
+        lv = None if fs is None else fs.loss_variation
+        if link.kind != "free_space" or lv is None or lv.amplitude_db == 0.0:
+            return None
+        grid = np.linspace(-lv.amplitude_db, lv.amplitude_db, RATE_TABLE_POINTS)
+        eta = np.maximum(link_transmittance(link, extra_loss_db=grid), 1e-300)
+        loss_db = np.maximum(-10.0 * np.log10(eta), 0.0)
+        per_pulse = np.array(
+            [_analytic(float(x) / EQUIVALENT_DB_PER_KM, qkd_spec)[0] for x in loss_db]
+        )
+        mean_eta = max(float(link_transmittance(link)), 1e-300)
+        at_mean = _analytic(-10.0 * np.log10(mean_eta) / EQUIVALENT_DB_PER_KM, qkd_spec)[0]
+        factor = per_pulse / at_mean if at_mean > 0 else np.zeros_like(per_pulse)
+        return cls(
+            float(base_rate_bps),
+            float(lv.period_s),
+            float(lv.amplitude_db),
+            float(lv.phase_rad),
+            float(lv.update_s),
+            grid,
+            factor,
+        )
+
+    def _factor(self, extra_db: np.ndarray) -> np.ndarray:
+        positive = self.factor_grid > 0
+        if not positive.all():  # a rate of 0 somewhere: interpolate the rate itself
+            return np.interp(extra_db, self.extra_db_grid, self.factor_grid)
+        return np.exp(np.interp(extra_db, self.extra_db_grid, np.log(self.factor_grid)))
+
+    def extra_db(self, t_s: np.ndarray | float) -> np.ndarray:
+        """Extra loss (dB) at simulated time ``t_s``, piecewise constant like the engine's."""
+        j = np.floor(np.asarray(t_s, dtype=float) / self.update_s + 1e-9)
+        phase = 2.0 * np.pi * j * self.update_s / self.period_s + self.phase_rad
+        return self.amplitude_db * np.sin(phase)
+
+    def rate_bps(self, t_s: float) -> float:
+        """Key rate (simulated bits/s) at simulated time ``t_s``."""
+        return float(self.base_rate_bps * self._factor(self.extra_db(t_s)))
+
+    def mean_rate_bps(self, t0_s: float, t1_s: float) -> float:
+        """Mean key rate over the simulated window ``[t0_s, t1_s]`` (exact interval weights)."""
+        if not t1_s > t0_s:
+            return self.rate_bps(t0_s)
+        u = self.update_s
+        j0, j1 = int(np.floor(t0_s / u + 1e-9)), int(np.floor(t1_s / u + 1e-9))
+        if j1 - j0 + 1 > MAX_WINDOW_INTERVALS:  # sample the window evenly
+            t = np.linspace(t0_s, t1_s, MAX_WINDOW_INTERVALS)
+            return float(self.base_rate_bps * self._factor(self.extra_db(t)).mean())
+        j = np.arange(j0, j1 + 1)
+        lo = np.maximum(j * u, t0_s)
+        hi = np.minimum((j + 1) * u, t1_s)
+        weights = np.maximum(hi - lo, 0.0)
+        rates = self._factor(self.extra_db(j * u + 1e-12))
+        return float(self.base_rate_bps * (weights * rates).sum() / weights.sum())
 
 
 @dataclass
@@ -71,6 +172,8 @@ class LinkState:
     cusum: Any = None  # a fitted CusumDetector (None: no drift detection)
     history: deque[float] = field(default_factory=lambda: deque(maxlen=256))
     alarmed: bool = False
+    base_rate_bps: float = 0.0  # the key network's (mean) rate; key_rate_bps is the current
+    schedule: RateSchedule | None = None  # time-varying loss (None: constant rate)
 
 
 @dataclass
@@ -93,6 +196,7 @@ class LiveNetwork:
     alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
     started_s: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _plan_lock: threading.Lock = field(default_factory=threading.Lock)
     _next_alert: int = 1
     _listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     capacity_bits: int = 0
@@ -142,6 +246,7 @@ class LiveNetwork:
         store.configure_pools(
             plan.rates_bps, capacity_bits=cap, initial_bits=min(init, cap), time_scale=time_scale
         )
+        specs = {ln.name or f"{ln.endpoints[0]}-{ln.endpoints[1]}": ln for ln in sc.links}
         links = {
             r["link"]: LinkState(
                 name=r["link"],
@@ -150,6 +255,12 @@ class LiveNetwork:
                 length_km=float(r["length_km"]),
                 key_rate_bps=float(r["key_rate_bps"]),
                 qber=float(r["qber"]),
+                base_rate_bps=float(r["key_rate_bps"]),
+                schedule=(
+                    RateSchedule.for_link(specs[r["link"]], sc.qkd, float(r["key_rate_bps"]))
+                    if r["link"] in specs
+                    else None
+                ),
             )
             for r in key_network.link_key_rates.to_pylist()
         }
@@ -233,17 +344,32 @@ class LiveNetwork:
 
     def _replan(self, flips: dict[str, bool]) -> None:
         """Set links up/down (``flips``) and re-plan the pools, seen as one change."""
-        down = [n for n, lk in self.links.items() if not flips.get(n, lk.up)]
-        plan = supply_plan(
-            self.scenario, self.sae_nodes, key_network=self.key_network, down_links=down
-        )
-        with self._lock:
-            for name, up in flips.items():
-                self.links[name].up = up
-            self.plan = plan
-            self.store.configure_pools(
-                plan.rates_bps, capacity_bits=self.capacity_bits, time_scale=self.time_scale
+        self._replan_with(flips, {})
+
+    def _replan_with(self, flips: dict[str, bool], rates: dict[str, float]) -> None:
+        """Set links up/down (``flips``) and current rates (``rates``); re-plan the pools.
+
+        Serialised (the QBER monitor and the rate schedule run in different threads).
+        """
+        with self._plan_lock:
+            down = [n for n, lk in self.links.items() if not flips.get(n, lk.up)]
+            current = {n: rates.get(n, lk.key_rate_bps) for n, lk in self.links.items()}
+            plan = supply_plan(
+                self.scenario,
+                self.sae_nodes,
+                key_network=self.key_network,
+                down_links=down,
+                link_rates_bps=current,
             )
+            with self._lock:
+                for name, up in flips.items():
+                    self.links[name].up = up
+                for name, rate in rates.items():
+                    self.links[name].key_rate_bps = rate
+                self.plan = plan
+                self.store.configure_pools(
+                    plan.rates_bps, capacity_bits=self.capacity_bits, time_scale=self.time_scale
+                )
 
     def monitor_step(self) -> list[dict[str, Any]]:
         """One monitored block per QKD link; abort/restore links; the new alerts."""
@@ -283,6 +409,42 @@ class LiveNetwork:
             new.append(self.add_alert(message, kind="cusum", link=name, qber=qber))
         return new
 
+    @property
+    def varying_links(self) -> list[str]:
+        """Names of the links whose rate follows a :class:`RateSchedule`."""
+        return [n for n, lk in self.links.items() if lk.schedule is not None]
+
+    def simulated_s(self, now_s: float | None = None) -> float:
+        """Simulated time at wall-clock ``now_s`` (default: now) since the service started."""
+        now = time.time() if now_s is None else now_s
+        return max(0.0, now - self.started_s) * self.time_scale
+
+    def follow_schedule(self, now_s: float | None = None, *, horizon_s: float) -> dict[str, float]:
+        """Set each time-varying link's rate to its mean over the coming simulated window.
+
+        The window is ``[t, t + horizon_s]``, ``t`` the simulated time at wall-clock
+        ``now_s``; the pools are re-planned (they first fill up to now at the old rates).
+        Returns the rates set.
+        """
+        t = self.simulated_s(now_s)
+        rates = {
+            n: lk.schedule.mean_rate_bps(t, t + horizon_s)
+            for n, lk in self.links.items()
+            if lk.schedule is not None
+        }
+        if rates:
+            self._replan_with({}, rates)
+        return rates
+
+    def run_rates(self, stop: threading.Event, *, interval_s: float = 0.2) -> None:
+        """Call :meth:`follow_schedule` every ``interval_s`` (wall) until ``stop`` is set."""
+        if not self.varying_links:
+            return
+        while True:
+            self.follow_schedule(horizon_s=interval_s * self.time_scale)
+            if stop.wait(interval_s):
+                return
+
     # ------------------------------------------------------------------ reading
 
     def snapshot(self, *, since_alert: int = 0) -> dict[str, Any]:
@@ -319,6 +481,8 @@ class LiveNetwork:
                     "b": lk.b,
                     "up": lk.up,
                     "key_rate_bps": lk.key_rate_bps if lk.up else 0.0,
+                    "mean_key_rate_bps": lk.base_rate_bps,
+                    "fading": lk.schedule is not None,
                     "qber": lk.qber,
                     "eavesdropper": lk.eavesdropper > 0,
                 }

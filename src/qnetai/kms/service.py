@@ -214,6 +214,9 @@ def run_operator_service(
 ) -> None:
     """Serve the API and the dashboard, with the QBER monitor in a background thread.
 
+    The fading links' rate schedule (:meth:`~qnetai.kms.live.LiveNetwork.run_rates`) runs
+    in another.
+
     With ``pki_dir``: HTTPS, client certificates optional (SAEs present theirs, a browser
     need not); without: plain HTTP (the API then authenticates nobody: 401).
     ``on_ready(url)`` gets the dashboard's URL.
@@ -234,6 +237,11 @@ def run_operator_service(
         daemon=True,
     )
     monitor.start()
+    # fading links (a free-space QKD link's loss variation): their rates follow the schedule
+    rates = threading.Thread(
+        target=service.live.run_rates, args=(stop,), kwargs={"interval_s": 0.2}, daemon=True
+    )
+    rates.start()
     try:
         serve(
             service.app,
@@ -248,4 +256,5 @@ def run_operator_service(
     finally:
         stop.set()
         monitor.join(timeout=30)
+        rates.join(timeout=30)
         service.store.close()

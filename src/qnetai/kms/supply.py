@@ -61,13 +61,16 @@ def supply_plan(
     seed: int | None = None,
     key_network: Any = None,
     down_links: Collection[str] = (),
+    link_rates_bps: Mapping[str, float] | None = None,
 ) -> SupplyPlan:
     """The key rate of every pair of SAEs in ``sae_nodes`` (SAE ID -> node name).
 
     ``scenario``: a Scenario, file path or built-in name (:func:`qnetai.facade.load`);
     ``seed`` overrides its seed; ``key_network``: a
     :class:`~qnetai.qkd.network.KeyNetworkResult` of this scenario to read the link rates
-    from (else it is simulated here); ``down_links``: link names to leave out. Raises
+    from (else it is simulated here); ``down_links``: link names to leave out;
+    ``link_rates_bps``: current rates (simulated bits/s) of some links, in place of the key
+    network's (a fading link's rate now). Raises
     :class:`qnetai.errors.InputError` for an unknown node.
     """
     import numpy as np
@@ -88,6 +91,14 @@ def supply_plan(
             sc, rng=np.random.default_rng([int(sc.seed), facade.QKD_SEED_TAG])
         )
     all_rows = result.link_key_rates.to_pylist()
+    if link_rates_bps:
+        unknown = set(link_rates_bps) - {r["link"] for r in all_rows}
+        if unknown:
+            raise InputError(f"link_rates_bps: unknown QKD links {sorted(unknown)}")
+        all_rows = [
+            {**r, "key_rate_bps": float(link_rates_bps.get(r["link"], r["key_rate_bps"]))}
+            for r in all_rows
+        ]
     rows = [r for r in all_rows if r["link"] not in set(down_links)]
     link_rate = {frozenset((r["a"], r["b"])): float(r["key_rate_bps"]) for r in rows}
     import networkx as nx
