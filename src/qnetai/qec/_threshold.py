@@ -486,7 +486,8 @@ def threshold_plot_html(sweep: dict[str, Any], thresholds: dict[str, dict[str, A
         if p_th is not None:
             fig.add_vline(x=p_th, line_dash="dash", line_color="grey", row=1, col=j)
         fig.update_xaxes(type="log", title_text="physical error rate p", row=1, col=j)
-    fig.update_yaxes(type="log", title_text="logical error rate per round (95% Wilson)", col=1)
+    fig.update_yaxes(type="log")
+    fig.update_yaxes(title_text="logical error rate per round (95% Wilson)", row=1, col=1)
     c = sweep["config"]
     fig.update_layout(
         title=f"{c['code']} code memory, rounds = d, {c['noise']} noise; "
