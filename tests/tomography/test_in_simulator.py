@@ -155,6 +155,12 @@ def test_written_run_holds_verification(tmp_path):
     got = view.extra_tables["verification_pairs"].to_pandas()
     assert got.equals(run.verification.pairs.to_pandas())
     assert view.summary["pairs_verified"] == run.summary["pairs_verified"]
+    from qnetai.report.verification import verification_section
+
+    html = verification_section(view)  # the report's section (in DEFAULT_SECTIONS)
+    assert 'id="verification"' in html and "fidelity_low" in html
+    off = qnetai.run_scenario(_diamond(), seed=1)
+    assert verification_section(off) == ""
 
 
 @pytest.mark.parametrize(

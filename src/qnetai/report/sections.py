@@ -15,6 +15,7 @@ import numpy as np
 from qnetai.report._html import card, figure_html, fmt, section, table_html
 from qnetai.report.insights import happened_section, hardware_section, pairs_section
 from qnetai.report.link_generation import link_generation_section
+from qnetai.report.verification import verification_section
 
 Section = Callable[[Any], str]
 
@@ -584,6 +585,7 @@ DEFAULT_SECTIONS: tuple[Section, ...] = (
     latency_section,
     memory_section,
     links_section,
+    verification_section,
     qkd_section,
     hardware_section,
     scenario_section,

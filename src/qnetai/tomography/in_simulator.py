@@ -27,7 +27,8 @@ engine's streams, so switching verification on leaves the simulation itself unch
 
 Example:
     >>> import qnetai
-    >>> sc = qnetai.facade.load("metro-6g").model_copy(
+    >>> from qnetai.config import builtin_scenario
+    >>> sc = builtin_scenario("metro-6g").model_copy(
     ...     update={"verification": VerificationSpec(fraction=0.1)})
     >>> run = qnetai.run_scenario(sc, seed=1)  # doctest: +SKIP
     >>> run.verification.summary["pairs_verified"] > 0  # doctest: +SKIP
