@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo_cmd",
     "sweep_cmd",
     "qml_cmd",
+    "report_cmd",
 )
 
 
