@@ -185,3 +185,29 @@ def test_key_material_is_never_logged(server):
         raw = base64.b64decode(k["key"])
         for form in (k["key"], raw.hex(), base64.urlsafe_b64encode(raw).decode()):
             assert form not in log
+
+
+def test_secure_fl_draws_its_pads_from_the_served_kms_over_mutual_tls(server):
+    """The secure-FL demo against this server (HTTPSClient): every round aggregates all four
+    clients, the masked sum equals the encoded sum bit for bit, the store's audit holds."""
+    pytest.importorskip("sklearn")
+    from qnetai.kms.secure_fl import SecureFLConfig, run_secure_fl
+    from qnetai.kms.store import KeyStore
+
+    cfg = SecureFLConfig(
+        clients=SAES, rounds=2, local_epochs=2, kms_url=server.url, pki_dir=str(server.pki)
+    )
+    logged = server.log.read_text(errors="replace").count("/enc_keys")
+    result = run_secure_fl(cfg)
+    time.sleep(0.2)  # the access log is written by the server process
+    # 6 pairs x 2 rounds of enc_keys went to the server (its access log counts them)
+    assert server.log.read_text(errors="replace").count("/enc_keys") - logged == 12
+    assert [len(r["participants"]) for r in result.rounds] == [4, 4]
+    assert all(r["aggregate_equals_encoded_sum"] for r in result.rounds)
+    assert (
+        result.key_accounting["key_bits_drawn"]
+        == 2 * 6 * result.key_accounting["bits_per_pair_per_round"]
+    )
+    assert KeyStore(str(server.db)).audit()["ok"]
+    with pytest.raises(ValueError, match="eve_link"):
+        SecureFLConfig(kms_url=server.url, pki_dir=str(server.pki), eve_link="x")

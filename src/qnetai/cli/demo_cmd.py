@@ -42,6 +42,13 @@ def secure_fl_command(
     ] = None,
     ring_bits: Annotated[int, typer.Option("--ring-bits", help="32 or 64.")] = 32,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    kms_url: Annotated[
+        str | None,
+        typer.Option("--kms-url", help="A served KMS (qnetai kms serve): keys over mutual TLS."),
+    ] = None,
+    pki: Annotated[
+        str | None, typer.Option("--pki", help="With --kms-url: the init-pki folder.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Federated learning with QKD one-time-pad masks drawn through the ETSI 014 API.
@@ -66,10 +73,18 @@ def secure_fl_command(
             initial_pool_bits=initial_pool_bits,
             ring_bits=ring_bits,
             seed=seed,
+            kms_url=kms_url,
+            pki_dir=pki,
         )
         result = run_secure_fl(cfg)
-    except (InputError, ValueError) as exc:
+    except (InputError, ValueError, FileNotFoundError) as exc:
         exit_input_error(exc)
+    except OSError as exc:  # requests' connection errors derive from OSError
+        exit_input_error(ValueError(f"--kms-url {kms_url}: cannot reach the KMS ({exc})"))
+    except RuntimeError as exc:  # a served KMS refused a call (e.g. an unregistered SAE: 401)
+        if kms_url is None:
+            raise
+        exit_input_error(ValueError(f"--kms-url {kms_url}: {exc}"))
     if json_out:
         print_json(result.to_dict())
         return

@@ -1,8 +1,11 @@
-"""An in-process ETSI GS QKD 014 client: calls the KMS application without a network.
+"""ETSI GS QKD 014 clients: in process (no network) and over HTTPS with mutual TLS.
 
 :class:`InProcessClient` sends HTTP requests straight into the ASGI application, with the
 TLS extension of a client certificate for its SAE (what :mod:`qnetai.kms.server` adds for a
 real mutual-TLS connection), so the application code path is the same as over HTTPS.
+:class:`HTTPSClient` talks to a served KMS (``qnetai kms serve``) over HTTPS, verifying
+the KME against the PKI's CA and presenting the SAE's certificate (``SAE.pem``/``SAE.key``
+of ``qnetai kms init-pki``); both have the same methods.
 
 Example:
     >>> from qnetai.kms.app import KMSConfig, create_app
@@ -19,12 +22,35 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any
 
-__all__ = ["InProcessClient"]
+__all__ = ["HTTPSClient", "InProcessClient"]
 
 
-class InProcessClient:
+class _Calls:
+    """The ETSI 014 operations over ``request`` (implemented by the clients)."""
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        raise NotImplementedError
+
+    def status(self, slave: str) -> tuple[int, Any]:
+        """``GET /api/v1/keys/{slave}/status``."""
+        return self.request("GET", f"/api/v1/keys/{slave}/status")
+
+    def enc_keys(self, slave: str, *, number: int, size: int) -> tuple[int, Any]:
+        """``POST /api/v1/keys/{slave}/enc_keys`` (this SAE is the master)."""
+        return self.request(
+            "POST", f"/api/v1/keys/{slave}/enc_keys", {"number": number, "size": size}
+        )
+
+    def dec_keys(self, master: str, key_ids: list[str]) -> tuple[int, Any]:
+        """``POST /api/v1/keys/{master}/dec_keys`` (this SAE is a slave)."""
+        body = {"key_IDs": [{"key_ID": k} for k in key_ids]}
+        return self.request("POST", f"/api/v1/keys/{master}/dec_keys", body)
+
+
+class InProcessClient(_Calls):
     """ETSI 014 calls of SAE ``sae`` on the ASGI ``app``; each returns (status, JSON body)."""
 
     def __init__(self, app: Any, sae: str) -> None:
@@ -76,17 +102,42 @@ class InProcessClient:
         raw = b"".join(chunks)
         return status["code"], json.loads(raw) if raw else None
 
-    def status(self, slave: str) -> tuple[int, Any]:
-        """``GET /api/v1/keys/{slave}/status``."""
-        return self.request("GET", f"/api/v1/keys/{slave}/status")
 
-    def enc_keys(self, slave: str, *, number: int, size: int) -> tuple[int, Any]:
-        """``POST /api/v1/keys/{slave}/enc_keys`` (this SAE is the master)."""
-        return self.request(
-            "POST", f"/api/v1/keys/{slave}/enc_keys", {"number": number, "size": size}
-        )
+class HTTPSClient(_Calls):
+    """ETSI 014 calls of SAE ``sae`` on the KMS at ``url``, over HTTPS with mutual TLS.
 
-    def dec_keys(self, master: str, key_ids: list[str]) -> tuple[int, Any]:
-        """``POST /api/v1/keys/{master}/dec_keys`` (this SAE is a slave)."""
-        body = {"key_IDs": [{"key_ID": k} for k in key_ids]}
-        return self.request("POST", f"/api/v1/keys/{master}/dec_keys", body)
+    ``pki_dir`` holds ``ca.pem`` (to verify the KME) and ``SAE.pem``/``SAE.key`` (this SAE's
+    certificate and key). One keep-alive session; each call returns (status, JSON body).
+
+    Example (against a running ``qnetai kms serve``)::
+
+        c = HTTPSClient("https://127.0.0.1:8443", "A", "pki")
+        code, body = c.enc_keys("B", number=1, size=256)
+    """
+
+    def __init__(
+        self, url: str, sae: str, pki_dir: str | os.PathLike[str], *, timeout_s: float = 10.0
+    ) -> None:
+        import requests
+
+        pki = os.fspath(pki_dir)
+        cert, key = os.path.join(pki, f"{sae}.pem"), os.path.join(pki, f"{sae}.key")
+        for path in (os.path.join(pki, "ca.pem"), cert, key):
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"pki_dir: no {path} (see qnetai kms init-pki)")
+        self.sae = sae
+        self.url = url.rstrip("/")
+        self.timeout_s = timeout_s
+        self._session = requests.Session()
+        self._session.trust_env = False  # no proxies; REQUESTS_CA_BUNDLE would override verify
+        self._session.verify = os.path.join(pki, "ca.pem")
+        self._session.cert = (cert, key)
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """One request; (HTTP status, decoded JSON body)."""
+        r = self._session.request(method, self.url + path, json=body, timeout=self.timeout_s)
+        return r.status_code, r.json() if r.content else None
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self._session.close()

@@ -167,7 +167,8 @@ function drawTopology(s) {
       y1="${ya}" x2="${xb}" y2="${yb}" stroke="${col}" stroke-width="4"
       ${l.up ? "" : 'stroke-dasharray="6 4"'}/>`;
     out += `<text x="${(xa + xb) / 2 + 4}" y="${(ya + yb) / 2 - 4}" font-size="10"
-      fill="${col}">${fmt(l.key_rate_bps)} b/s, QBER ${(100 * l.qber).toFixed(1)}%</text>`;
+      fill="${col}">${fmt(l.key_rate_bps)} b/s${l.fading ? " (fading)" : ""}, QBER
+      ${(100 * l.qber).toFixed(1)}%</text>`;
   });
   s.nodes.forEach(n => {
     const [x, y] = pos[n.name];

@@ -21,6 +21,11 @@ QKD link raises its QBER; the QBER monitor (:class:`~qnetai.kms.live.LiveNetwork
 the link, the pairs routed over it stop receiving key and, once their pools are drained,
 their clients drop out.
 
+With ``kms_url`` and ``pki_dir`` the pads come instead from a served KMS (``qnetai kms
+serve``, the clients' names being its SAE IDs) over HTTPS with mutual TLS
+(:class:`~qnetai.kms.client.HTTPSClient`); waiting for key then sleeps ``round_s`` of wall
+time per try, and the eavesdropper option is refused (the served KMS has its own network).
+
 Example:
     >>> k = 32
     >>> x = [encode(np.array([1.5, -2.25]), frac_bits=16, ring_bits=k) for _ in range(3)]
@@ -35,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -120,7 +126,9 @@ class SecureFLConfig:
     ``round_s``: simulated seconds per round (key generated meanwhile at the pair rates);
     ``eve_link`` / ``eve_rounds`` / ``eve_fraction``: intercept-resend on that QKD link
     during rounds ``[start, stop)``; ``pool_capacity_bits`` / ``initial_pool_bits``: the
-    pools (default: the scenario's).
+    pools (default: the scenario's); ``kms_url`` / ``pki_dir``: draw the pads from a served
+    KMS over mutual TLS (the key accounting's rates are still the local model's of
+    ``scenario``).
     """
 
     scenario: str = "metro-6g"
@@ -146,6 +154,8 @@ class SecureFLConfig:
     pool_capacity_bits: int | None = None
     initial_pool_bits: int | None = None
     seed: int = 0
+    kms_url: str | None = None
+    pki_dir: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.clients) < 2:
@@ -161,6 +171,10 @@ class SecureFLConfig:
             raise ValueError("round_s and learning_rate must be > 0, max_wait_s >= 0")
         if not 0.0 <= self.eve_fraction <= 1.0:
             raise ValueError(f"eve_fraction must be in [0, 1] (got {self.eve_fraction})")
+        if (self.kms_url is None) != (self.pki_dir is None):
+            raise ValueError("kms_url and pki_dir go together (a served KMS over mutual TLS)")
+        if self.kms_url is not None and self.eve_link is not None:
+            raise ValueError("eve_link: not with kms_url (the served KMS has its own network)")
 
 
 @dataclass(frozen=True)
@@ -232,7 +246,7 @@ def run_secure_fl(
     from sklearn.linear_model import LogisticRegression
 
     from qnetai.kms.app import KMSConfig, create_app
-    from qnetai.kms.client import InProcessClient
+    from qnetai.kms.client import HTTPSClient, InProcessClient
     from qnetai.kms.live import LiveNetwork
     from qnetai.kms.store import KeyStore
 
@@ -256,7 +270,11 @@ def run_secure_fl(
         raise ValueError(f"eve_link: no QKD link {cfg.eve_link!r} ({', '.join(live.links)})")
     kms_cfg = KMSConfig(sae_kme=dict(cfg.clients), pool_capacity_bits=live.capacity_bits)
     app = create_app(store, kms_cfg)
-    sae = {name: InProcessClient(app, name) for name in names}
+    sae: dict[str, Any]
+    if cfg.kms_url is not None and cfg.pki_dir is not None:
+        sae = {name: HTTPSClient(cfg.kms_url, name, cfg.pki_dir) for name in names}
+    else:
+        sae = {name: InProcessClient(app, name) for name in names}
 
     shards, x_tr, y_tr, x_te, y_te = _data(cfg.seed, n)
     d = x_tr.shape[1] + 1
@@ -313,6 +331,8 @@ def run_secure_fl(
                 waits += 1  # wait one more round time for the pools to refill
                 waited = waits * cfg.round_s
                 clock.t += cfg.round_s
+                if cfg.kms_url is not None:  # a served KMS fills its pools in wall time
+                    time.sleep(cfg.round_s)
                 continue
             counts = {c: sum(c in p for p in missing) for c in active}
             worst = max(active, key=lambda c: (counts[c], c))
@@ -375,6 +395,9 @@ def run_secure_fl(
         "rounds_per_s_sustainable_now": nominal / (number * size) if number * size else 0.0,
     }
     store.close()
+    for client in sae.values():
+        if isinstance(client, HTTPSClient):
+            client.close()
     return SecureFLResult(
         config={**asdict(cfg), "clients": dict(cfg.clients)},
         rounds=records,
