@@ -121,7 +121,8 @@ def test_policy_scenario_show_and_engine_agree_on_link_figures():
             )
         row = by_name[lm.name]
         assert row["p_attempt"] == lm.p_success
-        assert row["p_success"] == pytest.approx(lm.round_success, rel=1e-15)
+        assert row["p_success_per_round"] == pytest.approx(lm.round_success, rel=1e-15)
+        assert "p_success" not in row  # one meaning per name: p_success is per attempt
         assert row["attempt_s"] == lm.attempt_s
     # the engine's own table of link figures (links.parquet) agrees too
     for row in sim.result().links.to_pylist():

@@ -425,7 +425,9 @@ def link_figures(model: LinkModel) -> dict[str, float]:
 
     Keys: ``transmittance`` and ``loss_db`` (the channel, loss variation at zero),
     ``p_attempt`` (per attempt and channel, memory efficiencies included: what the engine
-    draws), ``p_success`` (one round of all ``multiplexing`` channels), ``herald_fidelity``,
+    draws), ``p_success_per_round`` (one round of all ``multiplexing`` channels; formerly
+    ``p_success``, renamed so that ``p_success`` means per attempt everywhere, as in
+    ``links.parquet``), ``herald_fidelity``,
     ``attempt_s``, ``attempt_rate_hz`` and ``rate_hz`` (expected pairs per second while
     memories are free).
 
@@ -443,7 +445,7 @@ def link_figures(model: LinkModel) -> dict[str, float]:
         "transmittance": eta,
         "loss_db": -10.0 * math.log10(eta) if eta > 0 else math.inf,
         "p_attempt": float(model.p_success),
-        "p_success": float(model.round_success),
+        "p_success_per_round": float(model.round_success),
         "herald_fidelity": float(model.state[0]),  # Bell-diagonal: Phi+ weight
         "attempt_s": float(model.attempt_s),
         "attempt_rate_hz": rate,
@@ -461,7 +463,7 @@ def describe_scenario(scenario: ScenarioRef, *, resolved: bool = False) -> dict[
 
     Example:
         >>> info = describe_scenario("metro-6g")
-        >>> info["links_derived"][0]["p_success"] > 0
+        >>> info["links_derived"][0]["p_success_per_round"] > 0
         True
     """
     from qnetai.control.engine_policies import engine_link_models

@@ -137,7 +137,7 @@ def test_topology_edges_coloured_by_rate(result):
     rates = result.links.column("rate_hz").to_pylist()
     assert max(rates) > 1.1 * min(rates)  # the rates vary, so colour carries them
     assert list(hover.marker.color) == pytest.approx(rates)
-    assert any("p_success" in h and "rate" in h for h in hover.hovertext)
+    assert any("p per attempt" in h and "rate" in h for h in hover.hovertext)
     widths = [t.line.width for t in fig.data if t.mode == "lines"]
     assert len(widths) >= 1 and all(w > 0 for w in widths)
 

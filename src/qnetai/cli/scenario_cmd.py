@@ -188,7 +188,7 @@ def _render(info: dict[str, Any], *, limit: int) -> None:
             row += [
                 f"{d['transmittance']:.3g}",
                 f"{d['loss_db']:.2f} dB",
-                f"{d['p_success']:.3g}",
+                f"{d['p_success_per_round']:.3g}",
                 fixed(d["herald_fidelity"]),
                 si(d["rate_hz"], "pairs/s"),
             ]

@@ -49,7 +49,7 @@ def _edge_hover(row: dict[str, Any]) -> str:
 
     return (
         f"<b>{row['link']}</b> ({row['a']}–{row['b']}, {row['kind']})<br>"
-        f"length {fmt(row['length_km'])} km<br>p_success {fmt(row['p_success'])}<br>"
+        f"length {fmt(row['length_km'])} km<br>p per attempt {fmt(row['p_success'])}<br>"
         f"pairs generated {fmt(row['pairs_generated'])}<br>rate {fmt(row['rate_hz'])} Hz"
     )
 
