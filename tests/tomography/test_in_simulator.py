@@ -190,3 +190,23 @@ def test_bad_config_names_the_field(tmp_path, capsys, block, field):
         assert e.value.code == 2
         err = capsys.readouterr().err
         assert "verification.fraction" in err and "Traceback" not in err
+
+
+def test_max_fidelity_reads_estimates_when_fed():
+    import networkx as nx
+
+    from qnetai.control.fidelity_routing import MaxFidelityPolicy, path_fidelity
+    from qnetai.tomography.in_simulator import EstimatedLinks
+
+    g = nx.Graph()
+    g.add_edge("A", "C", fidelity=0.80)
+    g.add_edge("A", "B", fidelity=0.97)
+    g.add_edge("B", "C", fidelity=0.97)
+    assert MaxFidelityPolicy().choose_path(g, "A", "C", state=None) == ["A", "B", "C"]
+    est = {("A", "C"): 0.99, ("C", "A"): 0.99, ("A", "B"): 0.9, ("B", "A"): 0.9}
+    est |= {("B", "C"): 0.9, ("C", "B"): 0.9}
+    fed = EstimatedLinks(MaxFidelityPolicy(), est)
+    assert fed.name == "max-fidelity"
+    assert fed.choose_path(g, "A", "C", state=None) == ["A", "C"]
+    # Werner parameters multiply: closed form for two links of 0.9
+    assert path_fidelity([0.9, 0.9]) == pytest.approx((1 + 3 * ((4 * 0.9 - 1) / 3) ** 2) / 4)
