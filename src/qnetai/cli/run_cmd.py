@@ -198,7 +198,70 @@ def _print_qkd(qkd: Any, initial_pool_bits: int = 0) -> None:
         )
 
 
-def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) -> None:
+def _print_alerts(monitoring: Any) -> None:
+    """Injected incidents and the monitor's alerts (link, time, cause, confidence, cost)."""
+    from qnetai.cli._common import percent, print_table, si
+
+    s = monitoring.summary
+    if monitoring.incidents:
+        rows = [
+            [
+                f"{i['kind']}: {i['cause']} ({i['strength']:g})",
+                str(i["link"]),
+                si(i["start_s"], "s"),
+                f"alert {i['alert_id']} after {si(i['delay_s'], 's')}"
+                if i["detected"]
+                else ("missed" if i["in_run"] else "starts after the run"),
+                "missed" if i["qber_rule_delay_s"] is None else si(i["qber_rule_delay_s"], "s"),
+            ]
+            for i in monitoring.incidents
+        ]
+        print_table(
+            "injected incidents",
+            ["incident", "link", "start", f"caught by {s['detector']}", "QBER 11 % rule"],
+            rows,
+            text_columns=2,
+        )
+    rows = [
+        [
+            str(a.alert_id),
+            str(a.link),
+            f"{a.kind}: {a.cause}",
+            si(a.time_s, "s"),
+            percent(a.confidence, 1),
+            "false alarm" if a.delay_s is None else si(a.delay_s, "s"),
+            si(a.key_bits_at_risk, "bit"),
+            si(a.key_bits_withheld, "bit"),
+            si(a.key_bits_lost, "bit"),
+        ]
+        for a in monitoring.alerts
+    ]
+    print_table(
+        f"alerts ({s['detector']}: {s['alerts']} raised, {s['false_alarms']} false)",
+        [
+            "id",
+            "link",
+            "suspected cause",
+            "time",
+            "confidence",
+            "delay",
+            "key at risk",
+            "key withheld",
+            "key lost",
+        ],
+        rows or [["—", "none", "—", "—", "—", "—", "—", "—", "—"]],
+        text_columns=3,
+        caption=(
+            "at risk: key distilled between the estimated onset and the alert (an attack may "
+            "know it); withheld: the link's key from the alert to the end of the run (held "
+            "until cleared); lost: key a fault's lower gain cost. All in alerts.parquet."
+        ),
+    )
+
+
+def _print_summary(
+    result: Any, out_dir: Path, report: bool, qkd: Any = None, monitoring: Any = None
+) -> None:
     from qnetai.cli._common import console, count, fixed, print_table, si
 
     s = result.summary
@@ -264,6 +327,8 @@ def _print_summary(result: Any, out_dir: Path, report: bool, qkd: Any = None) ->
     )
     if qkd is not None:
         _print_qkd(qkd, int(result.scenario.qkd.initial_pool_bits))
+    if monitoring is not None:
+        _print_alerts(monitoring)
     console.print(f"run folder: [bold]{out_dir}[/]")
     if report:
         console.print(f"report:     [bold]{out_dir / 'report.html'}[/]")
@@ -409,7 +474,13 @@ def run_command(
             )
         )
     else:
-        _print_summary(run.simulation, path, report=not no_report, qkd=run.key_network)
+        _print_summary(
+            run.simulation,
+            path,
+            report=not no_report,
+            qkd=run.key_network,
+            monitoring=getattr(run, "monitoring", None),
+        )
         if run.verification is not None:  # scenario.verification
             from qnetai.cli._verify_print import print_verification
 

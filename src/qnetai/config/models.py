@@ -471,17 +471,19 @@ class MonitoringSpec(StrictModel):
         "cusum", description="cusum: drift of several statistics; qber-threshold: 11 % rule"
     )
     blocks: Annotated[int, Field(ge=10, le=1000)] = Field(
-        100, description="monitoring blocks over the run, per link"
+        80, description="monitoring blocks over the run, per link"
     )
     block_pulses: Annotated[int, Field(ge=10_000, le=10_000_000)] = Field(
-        200_000, description="pulses simulated per block (a sample of the block's pulses)"
+        100_000, description="pulses simulated per block (a sample of the block's pulses)"
     )
     calibration_blocks: Annotated[int, Field(ge=5, le=1000)] = Field(
-        30, description="honest blocks per link that calibrate its detector"
+        40, description="honest blocks per link that calibrate its detector"
     )
-    cusum_drift: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
+    cusum_drift: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        0.75, description="CUSUM allowance per block, in honest standard deviations"
+    )
     cusum_threshold: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
-        8.0, description="alarm when the standardised CUSUM exceeds this"
+        12.0, description="alarm when the standardised CUSUM exceeds this"
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from qnetai.report._html import card, figure_html, fmt, section, table_html
+from qnetai.report.alerts import alerts_section
 from qnetai.report.insights import happened_section, hardware_section, pairs_section
 from qnetai.report.link_generation import link_generation_section
 from qnetai.report.verification import verification_section
@@ -587,6 +588,7 @@ DEFAULT_SECTIONS: tuple[Section, ...] = (
     links_section,
     verification_section,
     qkd_section,
+    alerts_section,
     hardware_section,
     scenario_section,
 )
