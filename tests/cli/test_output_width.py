@@ -145,9 +145,10 @@ def test_bench_routing_table_explains_itself_and_never_shows_a_negative_interval
 def test_bench_chain_names_its_chain_and_bounds_fractions_to_0_1():
     from scipy.stats import binomtest
 
+    from qnetai.ai.chain_bench import bench_chain_config, describe_chain
     from qnetai.cli import bench_cmd
 
-    text = bench_cmd._chain_description("n3-short")
+    text = describe_chain(bench_chain_config("n3-short")[0])
     assert "chain of 3 segments" in text and "target fidelity" in text
     row = {"episodes": 20, "truncated": 0, "fraction_valid": 20 / 29}
     ci = binomtest(20, 29).proportion_ci(method="wilson")

@@ -153,40 +153,60 @@ def chain_command(
         "n3-short",
         "--model",
         help="Learned chain model: a shipped name or a path to MODEL.npz "
-        "(with MODEL.json beside it).",
+        "(with MODEL.json beside it); none: baselines only. The chain is the model's unless "
+        "changed below; a changed chain leaves the model out (it plays only on its own).",
     ),
     cutoff_episodes: int = typer.Option(
         300, "--cutoff-episodes", min=10, help="Episodes per candidate in the cut-off search."
     ),
+    segments: int | None = typer.Option(None, "--segments", help="Elementary segments (1-16)."),
+    p_gen: float | None = typer.Option(
+        None, "--p-gen", help="Link success probability per slot, (0, 1]."
+    ),
+    fidelity: float | None = typer.Option(
+        None, "--fidelity", help="Werner fidelity of a fresh link."
+    ),
+    t_coh_slots: float | None = typer.Option(
+        None, "--t-coh-slots", help="Memory coherence time in slots (may be inf)."
+    ),
+    p_swap: float | None = typer.Option(None, "--p-swap", help="Swap success probability."),
+    memories: int | None = typer.Option(None, "--memories", help="Memories per side (1-4)."),
+    threshold: float | None = typer.Option(
+        None, "--target-fidelity", help="Fidelity a delivered pair must reach to count."
+    ),
+    max_slots: int | None = typer.Option(None, "--max-slots", help="Slots per episode (cap)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Repeater-chain policies (swap-asap, cut-offs, nested, purify, learned) on equal seeds."""
+    from qnetai.ai.chain_bench import bench_chain_config, describe_chain
     from qnetai.ai.chain_training import bench_chain_policies
+    from qnetai.cli._common import exit_input_error
+    from qnetai.errors import InputError
 
-    rows = bench_chain_policies(
-        model=model, episodes=episodes, seed=seed, cutoff_episodes=cutoff_episodes
-    )
+    try:
+        cfg, used, note = bench_chain_config(
+            model,
+            segments=segments,
+            p_gen=p_gen,
+            fidelity=fidelity,
+            t_coh_slots=t_coh_slots,
+            p_swap=p_swap,
+            memories=memories,
+            threshold=threshold,
+            max_slots=max_slots,
+        )
+        rows = bench_chain_policies(
+            cfg, model=used, episodes=episodes, seed=seed, cutoff_episodes=cutoff_episodes
+        )
+    except InputError as exc:
+        exit_input_error(exc)
     if as_json:
         from qnetai.cli._common import print_json
 
-        print_json({"rows": rows})
+        print_json({"chain": cfg.to_dict(), "model": used, "note": note or None, "rows": rows})
         return
-    _print_chain(rows, model, episodes, seed)
-
-
-def _chain_description(model: str) -> str:
-    """The chain the learned model (and so the benchmark) uses, in words."""
-    from qnetai.ai.chain_training import load_chain_model
-
-    _, cfg = load_chain_model(model)
-    p = cfg.p_gen_segments if cfg.p_gen_segments is not None else cfg.p_gen
-    t = cfg.t_coh_slots_nodes if cfg.t_coh_slots_nodes is not None else cfg.t_coh_slots
-    return (
-        f"chain of {cfg.segments} segments: p_gen per slot {p}, link fidelity {cfg.fidelity}, "
-        f"memory coherence {t} slots, p_swap {cfg.p_swap}, {cfg.memories} memories per side, "
-        f"purification {cfg.purification}, gate fidelity {cfg.gate_fidelity}, target fidelity "
-        f"{cfg.threshold}, at most {cfg.max_slots} slots per episode (model {model})"
-    )
+    ran = describe_chain(cfg) + (f" (model {used})" if used else " (no learned model)")
+    _print_chain(rows, ran, note, episodes, seed)
 
 
 def _valid_fraction(row: dict) -> str:
@@ -206,7 +226,7 @@ def _valid_fraction(row: dict) -> str:
     return f"{valid / n:.3f} [{ci.low:.3f}, {ci.high:.3f}]"
 
 
-def _print_chain(rows: list[dict], model: str, episodes: int, seed: int) -> None:
+def _print_chain(rows: list[dict], ran: str, note: str, episodes: int, seed: int) -> None:
     from qnetai.cli._common import console, print_table
 
     def ci(r: dict, key: str, ci_key: str, spec: str) -> str:
@@ -216,7 +236,9 @@ def _print_chain(rows: list[dict], model: str, episodes: int, seed: int) -> None
             return "—"
         return f"{value:{spec}}" + ("" if half is None else f" ± {half:{spec}}")
 
-    console.print(_chain_description(model), markup=False, highlight=False)
+    console.print(f"ran: {ran}", markup=False, highlight=False)
+    if note:
+        console.print(note, markup=False, highlight=False)
     print_table(
         f"repeater-chain policies, {episodes} episodes, seed {seed}",
         [
