@@ -79,7 +79,13 @@ def test_a_fading_link_fills_its_pool_slower_during_the_fade(fso_scenario):
     store = KeyStore(":memory:", clock=lambda: now[0])
     saes = {"A": "metro-east", "B": "metro-west", "H": "gs-hilltop", "I": "bs-island"}
     live = LiveNetwork.build(
-        fso_scenario, saes, store, time_scale=1.0, engine=False, pool_capacity_bits=10**9
+        fso_scenario,
+        saes,
+        store,
+        time_scale=1.0,
+        engine=False,
+        pool_capacity_bits=10**9,
+        calibrate=False,
     )
     live.started_s = 0.0
     assert live.varying_links == [FSO]

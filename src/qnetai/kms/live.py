@@ -214,12 +214,14 @@ class LiveNetwork:
         pool_capacity_bits: int | None = None,
         initial_pool_bits: int | None = None,
         key_network: Any = None,
+        calibrate: bool = True,
     ) -> LiveNetwork:
         """Run the scenario and configure ``store``'s pools from its link rates.
 
         ``engine``: the full :func:`~qnetai.facade.run_scenario` (entanglement figures
         included), else the key network alone (faster); ``key_network``: a key network
-        result of this scenario and seed already computed (neither is run then).
+        result of this scenario and seed already computed (neither is run then);
+        ``calibrate``: fit the CUSUM drift detectors now (False: the abort rule alone).
         """
         from qnetai import facade, qkd
         from qnetai.errors import InputError
@@ -281,7 +283,8 @@ class LiveNetwork:
             rng=np.random.default_rng([int(sc.seed), 0x4C495645]),
             capacity_bits=cap,
         )
-        live.calibrate()
+        if calibrate:
+            live.calibrate()
         return live
 
     def _block_qber(self, lk: LinkState, eavesdropper: float) -> float:

@@ -265,6 +265,7 @@ def run_secure_fl(
         pool_capacity_bits=cfg.pool_capacity_bits,
         initial_pool_bits=cfg.initial_pool_bits,
         key_network=key_network,
+        calibrate=cfg.kms_url is None,  # a served KMS: no local monitor (no eavesdropper)
     )
     if cfg.eve_link is not None and cfg.eve_link not in live.links:
         raise ValueError(f"eve_link: no QKD link {cfg.eve_link!r} ({', '.join(live.links)})")
@@ -309,7 +310,7 @@ def run_secure_fl(
         eve_on = cfg.eve_link is not None and cfg.eve_rounds[0] <= r < cfg.eve_rounds[1]
         if cfg.eve_link is not None:
             live.set_eavesdropper(cfg.eve_link, cfg.eve_fraction if eve_on else 0.0)
-        alerts = [a["message"] for a in live.monitor_step()]
+        alerts = [] if cfg.kms_url is not None else [a["message"] for a in live.monitor_step()]
         active = list(range(n))
         pads: dict[tuple[int, int], U64] = {}
         dropped: dict[str, str] = {}
