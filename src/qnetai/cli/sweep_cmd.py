@@ -1,4 +1,4 @@
-"""``qnetai sweep run|validate|query|plot`` and ``qnetai bench all``."""
+"""``qnetai sweep run|validate|query|plot|tune chain`` and ``qnetai bench all``."""
 
 from __future__ import annotations
 
@@ -157,6 +157,71 @@ def plot_command(
     except InputError as exc:
         exit_input_error(exc)
     print(f"wrote {path}")
+
+
+tune_app = typer.Typer(
+    help="Hyperparameter searches for learned controllers (optuna TPE on the sweep engines).",
+    no_args_is_help=True,
+)
+sweep_app.add_typer(tune_app, name="tune")
+
+
+@tune_app.command("chain")
+def tune_chain_command(
+    out: str = typer.Option(..., "--out", help="Search folder (created; rerun to resume)."),
+    trials: int = typer.Option(6, "--trials", min=1, max=1000, help="Trials in all."),
+    timesteps: int = typer.Option(
+        32_768, "--timesteps", min=256, help="Training budget per trial (timesteps)."
+    ),
+    seed: int = typer.Option(0, "--seed", min=0, help="Sampler and training seed."),
+    val_episodes: int = typer.Option(300, "--val-episodes", min=2, help="Scoring episodes."),
+    test_episodes: int = typer.Option(1000, "--test-episodes", min=2, help="Final episodes."),
+    cutoff_episodes: int = typer.Option(
+        300, "--cutoff-episodes", min=2, help="Episodes per cut-off candidate (baselines)."
+    ),
+    workers: int | None = _WORKERS,
+    ray: bool = _RAY,
+    address: str | None = _ADDRESS,
+    as_json: bool = _JSON,
+) -> None:
+    """Search the chain policy's PPO hyperparameters; compare the best with chain-n3-short."""
+    from qnetai.cli._common import exit_input_error, exit_interrupted, print_json
+    from qnetai.errors import InputError
+    from qnetai.sweep.tune import format_tune_report, tune_chain
+
+    t0 = time.monotonic()
+
+    def progress(res: dict[str, Any], done: int, total: int) -> None:
+        what = res.get("error") or f"validation rate {res['value']:.4f}"
+        print(
+            f"tune chain: trial {res['number']} ({done} of {total}): {what}, "
+            f"{time.monotonic() - t0:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        rep = tune_chain(
+            out,
+            trials=trials,
+            timesteps=timesteps,
+            seed=seed,
+            val_episodes=val_episodes,
+            test_episodes=test_episodes,
+            cutoff_episodes=cutoff_episodes,
+            engine=_engine(ray, address),
+            workers=workers,
+            address=address,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        exit_interrupted(f"finished trials are kept in {out}; rerun to resume")
+    except InputError as exc:
+        exit_input_error(exc)
+    if as_json:
+        print_json(rep)
+    else:
+        print(format_tune_report(rep))
 
 
 def bench_all_command(
