@@ -145,3 +145,18 @@ def test_bench_entries_shape():
 
     (entry,) = ENTRIES
     assert entry.name == "qec-d5" and entry.run is run_qec_d5 and entry.version
+
+
+def test_bench_entry_runs_paired_on_few_shots(monkeypatch):
+    pytest.importorskip("torch")
+    from qnetai.qec import bench_entries
+
+    monkeypatch.setattr(bench_entries, "QUICK_SHOTS", 2000)
+    (row,) = bench_entries.run_qec_d5(True)
+    assert row["ai"]["method"] == "neural:qec-surface-d5"
+    assert row["baseline"]["method"] == "matching-correlated"
+    assert row["higher_is_better"] is False and "2000 shots" in row["instance"]
+    for side in (row["ai"], row["baseline"]):
+        lo, hi = side["ci"]
+        assert lo <= side["value"] <= hi and side["time_ms"] > 0
+    assert "z = " in row["note"]
