@@ -9,6 +9,7 @@ training) takes about an hour of CPU on the shared machine. Prints the Markdown 
 ``benchmarks/README.md`` (or ``--json``: the whole result).
 
     .venv/bin/python benchmarks/bench_qml.py [--quick] [--seed 0] [--json] [--out FILE.json]
+        [--n-seeds 3] [--tasks a,b,c] [--tasks-only]
 
 Same as ``qnetai bench qml [--quick] --seed 0``. CPU times are process times (every thread).
 """
@@ -31,9 +32,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the whole result as JSON")
     ap.add_argument("--out", help="also write the JSON result to this file")
+    ap.add_argument("--n-seeds", type=int, help="number of seeds (default: the profile's)")
+    ap.add_argument("--tasks", help="comma-separated task names (default: the profile's)")
+    ap.add_argument(
+        "--tasks-only", action="store_true", help="skip the Born, QAOA and speed sections"
+    )
     args = ap.parse_args()
     kwargs = dict(QUICK_PROFILE if args.quick else FULL_PROFILE)
-    kwargs["seeds"] = tuple(args.seed + i for i in range(len(kwargs.get("seeds", (0, 1)))))
+    n_seeds = args.n_seeds or len(kwargs.get("seeds", (0, 1)))
+    kwargs["seeds"] = tuple(args.seed + i for i in range(n_seeds))
+    if args.tasks:
+        kwargs["tasks"] = tuple(args.tasks.split(","))
+    if args.tasks_only:
+        kwargs.update(born=False, qaoa=False, scaling=(), training_qubits=0)
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     out = run_qml_benchmark(**kwargs)

@@ -113,3 +113,26 @@ def test_bad_task_is_an_input_error() -> None:
 
     with pytest.raises(InputError, match="task must be one of"):
         make_task("nope", 10, rng=np.random.default_rng(0))
+
+
+def test_hyperplanes_label_is_parity_of_sides_and_classes_balance() -> None:
+    """Label 1 iff an even number of ``w.z + b > 0`` hold (a per-point, per-plane loop)."""
+    from qnetai.qml.datasets import hyperplanes_latent
+
+    task, lat = hyperplanes_latent(
+        201, 6, rng=np.random.default_rng(3), n_hyperplanes=3, dim_hyperplanes=3
+    )
+    z, w, b = lat["z"], lat["weights"], lat["biases"]
+    expect = []
+    for point in z:
+        sides = sum(1 for wk, bk in zip(w, b, strict=True) if float(wk @ point) + bk > 0)
+        expect.append(1 if sides % 2 == 0 else 0)
+    assert task.y.tolist() == expect
+    assert abs(int(task.y.sum()) - 100) <= 1  # balanced by rejection
+    # X is a standardised linear image of z: z is recovered by least squares on [X, 1]
+    A = np.hstack([task.X, np.ones((201, 1))])
+    coef, *_ = np.linalg.lstsq(A, z, rcond=None)
+    assert np.allclose(A @ coef, z, atol=1e-8)
+    assert np.allclose(task.X.mean(axis=0), 0, atol=1e-12)
+    assert np.allclose(task.X.std(axis=0), 1)
+    assert np.linalg.matrix_rank(task.X - task.X.mean(axis=0)) == 3

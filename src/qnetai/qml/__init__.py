@@ -8,6 +8,9 @@ Public names, imported lazily (PennyLane itself only when a circuit is built; in
   ``entangling=False`` ablation;
 * :func:`solve_maxcut`, :func:`maxcut_graph`: QAOA on max-cut of Waxman/grid topologies with
   the exact optimum, a product-state ablation and local search;
+* :func:`allocation_instance`, :func:`solve_allocation`: QAOA on a path-allocation QUBO
+  (requests, candidate paths, link capacity) with the exact optimum, a product-state
+  ablation and a greedy allocation;
 * :func:`make_task`, :data:`TASKS`: standard and quantum-network classification tasks;
 * :func:`run_qml_benchmark`: ``qnetai bench qml``.
 
@@ -31,6 +34,8 @@ _EXPORTS: dict[str, str] = {
     "solve_maxcut": "qaoa",
     "maxcut_graph": "qaoa",
     "cut_values": "qaoa",
+    "allocation_instance": "allocation",
+    "solve_allocation": "allocation",
     "make_task": "datasets",
     "TASKS": "datasets",
     "run_qml_benchmark": "benchmark",

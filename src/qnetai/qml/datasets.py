@@ -2,7 +2,8 @@
 
 Standard (ideas of XanaduAI/qml-benchmarks, re-implemented with a ``numpy.random.Generator``):
 ``linearly-separable``, ``hidden-manifold``, ``two-curves``, ``bars-and-stripes`` (noisy
-images, bars vs stripes) and scikit-learn's bundled ``breast-cancer``.
+images, bars vs stripes), ``hyperplanes`` (parity of the sides of random hyperplanes) and
+scikit-learn's bundled ``breast-cancer``.
 Network tasks, from this project's simulators:
 
 * ``entanglement``: is a delivered two-qubit Bell-diagonal state entangled? Features are the
@@ -32,7 +33,16 @@ from numpy.typing import NDArray
 
 from qnetai.errors import InputError
 
-__all__ = ["NETWORK_TASKS", "STANDARD_TASKS", "TASKS", "Task", "make_task"]
+__all__ = [
+    "NETWORK_TASKS",
+    "STANDARD_TASKS",
+    "TASKS",
+    "Task",
+    "hyperplane_parity",
+    "hyperplanes",
+    "hyperplanes_latent",
+    "make_task",
+]
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,83 @@ def noisy_bars_and_stripes(
         X[i] = line[:, None] * np.ones(s) if y[i] else np.ones(s)[:, None] * line
     X = X.reshape(n_samples, -1) + rng.normal(0, noise, (n_samples, n_features))
     return Task(X, y.astype(np.int64))
+
+
+def hyperplane_parity(
+    z: NDArray[np.float64], weights: NDArray[np.float64], biases: NDArray[np.float64]
+) -> NDArray[np.int64]:
+    """1 where an even number of hyperplanes ``w.z + b > 0`` hold, else 0 (Bowles et al.)."""
+    return ((z @ weights.T + biases > 0).sum(axis=1) % 2 == 0).astype(np.int64)
+
+
+def hyperplanes_latent(
+    n_samples: int,
+    n_features: int,
+    *,
+    rng: np.random.Generator,
+    n_hyperplanes: int = 2,
+    dim_hyperplanes: int = 3,
+) -> tuple[Task, dict[str, NDArray[np.float64]]]:
+    """``hyperplanes`` with its hidden parts: latent points ``z``, ``weights``, ``biases``.
+
+    ``dim_hyperplanes`` is capped at ``n_features``. Returns the task and a dict of the
+    latent points, the hyperplanes and the embedding matrix.
+    """
+    k = min(dim_hyperplanes, n_features)
+    if n_hyperplanes < 1:
+        raise InputError(f"n_hyperplanes must be >= 1 (got {n_hyperplanes})")
+    weights = rng.uniform(size=(n_hyperplanes, k))
+    biases = rng.uniform(size=n_hyperplanes)
+    half = n_samples // 2
+    even, odd = np.zeros((0, k)), np.zeros((0, k))
+    for _ in range(200):  # rejection sampling until both classes have half the rows
+        z = rng.normal(size=(4 * n_samples, k))
+        lab = hyperplane_parity(z, weights, biases)
+        even, odd = np.concatenate([even, z[lab == 1]]), np.concatenate([odd, z[lab == 0]])
+        if len(even) >= n_samples - half and len(odd) >= half:
+            break
+    else:
+        raise InputError("hyperplanes: one parity class is too rare; change the seed")
+    z = np.concatenate([odd[:half], even[: n_samples - half]])
+    y = np.concatenate([np.zeros(half, np.int64), np.ones(n_samples - half, np.int64)])
+    order = rng.permutation(n_samples)
+    z, y = z[order], y[order]
+    embed = rng.uniform(size=(k, n_features))
+    X = z @ embed
+    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+    latent = {"z": z, "weights": weights, "biases": biases, "embed": embed}
+    return Task(X, y), latent
+
+
+def hyperplanes(
+    n_samples: int,
+    n_features: int,
+    *,
+    rng: np.random.Generator,
+    n_hyperplanes: int = 2,
+    dim_hyperplanes: int = 3,
+) -> Task:
+    """Bowles et al.'s "hyperplanes and parity", re-implemented with a Generator.
+
+    ``n_hyperplanes`` random hyperplanes (weights and biases uniform in [0, 1)) in a
+    ``dim_hyperplanes``-dimensional space of Gaussian points; label 1 iff the point lies on
+    the positive side of an even number of them; classes balanced by rejection; the points
+    are embedded into ``n_features`` dimensions by a random uniform linear map and
+    standardised.
+
+    Example:
+        >>> t = hyperplanes(10, 4, rng=np.random.default_rng(0))
+        >>> t.X.shape, int(t.y.sum())
+        ((10, 4), 5)
+    """
+    task, _ = hyperplanes_latent(
+        n_samples,
+        n_features,
+        rng=rng,
+        n_hyperplanes=n_hyperplanes,
+        dim_hyperplanes=dim_hyperplanes,
+    )
+    return task
 
 
 def breast_cancer(n_samples: int, n_features: int, *, rng: np.random.Generator) -> Task:
@@ -197,6 +284,7 @@ STANDARD_TASKS: dict[str, Generator] = {
     "hidden-manifold": hidden_manifold,
     "two-curves": two_curves,
     "bars-and-stripes": noisy_bars_and_stripes,
+    "hyperplanes": hyperplanes,
     "breast-cancer": breast_cancer,
 }
 #: Tasks from quantum networks (this project's simulators).
