@@ -100,3 +100,44 @@ def test_written_and_read_back_and_old_folders(tmp_path, constant):
     view = read_run(out)
     assert view.link_timeseries.num_rows == 0
     assert view.link_timeseries.schema == SCHEMAS["link_timeseries"]
+
+
+def test_attempts_of_expired_requests_are_counted():
+    """Requests expire after N rounds unless heralded first: E[attempts] = E[min(K, N)]."""
+    p, n_max, count = 1e-3, 200, 150
+    sc = Scenario.model_validate(
+        {
+            "name": "expiring",
+            "duration_s": 1.0,
+            "nodes": [{"name": "A", "memory_qubits": 1}, {"name": "B", "memory_qubits": 1}],
+            "links": [
+                {
+                    "endpoints": ["A", "B"],
+                    "length_km": 0.1,
+                    "attempt_rate_hz": 1e5,
+                    "success_probability": p,
+                }
+            ],
+            "traffic": {
+                "requests": [
+                    {
+                        "source": "A",
+                        "destination": "B",
+                        "count": count,
+                        "min_fidelity": 0.0,
+                        "timeout_s": n_max * 1e-5,
+                        "arrival": {"process": "periodic", "rate_hz": 200},
+                    }
+                ]
+            },
+        }
+    )
+    r = simulate(sc, seed=3, policy=ShortestPathPolicy())
+    assert r.summary["requests_expired"] > count // 2  # most are interrupted
+    attempts = int(np.asarray(r.link_timeseries.column("attempts")).sum())
+    k = np.arange(1, n_max + 1)
+    pk = (1 - p) ** (k - 1) * p
+    tail = (1 - p) ** n_max
+    mean = (pk * k).sum() + tail * n_max
+    var = (pk * k**2).sum() + tail * n_max**2 - mean**2
+    assert abs(attempts - count * mean) < 5 * math.sqrt(count * var)

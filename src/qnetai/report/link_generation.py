@@ -96,6 +96,19 @@ def link_generation_section(result: Any) -> str:
     return section("link-generation", "Pair generation per link over time", body)
 
 
+def _wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson interval of ``k / n`` per point (NaN where ``n`` is 0)."""
+    from scipy.stats import binomtest
+
+    lo = np.full(k.shape, np.nan)
+    hi = np.full(k.shape, np.nan)
+    for i, (kk, nn) in enumerate(zip(k.astype(int), n.astype(int), strict=True)):
+        if nn > 0:
+            ci = binomtest(min(kk, nn), nn).proportion_ci(confidence_level=0.95, method="wilson")
+            lo[i], hi[i] = ci.low, ci.high
+    return lo, hi
+
+
 def _fade_figure(per: dict[str, dict[str, np.ndarray]], models: dict[str, Any]) -> str:
     import plotly.graph_objects as go
 
@@ -113,10 +126,18 @@ def _fade_figure(per: dict[str, dict[str, np.ndarray]], models: dict[str, Any]) 
         mid = (d["start"][:n:POOL_BINS] + d["end"][POOL_BINS - 1 : n : POOL_BINS]) / 2
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.where(att > 0, gen / att, np.nan)
+        lo, hi = _wilson(gen, att)
         fig.add_trace(
             go.Scatter(
                 x=mid,
                 y=frac,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": hi - frac,
+                    "arrayminus": frac - lo,
+                    "thickness": 1,
+                },
                 mode="markers",
                 name=f"{name}: heralded / attempt rounds",
                 customdata=np.stack([gen, att], axis=1),
@@ -141,7 +162,7 @@ def _fade_figure(per: dict[str, dict[str, np.ndarray]], models: dict[str, Any]) 
     return (
         "<h3>Fading links: heralded fraction of attempt rounds</h3>"
         f'<p class="note">Points: pairs heralded / attempt rounds, pooled over {POOL_BINS} '
-        "bins (a process's rounds are counted in the bin of its herald); line: the engine's "
-        "round-success probability for a round emitted at that time.</p>"
-        + figure_html(fig, "fig-link-fade")
+        "bins (a process's rounds are counted in the bin of its herald), with 95% Wilson "
+        "intervals; line: the engine's round-success probability for a round emitted at that "
+        "time.</p>" + figure_html(fig, "fig-link-fade")
     )

@@ -70,6 +70,7 @@ class Generation:
         if not res.live:
             if kept is not None:
                 self._collected.pop(id(kept), None)
+            self._interrupted(res, s, t0)
             return
         now = self._kernel.now
         lm = res.route.links[s]
@@ -100,6 +101,16 @@ class Generation:
                 self.start(res, s, now, new)
         else:
             self._advance(res, s, kept, new)
+
+    def _interrupted(self, res: Reservation, s: int, t0: float) -> None:
+        """Count the attempt rounds a process made from ``t0`` until its request ended."""
+        req = res.req
+        end = req.served_s if req.served_s == req.served_s else req.deadline
+        end = min(end, self._kernel.now)
+        lm = res.route.links[s]
+        k = int((end - t0) / lm.attempt_s)
+        if k > 0:
+            self.ctx.tel.attempted(lm.index, end, k)
 
     def _advance(self, res: Reservation, s: int, kept: Pair, new: Pair) -> None:
         """Purify ``kept`` with ``new`` (pumping), or collect ``new`` for the circuit."""

@@ -15,8 +15,10 @@ Tables and their columns:
 - ``nodes``: node, kind, memory_qubits, mean_memory_utilisation, peak_memory_used
 - ``timeseries``: bin_start_s, bin_end_s, deliveries, mean_fidelity, pairs_generated
 - ``link_timeseries``: link, bin_start_s, bin_end_s, pairs_generated, attempts (one row
-  per link and time bin, ``TIMESERIES_BINS`` bins per link; ``attempts``: attempt rounds of
-  the generation processes that heralded in the bin, counted since each process's restart)
+  per link and time bin, ``TIMESERIES_BINS`` bins per link; ``attempts``: attempt rounds
+  counted since each generation process's (re)start, in the bin of its herald, or of its
+  request's end for a process the end interrupted; a process still waiting for its herald
+  when the run stops is not counted)
 
 ``summary`` keys: simulated_s, wall_time_s, events, requests_total,
 requests_served, pairs_delivered, pairs_per_s, mean_fidelity, fidelity_p05,

@@ -70,6 +70,10 @@ class Telemetry:
         self.link_bin_attempts[k] += attempts
         self.counters["pairs_generated"] += n
 
+    def attempted(self, link: int, t: float, attempts: int) -> None:
+        """``attempts`` rounds on ``link`` of a process whose request ended at ``t`` (no pair)."""
+        self.link_bin_attempts[link * TIMESERIES_BINS + self._bin(t)] += attempts
+
     def delivered(self, rid: int, t: float, fidelity: float) -> None:
         """An end-to-end pair handed to the application."""
         self.d_rid.append(rid)
