@@ -48,7 +48,7 @@ def run_qec_d5(quick: bool, methods: tuple[str, ...] = ()) -> list[dict[str, Any
 
     Example:
         >>> rows = run_qec_d5(True)  # doctest: +SKIP
-        >>> rows[0]["baseline"]["method"]
+        >>> rows[0]["baseline"]["method"]  # doctest: +SKIP
         'matching-correlated'
     """
     from qnetai.qec._bench import bench_qec
