@@ -5,8 +5,9 @@
   (scikit-learn estimators);
 * :mod:`~qnetai.ai.security.baselines`: the QBER abort rule and the decoy consistency check;
 * :mod:`~qnetai.ai.security.benchmark`: ``qnetai bench security``.
+* :mod:`~qnetai.ai.security.alerts`: alerts of ``qnetai run`` (incidents, monitoring).
 
 Nothing is imported eagerly beyond this docstring's modules' names; import the submodules.
 """
 
-__all__ = ["baselines", "benchmark", "datasets", "detectors"]
+__all__ = ["alerts", "baselines", "benchmark", "datasets", "detectors"]
