@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 
 from qnetai.cli.qml_cmd import format_qml_tables
@@ -37,7 +38,23 @@ def main() -> None:
     ap.add_argument(
         "--tasks-only", action="store_true", help="skip the Born, QAOA and speed sections"
     )
+    ap.add_argument(
+        "--cost-scaling",
+        action="store_true",
+        help="only the cost-vs-qubits table (4, 8, 12, 16 qubits; use OMP_NUM_THREADS=1)",
+    )
+    ap.add_argument(
+        "--allocation",
+        action="store_true",
+        help="only QAOA on the path-allocation QUBO (grid topologies, 6-12 qubits, depth 1-3)",
+    )
     args = ap.parse_args()
+    if args.allocation:
+        _allocation()
+        return
+    if args.cost_scaling:
+        _cost_scaling(args)
+        return
     kwargs = dict(QUICK_PROFILE if args.quick else FULL_PROFILE)
     n_seeds = args.n_seeds or len(kwargs.get("seeds", (0, 1)))
     kwargs["seeds"] = tuple(args.seed + i for i in range(n_seeds))
@@ -64,6 +81,81 @@ def main() -> None:
     else:
         print(format_qml_tables(out))
         print(f"wall {out['machine']['wall_s']:.0f} s, load {load:.1f}")
+
+
+def _allocation() -> None:
+    import numpy as np
+
+    from qnetai.qml.allocation import allocation_instance, solve_allocation
+
+    load = os.getloadavg()[0]
+    print(
+        "| topology | requests x paths = qubits | depth | QAOA <E>/E_min | QAOA top string | "
+        "P(optimal) | P(feasible) | product ansatz <E>/E_min | greedy + local search | "
+        "QAOA CPU s |"
+    )
+    print("|---" * 10 + "|")
+    for kind, n, req, paths, seed in (
+        ("grid", 6, 3, 2, 0),
+        ("grid", 9, 3, 3, 0),
+        ("grid", 9, 4, 3, 1),
+    ):
+        inst = allocation_instance(kind, n, n_requests=req, n_paths=paths, seed=seed)
+        for depth in (1, 2, 3):
+            r = solve_allocation(
+                inst, depth=depth, restarts=3, steps=60, rng=np.random.default_rng(0)
+            )
+            q = r["qaoa"]
+            print(
+                f"| {kind} {n} | {req} x {paths} = {inst.n_vars} | {depth} | "
+                f"{q['expected_energy_ratio']:.3f} | {q['best_of_state_ratio']:.3f} | "
+                f"{q['p_optimal']:.3f} | {q['p_feasible']:.3f} | "
+                f"{r['product_ansatz']['expected_energy_ratio']:.3f} | "
+                f"{r['greedy']['ratio']:.3f} | {q['cpu_s']:.1f} |",
+                flush=True,
+            )
+    print(f"load {load:.1f} -> {os.getloadavg()[0]:.1f}")
+
+
+def _cost_scaling(args: argparse.Namespace) -> None:
+    from qnetai.qml.benchmark import _scaling_section, cost_scaling
+
+    load = os.getloadavg()[0]
+    qubits = (4, 8, 12, 16)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        print(f"[{done}/{total}] {stage}", file=sys.stderr, flush=True)
+
+    rows = cost_scaling(qubits, seed=args.seed, progress=progress)
+    speed = _scaling_section(qubits)
+    out = {"cost": rows, "speed": speed, "load_start": load, "load_end": os.getloadavg()[0]}
+    if args.out:
+        tmp = f"{args.out}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, indent=1)
+        os.replace(tmp, args.out)
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    head = "| model | " + " | ".join(f"{n} qubits train / predict" for n in qubits) + " |"
+    print(head)
+    print("|---" * (len(qubits) + 1) + "|")
+    for m in models:
+        cells = []
+        for n in qubits:
+            r = next(r for r in rows if r["model"] == m and r["n_qubits"] == n)
+            fit_ms, pred_ms = (
+                1e3 * r[k] for k in ("train_cpu_s_per_sample", "predict_cpu_s_per_sample")
+            )
+            cells.append(f"{fit_ms:.3g} / {pred_ms:.3g}")
+        print(f"| {m} | " + " | ".join(cells) + " |")
+    print()
+    print("| qubits | device | evals / s | gradients / s |")
+    print("|---|---|---|---|")
+    for s in speed:
+        print(
+            f"| {s['n_qubits']} | {s['device']} | {s['evals_per_s']:.3g} | "
+            f"{s['gradients_per_s']:.3g} |"
+        )
+    print(f"load {load:.1f} -> {out['load_end']:.1f}")
 
 
 if __name__ == "__main__":

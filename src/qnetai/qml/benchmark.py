@@ -38,6 +38,7 @@ __all__ = [
     "MODEL_KINDS",
     "QUANTUM",
     "ModelSpec",
+    "cost_scaling",
     "model_specs",
     "run_qml_benchmark",
 ]
@@ -371,6 +372,68 @@ def _scaling_section(qubits: Sequence[int], *, repeats: int = 3) -> list[dict[st
                     "n_params": 2 * n * 4,
                 }
             )
+    return rows
+
+
+def cost_scaling(
+    qubits: Sequence[int] = (4, 8, 12, 16),
+    *,
+    models: Sequence[str] = tuple(MODEL_KINDS),
+    n_train: int = 16,
+    n_test: int = 16,
+    vqc_steps: int = 5,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
+    """CPU seconds per sample to train and to predict, per model, at each qubit count.
+
+    One task (linearly-separable with ``n`` features = ``n`` qubits), ``n_train`` training
+    and ``n_test`` test rows, each model at its default hyperparameters (VQC: 2 layers,
+    ``vqc_steps`` full-batch Adam steps on ``default.qubit``; kernels: the Gram matrix of
+    the training rows, then the test-vs-train block). Train time per sample is fit CPU over
+    ``n_train`` (for the VQC also per step), predict time is predict CPU over ``n_test``.
+    Run with ``OMP_NUM_THREADS=1`` on a shared machine.
+
+    Example:
+        >>> rows = cost_scaling((2,), models=("logreg",), n_train=8, n_test=4)
+        >>> rows[0]["model"], rows[0]["n_qubits"]
+        ('logreg', 2)
+    """
+    specs = model_specs(vqc_steps=vqc_steps)
+    rows: list[dict[str, Any]] = []
+    total, done = len(qubits) * len(models), 0
+    warm = make_task("linearly-separable", 8, n_features=2, rng=np.random.default_rng(seed))
+    specs["vqc"].build(seed).set_params(max_steps=1).fit(warm.X, warm.y)  # imports, caches
+    for n in qubits:
+        task = make_task(
+            "linearly-separable", n_train + n_test, n_features=n, rng=np.random.default_rng(seed)
+        )
+        Xtr, ytr = task.X[:n_train], task.y[:n_train]
+        Xte = task.X[n_train:]
+        for m in models:
+            model = specs[m].build(seed)
+            if m.startswith("vqc"):
+                model.set_params(batch_size=n_train)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t0 = time.process_time()
+                model.fit(Xtr, ytr)
+                t1 = time.process_time()
+                model.predict(Xte)
+                t2 = time.process_time()
+            row: dict[str, Any] = {
+                "n_qubits": n,
+                "model": m,
+                "kind": MODEL_KINDS[m],
+                "train_cpu_s_per_sample": (t1 - t0) / n_train,
+                "predict_cpu_s_per_sample": (t2 - t1) / len(Xte),
+            }
+            if m.startswith("vqc"):
+                row["train_cpu_s_per_sample_step"] = (t1 - t0) / n_train / max(vqc_steps, 1)
+            rows.append(row)
+            done += 1
+            if progress is not None:
+                progress(f"{m} at {n} qubits", done, total)
     return rows
 
 
