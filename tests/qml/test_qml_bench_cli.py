@@ -44,3 +44,18 @@ def test_text_tables_and_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
         main(["bench", "qml", "--quick", "--samples", "5"])
     assert e.value.code == 2
     assert "inner_folds = 24 (got 5)" in capsys.readouterr().err
+
+
+def test_cost_scaling_rows_per_model_and_qubit_count() -> None:
+    from qnetai.qml.benchmark import cost_scaling
+
+    rows = cost_scaling((2, 3), models=("logreg", "qkernel-noent"), n_train=8, n_test=4)
+    assert [(r["n_qubits"], r["model"]) for r in rows] == [
+        (2, "logreg"),
+        (2, "qkernel-noent"),
+        (3, "logreg"),
+        (3, "qkernel-noent"),
+    ]
+    assert all(
+        r["train_cpu_s_per_sample"] >= 0 and r["predict_cpu_s_per_sample"] >= 0 for r in rows
+    )
