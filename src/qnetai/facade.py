@@ -254,10 +254,12 @@ class RunResult:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """The engine's summary figures (and verification's, when the scenario asks)."""
-        if self.verification is None:
+        """The engine's summary figures (and verification's and the alerts' counts, when on)."""
+        if self.verification is None and self.monitoring is None:
             return self.simulation.summary
-        return {**self.simulation.summary, **self.verification.summary}
+        ver = {} if self.verification is None else self.verification.summary
+        mon = {} if self.monitoring is None else self.monitoring.counts()
+        return {**self.simulation.summary, **ver, **mon}
 
     @property
     def verification_tables(self) -> dict[str, Any]:

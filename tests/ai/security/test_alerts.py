@@ -157,6 +157,8 @@ def test_run_reports_alerts_in_json_parquet_and_report(tmp_path, capsys):
     table = pq.read_table(out_dir / "alerts.parquet")
     assert table.schema == ALERT_SCHEMA and table.num_rows == len(mon["alerts"])
     assert 'id="alerts"' in (out_dir / "report.html").read_text()
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert (summary["alerts"], summary["alerts_false"], summary["incidents_detected"]) == (2, 0, 2)
     with pytest.raises(SystemExit) as info:
         main(["run", str(path), "-o", str(tmp_path / "run2")])
     out, err = capsys.readouterr()

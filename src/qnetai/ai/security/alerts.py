@@ -145,6 +145,15 @@ class MonitoringResult:
         for a in sorted(self.alerts, key=lambda a: (a.time_s, a.alert_id)):
             yield a.to_dict()
 
+    def counts(self) -> dict[str, int]:
+        """Counts for the run's ``summary.json``: alerts, false alarms, incidents caught."""
+        return {
+            "alerts": int(self.summary["alerts"]),
+            "alerts_false": int(self.summary["false_alarms"]),
+            "incidents": int(self.summary["incidents"]),
+            "incidents_detected": int(self.summary["incidents_detected"]),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Summary, incidents and alerts as plain data (the ``--json`` document)."""
         return {
