@@ -22,6 +22,9 @@ import os
 import platform
 import sys
 import time
+from typing import Any
+
+import numpy as np
 
 from qnetai.cli.qml_cmd import format_qml_tables
 from qnetai.qml.benchmark import FULL_PROFILE, QUICK_PROFILE, run_qml_benchmark
@@ -44,11 +47,24 @@ def main() -> None:
         help="only the cost-vs-qubits table (4, 8, 12, 16 qubits; use OMP_NUM_THREADS=1)",
     )
     ap.add_argument(
+        "--seed-table",
+        nargs="+",
+        metavar="RESULT.json",
+        help="only print the per-seed interval table of saved --out results",
+    )
+    ap.add_argument(
         "--allocation",
         action="store_true",
         help="only QAOA on the path-allocation QUBO (grid topologies, 6-12 qubits, depth 1-3)",
     )
     args = ap.parse_args()
+    if args.seed_table:
+        docs = []
+        for path in args.seed_table:
+            with open(path, encoding="utf-8") as fh:
+                docs.append(json.load(fh))
+        print(seed_table(docs))
+        return
     if args.allocation:
         _allocation()
         return
@@ -83,9 +99,41 @@ def main() -> None:
         print(f"wall {out['machine']['wall_s']:.0f} s, load {load:.1f}")
 
 
-def _allocation() -> None:
-    import numpy as np
+def seed_table(results: list[dict[str, Any]]) -> str:
+    """Per task: each model's mean over seeds of its per-seed accuracy, t 95 % over seeds.
 
+    ``results`` are ``run_qml_benchmark`` documents (their per-fold accuracies are seed-major).
+    """
+    from scipy import stats
+
+    lines = [
+        "| task (kind) | winner (mean over seeds +- t95 over seeds) | runner-up | best quantum or "
+        "ablation | best classical | seeds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for out in results:
+        folds, seeds = out["config"]["folds"], out["config"]["seeds"]
+        for task, res in out["tasks"].items():
+            rows = []
+            for m, r in res["models"].items():
+                per_seed = np.asarray(r["accuracies"]).reshape(len(seeds), folds).mean(axis=1)
+                half = stats.t.ppf(0.975, len(seeds) - 1) * per_seed.std(ddof=1)
+                rows.append((float(per_seed.mean()), half / np.sqrt(len(seeds)), m, r["kind"]))
+            rows.sort(key=lambda t: -t[0])
+
+            def cell(row: tuple[float, float, str, str]) -> str:
+                return f"{row[2]} {row[0]:.3f} +-{row[1]:.3f}"
+
+            best_q = next(r for r in rows if r[3] != "classical")
+            best_c = next(r for r in rows if r[3] == "classical")
+            lines.append(
+                f"| {task} ({res['kind']}) | **{cell(rows[0])}** ({rows[0][3]}) | {cell(rows[1])} "
+                f"| {cell(best_q)} | {cell(best_c)} | {len(seeds)} |"
+            )
+    return "\n".join(lines)
+
+
+def _allocation() -> None:
     from qnetai.qml.allocation import allocation_instance, solve_allocation
 
     load = os.getloadavg()[0]
