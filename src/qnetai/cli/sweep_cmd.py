@@ -61,6 +61,58 @@ class _Lines:
         )
 
 
+def catalogue_sweep(folder: str, root: str) -> int:
+    """Record every finished seed-run of sweep ``folder`` in ``root/catalogue.duckdb``.
+
+    One row per (point, seed): run_id ``sweep-<sweep hash>-<point id>-s<seed>``, the base
+    scenario's name with the point's parameters, the time its record was written (as
+    ``started_at``), the run's metrics, and path ``<folder>#<point id>/seed-<seed>`` (rows
+    are replaced on rerun). The sweep folder stays the truth: ``qnetai runs --rescan``
+    rebuilds the catalogue from run folders only and drops these rows (rerun with
+    ``--catalogue`` to add them again). Here in the CLI because the sweep and results
+    packages are one layer and may not import each other.
+    """
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from qnetai.errors import InputError
+    from qnetai.results.catalogue import record_run
+    from qnetai.sweep import read_records
+
+    base = Path(folder).absolute()
+    try:
+        info = json.loads((base / "sweep.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{base}: not a sweep folder ({exc})") from None
+    spec = info.get("spec") if isinstance(info.get("spec"), dict) else {}
+    n = 0
+    for pid, rec in read_records(base).items():
+        if rec.get("status") != "ok":
+            continue
+        point_file = base / "points" / f"{pid}.json"
+        finished = datetime.fromtimestamp(point_file.stat().st_mtime, UTC)  # record written
+        for run in rec.get("runs", []):
+            seed = run.get("seed")
+            record_run(
+                root,
+                {
+                    "run_id": f"sweep-{info.get('sweep_hash')}-{pid}-s{seed}",
+                    "scenario": f"{spec.get('base')} {json.dumps(rec.get('params'))}",
+                    "seed": seed,
+                    "started_at": finished,
+                    "wall_time_s": run.get("run_wall_s"),
+                    "simulated_s": run.get("simulated_s"),
+                    "requests_served": run.get("requests_served"),
+                    "pairs_delivered": run.get("pairs_delivered"),
+                    "mean_fidelity": run.get("mean_fidelity"),
+                    "path": f"{base}#{pid}/seed-{seed}",
+                },
+            )
+            n += 1
+    return n
+
+
 @sweep_app.command("run")
 def run_command(
     sweep_file: str = typer.Argument(..., help="Sweep file (YAML or JSON)."),
@@ -69,6 +121,11 @@ def run_command(
     ray: bool = _RAY,
     address: str | None = _ADDRESS,
     as_json: bool = _JSON,
+    catalogue: str | None = typer.Option(
+        None,
+        "--catalogue",
+        help="Runs folder whose catalogue.duckdb also records every finished seed-run.",
+    ),
 ) -> None:
     """Run (or resume) a sweep: every point's seeds, records, Parquet tables and DuckDB."""
     from qnetai.cli._common import exit_input_error, exit_interrupted, print_json
@@ -89,6 +146,12 @@ def run_command(
         exit_interrupted(str(exc))
     except InputError as exc:
         exit_input_error(exc)
+    if catalogue is not None:
+        try:
+            n = catalogue_sweep(out, catalogue)
+        except InputError as exc:
+            exit_input_error(exc)
+        print(f"catalogued {n} runs in {catalogue}", file=sys.stderr)
     if as_json:
         print_json(report.to_dict())
     else:
