@@ -93,3 +93,8 @@ def test_entries_are_per_call_and_names_checked():
         run_suite(entries=[DEMO_ENTRY, DEMO_ENTRY], engine="inline")
     with pytest.raises(InputError, match="methods for unknown"):
         run_suite(entries=[DEMO_ENTRY], methods={"x": ["y"]}, engine="inline")
+
+
+def test_suite_creates_its_out_folder(tmp_path):
+    run_suite(entries=[DEMO_ENTRY], out=tmp_path / "new" / "board", engine="inline")
+    assert (tmp_path / "new" / "board" / "leaderboard.html").is_file()

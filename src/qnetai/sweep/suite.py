@@ -455,6 +455,9 @@ def run_suite(
     }
     if out is not None:
         folder = Path(out)
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"out: {folder} exists and is not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
         write_json_atomic(folder / "leaderboard.json", doc)
         page = leaderboard_html(doc)
         replace_atomic(folder / "leaderboard.html", lambda p: p.write_text(page, "utf-8"))
