@@ -191,13 +191,15 @@ class RayEngine(Engine):
     def close(self) -> None:
         """Shut Ray down if this engine started it."""
         if self._owned:
+            self.describe()  # remember the node count for describe() after the shutdown
             self._ray.shutdown()
             self._owned = False
 
     def describe(self) -> dict[str, Any]:
-        """Engine, slots (cluster CPUs) and live nodes."""
-        nodes = [n for n in self._ray.nodes() if n.get("Alive")]
-        return {"engine": "ray", "slots": self.slots, "nodes": len(nodes)}
+        """Engine, slots (cluster CPUs) and live nodes (as last seen, once Ray is shut down)."""
+        if self._ray.is_initialized():
+            self._nodes = len([n for n in self._ray.nodes() if n.get("Alive")])
+        return {"engine": "ray", "slots": self.slots, "nodes": getattr(self, "_nodes", None)}
 
 
 def make_engine(
