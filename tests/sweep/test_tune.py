@@ -86,3 +86,10 @@ def test_envs_pass_check_env_and_register_with_ray(env_id):
     check_env(env.unwrapped, skip_render_check=True)
     assert isinstance(env, gym.Env)
     env.close()
+
+
+def test_trial_on_ray_gives_the_inline_result(tmp_path):
+    a = tune_chain(tmp_path / "inline", trials=1, engine="inline", **TINY)
+    b = tune_chain(tmp_path / "ray", trials=1, engine="ray", workers=1, **TINY)
+    assert b["engine"]["engine"] == "ray"
+    assert a["best"] == b["best"]  # same params and validation score for the same seeds
