@@ -107,7 +107,7 @@ def available_routing_policies(custom: Mapping[str, Any] | None = None) -> list[
 
     Example:
         >>> available_routing_policies(custom={"mine": object})[:4]
-        ['cma', 'de', 'ga', 'milp']
+        ['cma', 'de', 'ga', 'max-fidelity']
     """
     names = set(_builtin_routing()) | set(_entry_points(ROUTING_ENTRY_POINT_GROUP))
     return sorted(names | set(custom or {}))
