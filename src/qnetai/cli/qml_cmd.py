@@ -165,10 +165,6 @@ def format_qml_tables(out: dict[str, Any]) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add ``bench qml`` (to the existing ``bench`` group, or a new one)."""
-    for group in app.registered_groups:
-        if group.name == "bench" and group.typer_instance is not None:
-            group.typer_instance.command("qml")(qml_command)
-            return
-    bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
-    bench_app.command("qml")(qml_command)
-    app.add_typer(bench_app, name="bench")
+    from qnetai.cli._registry import command_group
+
+    command_group(app, "bench", "Benchmarks.").command("qml")(qml_command)
