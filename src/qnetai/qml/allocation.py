@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from qnetai.errors import InputError
 from qnetai.qml._backend import check_qubits, device, pennylane, torch
 from qnetai.qml.circuits import product_ansatz
+from qnetai.qml.qaoa import adam_minimise
 
 __all__ = [
     "AllocationInstance",
@@ -268,19 +269,6 @@ def greedy_allocation(inst: AllocationInstance) -> NDArray[np.int64]:
     return x
 
 
-def _optimise(loss_fn: Any, init: list[Any], steps: int, lr: float) -> tuple[float, list[Any]]:
-    th = torch()
-    params = [p.clone().requires_grad_(True) for p in init]
-    opt = th.optim.Adam(params, lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = loss_fn(*params)
-        loss.backward()
-        opt.step()
-    with th.no_grad():
-        return float(loss_fn(*params)), [p.detach() for p in params]
-
-
 def solve_allocation(
     inst: AllocationInstance,
     *,
@@ -319,7 +307,7 @@ def solve_allocation(
     runs = []
     for _ in range(restarts):
         init = [th.tensor(rng.uniform(0, 1.5, depth)), th.tensor(rng.uniform(0, np.pi / 2, depth))]
-        runs.append(_optimise(expval, init, steps, learning_rate))
+        runs.append(adam_minimise(expval, init, steps, learning_rate))
     loss, (g, b) = min(runs, key=lambda r: r[0])
     p = qaoa_allocation_probabilities(inst, g.numpy(), b.numpy(), device_name=device_name)
     top = int(np.argmax(p))
@@ -343,7 +331,7 @@ def solve_allocation(
     prod = qml.QNode(product, dev, interface="torch", diff_method=diff)
     runs = []
     for _ in range(restarts):
-        runs.append(_optimise(prod, [th.tensor(rng.uniform(0, np.pi, (1, n, 2)))], steps, 0.1))
+        runs.append(adam_minimise(prod, [th.tensor(rng.uniform(0, np.pi, (1, n, 2)))], steps, 0.1))
     loss, _ = min(runs, key=lambda r: r[0])
     out["product_ansatz"] = {
         "expected_energy_ratio": loss / e_min,

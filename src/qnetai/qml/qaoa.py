@@ -145,7 +145,8 @@ def local_search_cut(graph: Any, *, seed: int) -> int:
     return int(value)
 
 
-def _optimise(loss_fn: Any, init: list[Any], steps: int, lr: float) -> tuple[float, list[Any]]:
+def adam_minimise(loss_fn: Any, init: list[Any], steps: int, lr: float) -> tuple[float, list[Any]]:
+    """Minimise ``loss_fn(*params)`` with Adam from ``init``; the final loss and parameters."""
     th = torch()
     params = [p.clone().requires_grad_(True) for p in init]
     opt = th.optim.Adam(params, lr=lr)
@@ -190,7 +191,7 @@ def solve_maxcut(
     runs = []
     for _ in range(restarts):
         init = [th.tensor(rng.uniform(0, np.pi, depth)), th.tensor(rng.uniform(0, np.pi, depth))]
-        runs.append(_optimise(expval, init, steps, learning_rate))
+        runs.append(adam_minimise(expval, init, steps, learning_rate))
     loss, (g, b) = min(runs, key=lambda r: r[0])
     p = qaoa_probabilities(graph, g.numpy(), b.numpy(), device_name=device_name)
     out["qaoa"] = {
@@ -216,7 +217,7 @@ def solve_maxcut(
     runs = []
     for _ in range(restarts):
         init = [th.tensor(rng.uniform(0, np.pi, (1, n, 2)))]
-        runs.append(_optimise(prod, init, steps, learning_rate))
+        runs.append(adam_minimise(prod, init, steps, learning_rate))
     loss, _ = min(runs, key=lambda r: r[0])
     out["product_ansatz"] = {
         "expected_ratio": -loss / best,
