@@ -15,22 +15,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from qnetai.bench_entry import BenchEntry as QecBenchEntry
 
 QUICK_SHOTS = 50_000
 FULL_SHOTS = 1_000_000
-
-
-@dataclass(frozen=True)
-class QecBenchEntry:
-    """A ``qnetai bench all`` entry: ``run(quick, methods) -> comparisons``."""
-
-    name: str
-    run: Callable[[bool, tuple[str, ...]], list[dict[str, Any]]]
-    description: str = ""
-    version: str = "1"
 
 
 def _side(row: dict[str, Any]) -> dict[str, Any]:

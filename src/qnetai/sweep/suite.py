@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qnetai.bench_entry import BenchEntry
 from qnetai.errors import InputError
 
 #: Modules that may provide more entries (an ``ENTRIES`` sequence), imported if they exist.
@@ -58,19 +59,6 @@ PROVIDER_MODULES: tuple[str, ...] = (
 ENTRY_POINT_GROUP = "qnetai.benchmarks"
 #: Version of the leaderboard format.
 LEADERBOARD_VERSION = "1"
-
-
-@dataclass(frozen=True)
-class BenchEntry:
-    """One benchmark: ``run(quick, methods) -> comparisons`` (see the module docstring).
-
-    ``run`` must be a module-level function so that worker processes and Ray can import it.
-    """
-
-    name: str
-    run: Callable[[bool, tuple[str, ...]], list[dict[str, Any]]]
-    description: str = ""
-    version: str = "1"
 
 
 # ----------------------------------------------------------------------------- built-ins

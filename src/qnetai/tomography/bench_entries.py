@@ -12,19 +12,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Entry:
-    """A benchmark entry (name, run, description, version), as :mod:`qnetai.sweep.suite`."""
-
-    name: str
-    run: Callable[[bool, tuple[str, ...]], list[dict[str, Any]]]
-    description: str = ""
-    version: str = "1"
+from qnetai.bench_entry import BenchEntry as Entry
 
 
 def run_tomography(quick: bool, methods: tuple[str, ...] = ()) -> list[dict[str, Any]]:
