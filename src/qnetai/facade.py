@@ -143,6 +143,9 @@ def check_runnable(
         _alerts_module().check_incidents(resolved)
     _check_links_and_requests(resolved)
     check_work(resolved, allow_large=allow_large)
+    from qnetai.qec.memory import check_logical_memories
+
+    check_logical_memories(resolved)  # error-corrected memories: cost, decoder, [qec] extra
     return resolved
 
 
@@ -197,6 +200,9 @@ def simulate(
     from qnetai.sim import simulate as engine_simulate
 
     sc = with_seed(load(scenario), seed)
+    from qnetai.qec.memory import apply_logical_memories
+
+    sc, logical = apply_logical_memories(sc)  # measured logical rates -> memories' t_coh_s
     policy = routing_policy_of(sc, policies=policies, allow_plugins=allow_plugins)
     allocator = None
     if sc.controller.memory_allocation is not None:
@@ -222,7 +228,14 @@ def simulate(
             sc, ver, rng=np.random.default_rng([int(sc.seed), CALIBRATION_SEED_TAG])
         )
         policy = EstimatedLinks(policy, cal.fidelity)
-    return engine_simulate(sc, seed=sc.seed, policy=policy, progress=progress, allocator=allocator)
+    result = engine_simulate(
+        sc, seed=sc.seed, policy=policy, progress=progress, allocator=allocator
+    )
+    if logical is None:
+        return result
+    import dataclasses
+
+    return dataclasses.replace(result, summary={**result.summary, "logical_memory": logical})
 
 
 @dataclass(frozen=True)

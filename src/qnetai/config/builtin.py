@@ -17,6 +17,7 @@ from qnetai.errors import InputError
 #: Built-in scenario name -> packaged file under ``qnetai/data``.
 BUILTIN_SCENARIOS: dict[str, str] = {
     "metro-6g": "metro-6g.yaml",
+    "metro-6g-logical": "metro-6g-logical.yaml",
     "sequence-chain-3": "sequence-chain-3.yaml",
     "waxman-100": "waxman-100.yaml",
 }

@@ -43,18 +43,68 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+#: Decoders a logical memory may use (the QEC benchmark's names; ``qnetai.qec.memory``).
+LogicalDecoder = Literal["matching", "matching-correlated", "lookup", "neural"]
+
+
+class LogicalMemorySpec(StrictModel):
+    """A memory that stores each qubit as a logical qubit of a code (``qnetai.qec.memory``).
+
+    Its noise is measured before the run: logical error rates per QEC round of a stim memory
+    experiment (``rounds = distance``, both bases) decoded by ``decoder``, turned into the
+    depolarising ``t_coh_s`` with the same entanglement fidelity per round.
+    """
+
+    code: Literal["surface", "repetition"] = "surface"
+    distance: Literal[3, 5, 7] = 3
+    decoder: LogicalDecoder = "matching"
+    physical_error_rate: Annotated[float, Field(gt=0.0, le=0.05)] = Field(
+        0.001, description="circuit-level depolarising error rate p of the code's hardware"
+    )
+    noise: Literal["depolarizing", "si1000"] = "depolarizing"
+    cycle_time_s: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        1e-6, description="duration of one QEC round (s)"
+    )
+    shots: Annotated[int, Field(ge=1000, le=1_000_000)] = Field(
+        20_000, description="stim shots per basis for the logical error rates"
+    )
+    seed: Annotated[int, Field(ge=0, lt=MAX_SEED)] = Field(
+        0, description="seed of the rate measurement (a property of the memory, not the run)"
+    )
+    estimate: Literal["point", "upper"] = Field(
+        "point", description="use the measured rates or their 95% Wilson upper bounds"
+    )
+
+    @model_validator(mode="after")
+    def _quantum_code(self) -> LogicalMemorySpec:
+        if self.code == "repetition":
+            raise ValueError(
+                "code='repetition' protects against bit flips only (its logical qubit dephases "
+                "faster than a bare one): use code='surface' for a quantum memory"
+            )
+        return self
+
+
 class MemorySpec(StrictModel):
-    """Quantum memory of a node. Give ``t_coh_s`` (depolarising) or ``t1_s``/``t2_s``."""
+    """Quantum memory of a node: ``t_coh_s`` (depolarising), ``t1_s``/``t2_s`` or ``logical``.
+
+    A ``logical`` memory is error-corrected; its ``t_coh_s`` is measured before the run.
+    """
 
     t_coh_s: PositiveFloat | None = Field(1.0, description="depolarising coherence time (s)")
     t1_s: PositiveFloat | None = Field(None, description="amplitude-damping time T1 (s)")
     t2_s: PositiveFloat | None = Field(None, description="dephasing time T2 (s)")
     efficiency: Probability = Field(1.0, description="probability a stored qubit is retrieved")
+    logical: LogicalMemorySpec | None = Field(
+        None, description="store qubits as logical qubits of a code (sets t_coh_s)"
+    )
 
     @model_validator(mode="after")
     def _t2_le_2t1(self) -> MemorySpec:
         if self.t1_s is not None and self.t2_s is not None and self.t2_s > 2 * self.t1_s:
             raise ValueError(f"t2_s={self.t2_s} > 2*t1_s={2 * self.t1_s} is unphysical")
+        if self.logical is not None and (self.t1_s is not None or self.t2_s is not None):
+            raise ValueError("logical memories take no t1_s/t2_s (their noise is measured)")
         return self
 
 
