@@ -139,75 +139,188 @@ def qkd_monitoring_command(
 def security_command(
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every data set and model."),
     quick: bool = typer.Option(False, "--quick", help="A small run (smoke test, ~10 s)."),
+    block_pulses: str = typer.Option(
+        "2e6", "--block-pulses", help="Pulses per block (2e6 = 2 ms at 1 GHz; up to 1e8)."
+    ),
+    train_links: int = typer.Option(120, "--train-links", min=2, help="Training links."),
+    calib_links: int = typer.Option(
+        80, "--calib-links", min=2, help="Honest calibration links (thresholds)."
+    ),
+    test_links: int = typer.Option(240, "--test-links", min=2, help="Test links."),
+    link_window: int | None = typer.Option(
+        None, "--link-window", min=1, help="K: blocks of the per-link window (default 5)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """Attack detectors beside the QBER and decoy baselines, per family and strength."""
-    from qnetai.ai.security.benchmark import run_security_benchmark
-    from qnetai.cli._common import ProgressReporter, print_json
+    """Attack detectors beside the QBER and decoy baselines, per family and strength.
 
-    kwargs: dict[str, Any] = {"seed": seed}
-    if quick:
-        kwargs.update(
-            train_episodes=30,
-            calib_episodes=15,
-            test_episodes=30,
-            episode_blocks=12,
-            reference_blocks=3,
-            block_pulses=500_000,
-            cost_pulses=10_000_000,
-            gbm_iter=30,
-            mlp_iter=30,
-        )
-    with ProgressReporter("bench security", "stages") as rep:
-        out = run_security_benchmark(**kwargs, progress=lambda _s, d, t: rep.update(d, t))
+    Two definitions side by side: per block (TPR at 1 % false alarms per block) and per
+    link (detection among the attack's first K blocks at 1 % false alarms per honest
+    K-block window).
+    """
+    from qnetai.ai.security.benchmark import run_security_benchmark
+    from qnetai.cli._common import (
+        ProgressReporter,
+        exit_input_error,
+        exit_interrupted,
+        parse_count,
+        print_json,
+        print_table,
+    )
+    from qnetai.errors import InputError
+
+    try:
+        kwargs: dict[str, Any] = {
+            "seed": seed,
+            "block_pulses": parse_count(block_pulses, "--block-pulses"),
+            "train_episodes": train_links,
+            "calib_episodes": calib_links,
+            "test_episodes": test_links,
+            "link_window_blocks": link_window,
+        }
+        if quick:
+            kwargs.update(QUICK_PROFILE)
+        with ProgressReporter("bench security", "stages") as rep:
+            try:
+                out = run_security_benchmark(**kwargs, progress=lambda _s, d, t: rep.update(d, t))
+            except KeyboardInterrupt:
+                exit_interrupted(rep.summary())
+    except InputError as exc:
+        exit_input_error(exc)
     if as_json:
         print_json(out)
         return
-    print(format_security_table(out))
+    for title, headers, rows, caption, text_columns in security_tables(out):
+        print_table(title, headers, rows, caption=caption, text_columns=text_columns)
 
 
-def format_security_table(out: dict[str, Any]) -> str:
-    """Plain-text tables of :func:`run_security_benchmark` output (Markdown)."""
+#: ``qnetai bench security --quick``: a smoke test of every method (~10-20 s).
+QUICK_PROFILE: dict[str, Any] = {
+    "train_episodes": 30,
+    "calib_episodes": 20,
+    "test_episodes": 30,
+    "episode_blocks": 12,
+    "reference_blocks": 3,
+    "block_pulses": 500_000,
+    "cost_pulses": 10_000_000,
+    "gbm_iter": 30,
+    "mlp_iter": 30,
+}
+
+
+def security_tables(
+    out: dict[str, Any],
+) -> list[tuple[str, list[str], list[list[str]], str | None, int]]:
+    """(title, headers, rows, caption, text columns) of each table of the benchmark output."""
     from qnetai.ai.security.benchmark import METHODS
 
     def f(x: Any, spec: str = ".2f") -> str:
-        return "-" if x is None else format(x, spec)
+        return "-" if x is None or (isinstance(x, float) and x != x) else format(x, spec)
 
-    lines = ["| method | false alarms / block (test) | honest key kept |", "|---|---|---|"]
-    for m in METHODS:
-        d = out["methods"][m]
-        lines.append(f"| {m} | {d['false_alarm_rate']:.3f} | {d['key_kept']:.3f} |")
-    for what, key in (("ROC AUC", "auc"), ("TPR at 1 % FPR", "tpr")):
-        lines += ["", f"{what} per block:", ""]
-        head = "| family | strength | key cost | mean QBER | QBER abort | "
-        lines.append(head + " | ".join(METHODS) + " |")
-        lines.append("|---" * (5 + len(METHODS)) + "|")
-        for c in out["cells"]:
-            vals = " | ".join(f(c[m][key]) for m in METHODS)
-            lines.append(
-                f"| {c['family']} | {c['strength']:g} | {f(c.get('cost'))} | "
-                f"{c['mean_qber']:.3f} | {c['qber_abort_tpr']:.2f} | {vals} |"
-            )
-    lines += ["", "Detection delay (blocks after onset; share of attacked links detected):", ""]
-    lines.append("| family | strength | links | " + " | ".join(METHODS) + " |")
-    lines.append("|---" * (3 + len(METHODS)) + "|")
-    for c in out["cells"]:
-        vals = " | ".join(
-            f"{f(c[m]['delay_blocks'], '.1f')} ({f(c[m]['detected'], '.0%')})" for m in METHODS
+    cfg = out["config"]
+    k = cfg["link_window_blocks"]
+    block = f"{cfg['block_pulses']:.0e} pulses ({cfg['block_ms']:g} ms)"
+    tables: list[tuple[str, list[str], list[list[str]], str | None, int]] = []
+    tables.append(
+        (
+            f"Operating points (blocks of {block}; link window K = {k} blocks)",
+            [
+                "method",
+                "false alarms / block",
+                "key kept (block)",
+                "false alarms / link window",
+                "key kept (link)",
+            ],
+            [
+                [
+                    m,
+                    f(out["methods"][m]["false_alarm_rate"], ".3f"),
+                    f(out["methods"][m]["key_kept"], ".3f"),
+                    f(out["methods"][m]["link_false_alarm_rate"], ".3f"),
+                    f(out["methods"][m]["link_key_kept"], ".3f"),
+                ]
+                for m in METHODS
+            ],
+            "thresholds calibrated on honest links at 1 % per block / per honest K-block window",
+            1,
         )
-        lines.append(f"| {c['family']} | {c['strength']:g} | {c['episodes']} | {vals} |")
-    lines += ["", "Per family: worst TPR where the attack costs >= 10 % of the key; mean delay", ""]
-    lines.append("| method | " + " | ".join(out["summary"]["gbm"]["families"]) + " |")
-    lines.append("|---" * (1 + len(out["summary"]["gbm"]["families"])) + "|")
-    for m in METHODS:
-        fams = out["summary"][m]["families"]
-        vals = " | ".join(
-            f"{f(v['min_tpr_costly'])} / {f(v['mean_delay_blocks'], '.1f')}" for v in fams.values()
+    )
+    head = ["family", "strength", "key cost", "mean QBER", "QBER abort"]
+    for title, key, abort in (
+        ("ROC AUC per block", "auc", "qber_abort_tpr"),
+        ("TPR per block at 1 % false alarms per block", "tpr", "qber_abort_tpr"),
+        (
+            f"Per link: detected among the attack's first {k} blocks, at 1 % false alarms "
+            f"per honest {k}-block window",
+            "link_detected",
+            "qber_abort_link",
+        ),
+    ):
+        rows = [
+            [
+                c["family"],
+                f"{c['strength']:g}",
+                f(c.get("cost")),
+                f(c["mean_qber"], ".3f"),
+                f(c[abort]),
+                *(f(c[m][key]) for m in METHODS),
+            ]
+            for c in out["cells"]
+        ]
+        tables.append((title, [*head, *METHODS], rows, None, 2))
+    rows = [
+        [
+            c["family"],
+            f"{c['strength']:g}",
+            str(c["episodes"]),
+            *(f(c[m]["link_delay_blocks"], ".1f") for m in METHODS),
+        ]
+        for c in out["cells"]
+    ]
+    tables.append(
+        (
+            f"Per link: mean delay in blocks after the onset (no alarm within {k} blocks "
+            f"counts as {k}), at the per-link thresholds",
+            ["family", "strength", "links", *METHODS],
+            rows,
+            None,
+            2,
         )
-        lines.append(f"| {m} | {vals} |")
-    t = out["timing_s"]
-    lines += ["", f"data {t['data']:.0f} s, total {t['total']:.0f} s"]
-    return "\n".join(lines)
+    )
+    fams = list(out["summary"][METHODS[0]]["families"])
+    rows = []
+    for m in METHODS:
+        sm = out["summary"][m]
+        vals = [
+            f"{f(v['min_tpr_costly'])} / {f(v['min_link_detected_costly'])} / "
+            f"{f(v['link_delay_blocks'], '.1f')}"
+            for v in sm["families"].values()
+        ]
+        rows.append([m, *vals, f(sm["link_delay_ratio"], ".2f")])
+    tables.append(
+        (
+            "Per family: worst TPR per block / worst per-link detection, where the attack "
+            "costs >= 10 % of the key; mean per-link delay (blocks)",
+            ["method", *fams, "QBER-rule delay / this delay"],
+            rows,
+            f"data {out['timing_s']['data']:.0f} s, total {out['timing_s']['total']:.0f} s",
+            1,
+        )
+    )
+    return tables
+
+
+def format_security_table(out: dict[str, Any]) -> str:
+    """The tables of :func:`security_tables` as Markdown (for ``benchmarks/README.md``)."""
+    lines: list[str] = []
+    for title, headers, rows, caption, _ in security_tables(out):
+        lines += ["", f"{title}:", ""]
+        lines.append("| " + " | ".join(headers) + " |")
+        lines.append("|---" * len(headers) + "|")
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        if caption:
+            lines += ["", caption]
+    return "\n".join(lines).lstrip("\n")
 
 
 def qkd_params_command(
