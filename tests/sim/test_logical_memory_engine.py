@@ -86,3 +86,14 @@ def test_logical_run_is_deterministic_and_records_rates():
     lo, hi = mem["r_z_ci"]
     assert lo <= mem["r_z"] <= hi and mem["errors_z"] >= 0
     assert a.to_dict()["summary"]["logical_memory"] == a.summary["logical_memory"]
+
+
+def test_report_shows_the_logical_memory():
+    from qnetai.report.insights import hardware_section
+
+    run = run_scenario(chain({"logical": {**LOGICAL, "distance": 3}}, pairs=20, duration_s=0.05))
+    html = hardware_section(run)
+    assert "Error-corrected memories" in html and "surface d=3" in html
+    assert "Error-corrected" not in hardware_section(
+        run_scenario(chain({"t_coh_s": 1e-3}, pairs=20, duration_s=0.05))
+    )

@@ -216,8 +216,37 @@ def hardware_section(result: Any) -> str:
         )
         + note
         + more
+        + _logical_memory_note(result.summary.get("logical_memory"))
     )
     return section("hardware", "Hardware parameters", body)
+
+
+def _logical_memory_note(logical: dict[str, Any] | None) -> str:
+    """The error-corrected memories (``qnetai.qec.memory``): settings and measured rates."""
+    if not logical:
+        return ""
+    rows = [
+        [
+            f"{m['code']} d={m['distance']}",
+            m["decoder"],
+            m["physical_error_rate"],
+            m["cycle_time_s"],
+            f"{fmt(m['r_x'])} [{fmt(m['r_x_ci'][0])}, {fmt(m['r_x_ci'][1])}]",
+            f"{fmt(m['r_z'])} [{fmt(m['r_z_ci'][0])}, {fmt(m['r_z_ci'][1])}]",
+            "∞" if m["t_coh_s"] is None else m["t_coh_s"],
+            m["physical_t_coh_s"],
+            len(m["nodes"]),
+        ]
+        for m in logical["memories"]
+    ]
+    heads = ["code", "decoder", "p", "cycle (s)", "r_x per round [95% CI]", "r_z [95% CI]"]
+    heads += ["t_coh (s)", "bare qubit t_coh (s)", "nodes"]
+    return (
+        "<h3>Error-corrected memories</h3>"
+        + table_html(heads, rows)
+        + f'<p class="note">Rates measured with stim before the run; model: '
+        f"{esc(logical['model'])}.</p>"
+    )
 
 
 def pairs_section(result: Any) -> str:
