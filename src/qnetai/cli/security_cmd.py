@@ -142,11 +142,11 @@ def security_command(
     block_pulses: str = typer.Option(
         "2e6", "--block-pulses", help="Pulses per block (2e6 = 2 ms at 1 GHz; up to 1e8)."
     ),
-    train_links: int = typer.Option(120, "--train-links", min=2, help="Training links."),
+    train_links: int = typer.Option(160, "--train-links", min=2, help="Training links."),
     calib_links: int = typer.Option(
-        80, "--calib-links", min=2, help="Honest calibration links (thresholds)."
+        160, "--calib-links", min=2, help="Honest calibration links (thresholds)."
     ),
-    test_links: int = typer.Option(240, "--test-links", min=2, help="Test links."),
+    test_links: int = typer.Option(400, "--test-links", min=2, help="Test links."),
     link_window: int | None = typer.Option(
         None, "--link-window", min=1, help="K: blocks of the per-link window (default 5)."
     ),
@@ -288,21 +288,40 @@ def security_tables(
         )
     )
     fams = list(out["summary"][METHODS[0]]["families"])
-    rows = []
+    rows, rows_delay = [], []
     for m in METHODS:
         sm = out["summary"][m]
-        vals = [
-            f"{f(v['min_tpr_costly'])} / {f(v['min_link_detected_costly'])} / "
-            f"{f(v['link_delay_blocks'], '.1f')}"
-            for v in sm["families"].values()
-        ]
-        rows.append([m, *vals, f(sm["link_delay_ratio"], ".2f")])
+        vals = []
+        for v in sm["families"].values():
+            ci = v.get("link_detected_costly_ci95")
+            band = f" [{ci[0]:.2f}-{ci[1]:.2f}]" if ci else ""
+            vals.append(f"{f(v['min_tpr_costly'])} / {f(v.get('link_detected_costly'))}{band}")
+        rows.append([m, *vals])
+        rows_delay.append(
+            [
+                m,
+                *(f(v["link_delay_blocks"], ".1f") for v in sm["families"].values()),
+                f(sm["link_delay_blocks"], ".2f"),
+                f(sm["link_delay_ratio"], ".2f"),
+            ]
+        )
+    links = [str(v.get("links_costly", "-")) for v in out["summary"]["qber"]["families"].values()]
     tables.append(
         (
-            "Per family: worst TPR per block / worst per-link detection, where the attack "
-            "costs >= 10 % of the key; mean per-link delay (blocks)",
-            ["method", *fams, "QBER-rule delay / this delay"],
+            "Per family, at strengths costing >= 10 % of the key: worst TPR per block / "
+            "per-link detection pooled over those links [95 % Wilson interval]",
+            ["method", *(f"{fam} ({n} links)" for fam, n in zip(fams, links, strict=True))],
             rows,
+            None,
+            1,
+        )
+    )
+    tables.append(
+        (
+            f"Mean per-link delay in blocks, all strengths (no alarm within {k} blocks "
+            f"counts as {k}); ratio = the QBER score's mean delay / this method's",
+            ["method", *fams, "all", "QBER delay / delay"],
+            rows_delay,
             f"data {out['timing_s']['data']:.0f} s, total {out['timing_s']['total']:.0f} s",
             1,
         )
@@ -326,42 +345,35 @@ def format_security_table(out: dict[str, Any]) -> str:
 def qkd_params_command(
     seed: int = typer.Option(2, "--seed", min=0, help="Seed of the held-out conditions."),
     conditions: int = typer.Option(
-        60, "--conditions", min=1, max=10_000, help="Held-out conditions (~0.4 s each)."
+        60, "--conditions", min=1, max=10_000, help="Held-out conditions (~0.1-0.4 s each)."
     ),
     polish: int = typer.Option(
         60, "--polish", min=0, help="Nelder-Mead evaluations after the network (0: none)."
     ),
+    retune: bool = typer.Option(
+        False, "--retune", help="Add fading links: fixed vs re-tuned parameters per block."
+    ),
+    retune_blocks: int = typer.Option(
+        40, "--retune-blocks", min=1, max=2000, help="Blocks per fading link (with --retune)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """The shipped decoy-parameter network against the finite-key optimiser."""
-    from qnetai.ai.qkd_params import run_qkd_params_benchmark
+    from qnetai.ai.qkd_params import format_qkd_params, run_qkd_params_benchmark
     from qnetai.cli._common import ProgressReporter, print_json
 
     with ProgressReporter("optimiser", "conditions") as rep:
         out = run_qkd_params_benchmark(
-            seed=seed, n_conditions=conditions, polish_evaluations=polish, progress=rep.update
+            seed=seed,
+            n_conditions=conditions,
+            polish_evaluations=polish,
+            retune_blocks=retune_blocks if retune else 0,
+            progress=rep.update,
         )
     if as_json:
         print_json(out)
         return
-    print(
-        f"{out['positive_optimum']} of {out['conditions']} held-out conditions with key; "
-        f"network / optimum rate: worst {out['worst_ratio']:.4f}, 1st percentile "
-        f"{out['p01_ratio']:.4f}, mean {out['mean_ratio']:.4f}; zero key where the optimum "
-        f"is positive: {out['zero_key_where_optimum_positive']}"
-    )
-    print(
-        f"time per query: network {1e3 * out['net_s_per_query_single']:.3f} ms "
-        f"({1e6 * out['net_s_per_query_batched']:.1f} us batched), optimiser "
-        f"{out['optimiser_s_per_query']:.3f} s ({out['speedup_single']:.0f}x)"
-    )
-    if "polished" in out:
-        p = out["polished"]
-        print(
-            f"network + {p['evaluations']} Nelder-Mead evaluations: worst {p['worst_ratio']:.4f}"
-            f", mean {p['mean_ratio']:.5f}, {1e3 * p['s_per_query']:.1f} ms per query "
-            f"({p['speedup']:.1f}x)"
-        )
+    print(format_qkd_params(out))
 
 
 def register(app: typer.Typer) -> None:

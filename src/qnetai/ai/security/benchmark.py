@@ -186,11 +186,23 @@ TARGET_DELAY_RATIO = 2.0
 DELAY_BASELINE = "qber"
 
 
+def _wilson(k: int, n: int) -> tuple[float, float] | None:
+    """95 % Wilson interval of ``k`` successes in ``n`` (scipy), ``None`` when ``n = 0``."""
+    if n <= 0:
+        return None
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
 def _summary(cells: list[dict[str, Any]], methods: dict[str, Any]) -> dict[str, Any]:
     """Per method and family: worst detection where costly, delays; the issue's targets.
 
     Worst per-block TPR and worst per-link detection over strengths whose key cost is >=
-    :data:`TARGET_COST`; ``mean_delay_blocks`` (per-block thresholds, detected links only,
+    :data:`TARGET_COST`, and the per-link detection pooled over the links of those
+    strengths (``link_detected_costly``, with its 95 % Wilson interval: cells hold only a
+    few links each); ``mean_delay_blocks`` (per-block thresholds, detected links only,
     with ``detected``); ``link_delay_blocks``: mean per-link delay (undetected counted as K)
     over every attacked link of the family, and its ratio to :data:`DELAY_BASELINE`'s.
     """
@@ -212,7 +224,12 @@ def _summary(cells: list[dict[str, Any]], methods: dict[str, Any]) -> dict[str, 
             link_d = sum(c[m]["link_delay_blocks"] * c["episodes"] for c in cs)
             base_d = sum(c[DELAY_BASELINE]["link_delay_blocks"] * c["episodes"] for c in cs)
             all_delay, all_base, all_links = all_delay + link_d, all_base + base_d, all_links + n_ep
+            n_costly = sum(c["episodes"] for c in costly)
+            k_costly = round(sum(c[m]["link_detected"] * c["episodes"] for c in costly))
             fams[fam] = {
+                "link_detected_costly": k_costly / n_costly if n_costly else None,
+                "link_detected_costly_ci95": _wilson(k_costly, n_costly),
+                "links_costly": n_costly,
                 "min_tpr_costly": min((c[m]["tpr"] for c in costly), default=None),
                 "min_link_detected_costly": min(
                     (c[m]["link_detected"] for c in costly), default=None
@@ -252,9 +269,9 @@ def _summary(cells: list[dict[str, Any]], methods: dict[str, Any]) -> dict[str, 
 def run_security_benchmark(
     *,
     seed: int = 0,
-    train_episodes: int = 120,
-    calib_episodes: int = 80,
-    test_episodes: int = 240,
+    train_episodes: int = 160,
+    calib_episodes: int = 160,
+    test_episodes: int = 400,
     episode_blocks: int = 20,
     block_pulses: int = 2_000_000,
     reference_blocks: int = 4,
