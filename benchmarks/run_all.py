@@ -47,6 +47,7 @@ QUICK: dict[str, list[str]] = {
     "bench_security.py": [],  # no quick mode: about 3-4 min on 2 shared cores
     "bench_sweep.py": ["--quick"],
     "bench_qml.py": ["--quick"],
+    "bench_logical_memory.py": ["--quick", "--shots", "20000"],
 }
 
 
