@@ -3,6 +3,7 @@ density matrices, the measured rates, up-front refusals and field paths."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -237,3 +238,32 @@ def test_cli_exits_2_with_field_paths(tmp_path, capsys, text, paths):
         for p in paths:
             assert p in err
     assert not (tmp_path / "r").exists()
+
+
+GOOD = """name: small-logical
+duration_s: 0.02
+controller: {routing: shortest-path}
+nodes:
+  - {name: A, memory: {logical: &m {distance: 3, shots: 2000}}}
+  - {name: B, memory: {logical: *m}}
+  - {name: C, memory: {logical: *m}}
+links:
+  - {endpoints: [A, B], length_km: 5}
+  - {endpoints: [B, C], length_km: 5}
+traffic:
+  requests: [{source: A, destination: C, count: 5, min_fidelity: 0.0}]
+"""
+
+
+def test_cli_run_prints_and_records_the_logical_memory(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text(GOOD)
+    try:
+        main(["run", str(path), "-o", str(tmp_path / "r"), "--no-report"])
+    except SystemExit as exc:
+        assert exc.code in (0, None)
+    out = capsys.readouterr().out
+    assert "logical memory (3 nodes): surface d=3 matching" in out
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    mem = summary["logical_memory"]["memories"][0]
+    assert mem["nodes"] == ["A", "B", "C"] and mem["shots"] == 2000

@@ -293,6 +293,14 @@ def _print_summary(
         rows,
         show_header=False,
     )
+    for m in (s.get("logical_memory") or {}).get("memories", []):  # qnetai.qec.memory
+        console.print(
+            f"logical memory ({len(m['nodes'])} nodes): {m['code']} d={m['distance']} "
+            f"{m['decoder']}, p={m['physical_error_rate']:g}: r_x {m['r_x']:.2e}, "
+            f"r_z {m['r_z']:.2e} per round -> t_coh {si(m['t_coh_s'], 's')} "
+            f"(bare qubit {si(m['physical_t_coh_s'], 's')})",
+            highlight=False,
+        )
 
     links = sorted(_link_rows(result), key=lambda r: -(r.get("rate_hz") or 0.0))
     shown = 25
