@@ -34,10 +34,13 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 from typing import Any
 
@@ -70,6 +73,52 @@ from qnetai.sim.state import (
 )
 from qnetai.sim.swapping import Swapping
 from qnetai.sim.telemetry import Telemetry, build_tables
+
+#: Collection thresholds of Python's cyclic garbage collector while events run (see
+#: :func:`relaxed_gc`); each is used only where it is above the caller's own.
+RUN_GC_THRESHOLDS = (50_000, 20, 10)
+_gc_lock = threading.Lock()
+_gc_depth = 0
+_gc_saved: tuple[int, int, int] | None = None
+
+
+@contextmanager
+def relaxed_gc() -> Iterator[None]:
+    """Raise the collector's thresholds while events run; always restore the caller's own.
+
+    The engine allocates many short-lived containers (event tuples, pair records) and makes
+    no reference cycles, so the default thresholds (700 allocations) start collections that
+    find nothing. Collection stays enabled (a policy's own cycles are still collected), an
+    ``enabled``/``disabled`` state is never touched, a threshold of 0 (collection off) is
+    kept, and nested or concurrent runs restore the settings found by the first one.
+
+    Example:
+        >>> import gc
+        >>> before = gc.get_threshold()
+        >>> with relaxed_gc():
+        ...     gc.get_threshold()[0] >= before[0]
+        True
+        >>> gc.get_threshold() == before
+        True
+    """
+    global _gc_depth, _gc_saved
+    with _gc_lock:
+        if _gc_depth == 0:
+            saved = gc.get_threshold()
+            _gc_saved = saved
+            if saved[0] > 0:
+                gc.set_threshold(
+                    *(max(a, b) for a, b in zip(saved, RUN_GC_THRESHOLDS, strict=True))
+                )
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)
+                _gc_saved = None
 
 
 class Simulation:
@@ -274,7 +323,8 @@ class Simulation:
         if not end >= self.kernel.now:
             raise InputError(f"until must be >= now={self.kernel.now} (got {until})")
         t0 = time.perf_counter()
-        self.kernel.run(end)
+        with relaxed_gc():
+            self.kernel.run(end)
         self._wall_s += time.perf_counter() - t0
         return self
 
@@ -477,6 +527,8 @@ class Simulation:
         old = req.status
         req.status = status
         res.live = False
+        if res.cut_armed:
+            self._swapping.cancel_cutoffs(res)
         del self._reservations[req.rid]
         now = self.kernel.now
         if status == SERVED:

@@ -62,6 +62,24 @@ class Kernel:
         heapq.heappush(self._heap, (time_s, priority, seq, callback, arg))
         return seq
 
+    def reserve(self) -> int:
+        """A handle (sequence number) for an event to be queued later with :meth:`push`.
+
+        The event then sorts exactly where :meth:`schedule` would have put it now: lazily
+        queued timers (the engine's cut-offs) keep the order of the event stream unchanged.
+        """
+        seq = self._seq
+        self._seq = seq + 1
+        return seq
+
+    def push(
+        self, time_s: float, priority: int, handle: int, callback: Callable[[Any], Any], arg: Any
+    ) -> None:
+        """Queue ``callback(arg)`` under a handle from :meth:`reserve` (not before :attr:`now`)."""
+        if time_s < self.now:
+            raise InputError(f"time_s must be >= now={self.now} (got {time_s})")
+        heapq.heappush(self._heap, (time_s, priority, handle, callback, arg))
+
     def cancel(self, handle: int) -> None:
         """Cancel a queued event by its handle; O(1), the entry is dropped when popped."""
         self._cancelled.add(handle)

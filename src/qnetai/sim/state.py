@@ -209,6 +209,8 @@ class Reservation:
 
     __slots__ = (
         "confirming",
+        "cut_armed",
+        "cut_pending",
         "free_a",
         "free_b",
         "left",
@@ -233,6 +235,11 @@ class Reservation:
         self.seg: list[int] = []
         self.free_a: list[int] = []
         self.free_b: list[int] = []
+        # cut-off timers (qnetai.sim.swapping.Swapping.schedule_cutoff): the (time, handle)
+        # of those queued in the kernel, latest-queued (earliest) last, and a heap of the
+        # (time, handle, pair) not queued yet, all later than the earliest queued one
+        self.cut_armed: list[tuple[float, int]] = []
+        self.cut_pending: list[tuple[float, int, Pair]] = []
 
     def open(self) -> None:
         """Empty stores for every path node; the reservation is live from now on."""

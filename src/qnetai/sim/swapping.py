@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from heapq import heappop, heappush
 
 from qnetai.physics import scalar as bf
 from qnetai.sim.context import CUTOFF_RTOL, P_CUTOFF, P_DEAD, P_DELIVER, Context
@@ -80,21 +81,63 @@ class Swapping:
             return
         res.right[s].append(pair)
         res.left[s + 1].append(pair)
-        if cutoff is not None:  # schedule_cutoff(res, pair), inlined (hot path)
-            deadline = pair.gen + cutoff * (1.0 + CUTOFF_RTOL)
-            self._sched(deadline if deadline > now else now, self._on_cutoff, (res, pair), P_CUTOFF)
+        if cutoff is not None:
+            self.schedule_cutoff(res, pair)
         if s > 0:
             self.swap(res, s)
         if s + 1 < hops and res.live:
             self.swap(res, s + 1)
 
     def schedule_cutoff(self, res: Reservation, pair: Pair) -> None:
-        """Queue the cut-off of ``pair`` (a swap keeps its older part's record and event)."""
-        cutoff = self.ctx.cutoff_s
+        """Queue the cut-off of ``pair`` (a swap keeps its older part's record and event).
+
+        Lazily: the cut-off takes its place in the event order now (a handle reserved from
+        the kernel) but enters the kernel's heap only when it is the reservation's next one
+        (:meth:`_arm_next`); one whose pair has left the stores by then (swapped into a
+        younger record's place, delivered, lost) never does. The cut-offs that discard a
+        pair are thus exactly those of one event per stored pair, at the same place in the
+        event order, while most of the no-op events are never queued.
+        """
+        cutoff = self._cutoff
         assert cutoff is not None  # only scheduled with a cut-off
+        kernel = self._kernel
         deadline = pair.gen + cutoff * (1.0 + CUTOFF_RTOL)
-        now = self.ctx.kernel.now
-        self._sched(deadline if deadline > now else now, self._on_cutoff, (res, pair), P_CUTOFF)
+        now = kernel.now
+        t = deadline if deadline > now else now
+        seq = kernel.reserve()
+        armed = res.cut_armed
+        if not armed or t < armed[-1][0]:  # before every queued one (seq is the largest yet)
+            kernel.push(t, P_CUTOFF, seq, self._on_cutoff, (res, pair))
+            armed.append((t, seq))
+        else:
+            heappush(res.cut_pending, (t, seq, pair))
+
+    def _arm_next(self, res: Reservation) -> None:
+        """Queue the reservation's next pending cut-off if it comes before every queued one.
+
+        Pending cut-offs whose pair is no longer stored are dropped: they would do nothing.
+        """
+        pending, armed = res.cut_pending, res.cut_armed
+        while pending:
+            head = pending[0]
+            pair = head[2]
+            if not pair.stored or pair.dead:
+                heappop(pending)
+                continue
+            if armed and (head[0], head[1]) > armed[-1]:
+                return  # a queued cut-off fires first and arms the next one then
+            heappop(pending)
+            self._kernel.push(head[0], P_CUTOFF, head[1], self._on_cutoff, (res, pair))
+            armed.append((head[0], head[1]))
+            return
+
+    def cancel_cutoffs(self, res: Reservation) -> None:
+        """The request ended: drop its queued and pending cut-offs (they would do nothing)."""
+        cancel = self._kernel.cancel
+        for _, seq in res.cut_armed:
+            cancel(seq)
+        res.cut_armed.clear()
+        res.cut_pending.clear()
 
     # -- swapping ----------------------------------------------------------------------------
     def swap(self, res: Reservation, k: int) -> None:
@@ -335,7 +378,11 @@ class Swapping:
 
     def _on_cutoff(self, arg: tuple) -> None:
         res, Z = arg
-        if not res.live or not Z.stored or Z.dead:
+        if not res.live:
+            return
+        res.cut_armed.pop()  # this event: the earliest of the queued ones
+        self._arm_next(res)
+        if not Z.stored or Z.dead:
             return
         ctx = self.ctx
         ctx.tel.counters["cutoff_discards"] += 1
