@@ -267,3 +267,16 @@ def test_cli_run_prints_and_records_the_logical_memory(tmp_path, capsys):
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     mem = summary["logical_memory"]["memories"][0]
     assert mem["nodes"] == ["A", "B", "C"] and mem["shots"] == 2000
+
+
+def test_missing_qec_extra_is_a_clear_input_error(monkeypatch):
+    import qnetai._optional as optional
+
+    def missing(module, *, extra, package=None):
+        raise optional.MissingExtraError(f"{module!r} is needed: pip install 'qnetai[{extra}]'")
+
+    monkeypatch.setattr(optional, "require", missing)
+    with pytest.raises(InputError, match=r"nodes\[0\]\.memory\.logical: 'stim' .*qnetai\[qec\]"):
+        apply_logical_memories(
+            Scenario.model_validate({"nodes": [{"name": "A", "memory": {"logical": {}}}]})
+        )
