@@ -11,7 +11,17 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from qnetai.report._html import card, esc, figure_html, fmt, page, section, table_html
+from qnetai.report._html import (
+    TEMPLATE,
+    card,
+    default_template,
+    esc,
+    figure_html,
+    fmt,
+    page,
+    section,
+    table_html,
+)
 from qnetai.report.sections import DEFAULT_SECTIONS, Section
 
 
@@ -35,9 +45,12 @@ def render_html(
         f"<p>seed {esc(sc.seed)} · simulated {fmt(result.summary.get('simulated_s'))} s"
         f" · {len(sc.nodes)} nodes · {len(sc.links)} links</p>"
     )
-    parts = [
-        frag for fn in (DEFAULT_SECTIONS if sections is None else sections) if (frag := fn(result))
-    ]
+    with default_template(TEMPLATE):  # set once: each setting validates the template
+        parts = [
+            frag
+            for fn in (DEFAULT_SECTIONS if sections is None else sections)
+            if (frag := fn(result))
+        ]
     toc = (
         '<nav class="toc">'
         + " ".join(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import html
 import math
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 CSS = """
@@ -122,6 +123,64 @@ def table_html(
         f'<div class="wide"><table class="data"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
+
+
+#: The plotly template of the report's figures.
+TEMPLATE = "plotly_white"
+
+
+@contextlib.contextmanager
+def default_template(name: str) -> Iterator[None]:
+    """``plotly.io.templates.default`` set to ``name`` inside the block, restored after.
+
+    plotly's setter validates (loads and deep-copies) the template it is given, about 15 ms,
+    and 0.1 s more when restoring a default template not loaded yet; the stored name is
+    swapped directly where plotly keeps it (``_default``), with the setter as fallback.
+    """
+    import plotly.io as pio
+
+    cfg = pio.templates
+    old = cfg.default
+    if old == name:
+        yield
+        return
+    direct = hasattr(cfg, "_default")
+    if direct:
+        cfg._default = name
+    else:  # pragma: no cover - another plotly layout
+        cfg.default = name
+    try:
+        yield
+    finally:
+        if direct:
+            cfg._default = old
+        else:  # pragma: no cover
+            cfg.default = old
+
+
+def new_figure(*args: Any, **kwargs: Any) -> Any:
+    """``plotly.graph_objects.Figure(*args, **kwargs)`` on the report's :data:`TEMPLATE`.
+
+    plotly applies the default template while it builds a figure, without validating it
+    again; ``fig.update_layout(template=...)`` validates and deep-copies the whole template
+    (about 15 ms per figure, a third of the report's time). Same figure either way.
+
+    Example:
+        >>> new_figure().layout.template.layout.plot_bgcolor
+        'white'
+    """
+    import plotly.graph_objects as go
+
+    with default_template(TEMPLATE):
+        return go.Figure(*args, **kwargs)
+
+
+def new_subplots(**kwargs: Any) -> Any:
+    """``plotly.subplots.make_subplots(**kwargs)`` on the report's :data:`TEMPLATE`."""
+    from plotly.subplots import make_subplots
+
+    with default_template(TEMPLATE):
+        return make_subplots(**kwargs)
 
 
 _SCRIPT = re.compile(r"(<script[^>]*>)(.*?)(</script>)", re.S)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from qnetai.report._html import esc, figure_html, fmt, section, table_html
+from qnetai.report._html import esc, figure_html, fmt, new_figure, new_subplots, section, table_html
 
 #: Flows drawn in the latency CDF (the busiest ones).
 MAX_CDF_FLOWS = 8
@@ -252,7 +252,6 @@ def _logical_memory_note(logical: dict[str, Any] | None) -> str:
 def pairs_section(result: Any) -> str:
     """Mean fidelity against hops and distance per user pair; latency CDF per flow."""
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     pairs = _pairs(result)
     if not pairs:
@@ -265,7 +264,7 @@ def pairs_section(result: Any) -> str:
     count = [len(pairs[k]["fidelity"]) for k in keys]
     size = 8 + 18 * np.sqrt(np.asarray(count) / max(count))
     with_dist = all(x is not None for x in dist)
-    fig = make_subplots(
+    fig = new_subplots(
         rows=1,
         cols=2 if with_dist else 1,
         shared_yaxes=True,
@@ -305,8 +304,8 @@ def pairs_section(result: Any) -> str:
         fig.update_xaxes(title_text="distance between the users (km)", row=1, col=2)
     fig.update_xaxes(title_text="hops (mean over the pair's deliveries)", row=1, col=1)
     fig.update_yaxes(title_text="mean fidelity", row=1, col=1)
-    fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 40, "b": 50})
-    cdf = go.Figure()
+    fig.update_layout(margin={"l": 60, "r": 20, "t": 40, "b": 50})
+    cdf = new_figure()
     for k in keys[:MAX_CDF_FLOWS]:
         lat = np.sort(np.asarray(pairs[k]["latency_s"], float) * 1e3)
         lat = lat[np.isfinite(lat)]
@@ -323,7 +322,6 @@ def pairs_section(result: Any) -> str:
             )
         )
     cdf.update_layout(
-        template="plotly_white",
         margin={"l": 60, "r": 20, "t": 30, "b": 50},
         xaxis={"title": {"text": "latency (ms)"}, "rangemode": "tozero"},
         yaxis={

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qnetai.report._html import figure_html, section
+from qnetai.report._html import figure_html, new_figure, section
 
 #: Links drawn in the rate figure (the busiest; time-varying links always).
 MAX_LINK_LINES = 12
@@ -65,7 +65,7 @@ def link_generation_section(result: Any) -> str:
     busiest = sorted(per, key=lambda n: -float(per[n]["gen"].sum()))
     shown = [n for n in busiest if n in models]
     shown += [n for n in busiest if n not in models][: max(MAX_LINK_LINES - len(shown), 0)]
-    fig = go.Figure()
+    fig = new_figure()
     for name in shown:
         d = per[name]
         width = np.where(d["end"] > d["start"], d["end"] - d["start"], np.nan)
@@ -79,7 +79,6 @@ def link_generation_section(result: Any) -> str:
             )
         )
     fig.update_layout(
-        template="plotly_white",
         margin={"l": 60, "r": 20, "t": 30, "b": 50},
         xaxis_title="simulated time (s)",
         yaxis_title="pairs generated / s",
@@ -96,16 +95,36 @@ def link_generation_section(result: Any) -> str:
     return section("link-generation", "Pair generation per link over time", body)
 
 
-def _wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """95% Wilson interval of ``k / n`` per point (NaN where ``n`` is 0)."""
-    from scipy.stats import binomtest
+#: ``scipy.special.ndtri(0.975)``: the two-sided 95 % normal quantile of the Wilson interval.
+Z_95 = 1.959963984540054
 
-    lo = np.full(k.shape, np.nan)
-    hi = np.full(k.shape, np.nan)
-    for i, (kk, nn) in enumerate(zip(k.astype(int), n.astype(int), strict=True)):
-        if nn > 0:
-            ci = binomtest(min(kk, nn), nn).proportion_ci(confidence_level=0.95, method="wilson")
-            lo[i], hi[i] = ci.low, ci.high
+
+def _wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson interval of ``k / n`` per point (NaN where ``n`` is 0).
+
+    The formulas of ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``
+    (Newcombe 1998, no continuity correction), vectorised and without importing
+    ``scipy.stats`` (about 0.5 s); equal bit for bit (tested).
+
+    Example:
+        >>> lo, hi = _wilson(np.array([0, 5, 10]), np.array([10, 10, 10]))
+        >>> [round(float(x), 4) for x in lo], [round(float(x), 4) for x in hi]
+        ([0.0, 0.2366, 0.7225], [0.2775, 0.7634, 1.0])
+    """
+    n_i = np.asarray(n).astype(int)
+    k_i = np.minimum(np.asarray(k).astype(int), n_i)
+    ok = n_i > 0
+    lo = np.full(k_i.shape, np.nan)
+    hi = np.full(k_i.shape, np.nan)
+    kk, nn = k_i[ok], n_i[ok]
+    z = Z_95
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = kk / nn
+        denom = 2 * (nn + z**2)
+        center = (2 * nn * p + z**2) / denom
+        delta = z / denom * np.sqrt(4 * nn * p * (1 - p) + z**2)
+    lo[ok] = np.where(kk == 0, 0.0, center - delta)
+    hi[ok] = np.where(kk == nn, 1.0, center + delta)
     return lo, hi
 
 
@@ -115,7 +134,7 @@ def _fade_figure(per: dict[str, dict[str, np.ndarray]], models: dict[str, Any]) 
     names = [n for n in models if n in per]
     if not names:
         return ""
-    fig = go.Figure()
+    fig = new_figure()
     for name in names:
         d = per[name]
         n = len(d["gen"]) // POOL_BINS * POOL_BINS
@@ -152,7 +171,6 @@ def _fade_figure(per: dict[str, dict[str, np.ndarray]], models: dict[str, Any]) 
             go.Scatter(x=t, y=q, mode="lines", line={"shape": "hv"}, name=f"{name}: modelled")
         )
     fig.update_layout(
-        template="plotly_white",
         margin={"l": 60, "r": 20, "t": 30, "b": 50},
         xaxis_title="simulated time (s)",
         yaxis_title="round success probability",

@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from qnetai.report._html import card, figure_html, fmt, section, table_html
+from qnetai.report._html import (
+    card,
+    figure_html,
+    fmt,
+    new_figure,
+    new_subplots,
+    section,
+    table_html,
+)
 from qnetai.report.alerts import alerts_section
 from qnetai.report.insights import happened_section, hardware_section, pairs_section
 from qnetai.report.link_generation import link_generation_section
@@ -32,8 +40,8 @@ def _col(table: Any, name: str) -> np.ndarray:
 
 
 def _layout(fig: Any, x: str, y: str) -> Any:
+    """Margins and axis titles of a figure made by ``new_figure``/``new_subplots``."""
     fig.update_layout(
-        template="plotly_white",
         margin={"l": 50, "r": 20, "t": 30, "b": 50},
         xaxis_title=x,
         yaxis_title=y,
@@ -103,7 +111,7 @@ def _histogram(values: np.ndarray, *, bins: int, x: str, div_id: str, colour: st
         lo, hi = lo - 0.5 * max(abs(lo), 1e-6) * 0.01, hi + 0.5 * max(abs(hi), 1e-6) * 0.01
     counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
     centres = (edges[:-1] + edges[1:]) / 2
-    fig = go.Figure(
+    fig = new_figure(
         go.Bar(
             x=centres,
             y=counts,
@@ -132,7 +140,6 @@ def latency_section(result: Any) -> str:
 def timeseries_section(result: Any) -> str:
     """Deliveries per second and mean fidelity over simulated time."""
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     ts = result.timeseries
     if ts.num_rows == 0:
@@ -140,7 +147,7 @@ def timeseries_section(result: Any) -> str:
     start, end = _col(ts, "bin_start_s"), _col(ts, "bin_end_s")
     width = np.where(end > start, end - start, np.nan)
     rate = _col(ts, "deliveries") / width
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = new_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Bar(
             x=(start + end) / 2,
@@ -197,7 +204,7 @@ def _fading_links_figure(result: Any, end_s: float) -> str:
     ]
     if not varying or not np.isfinite(end_s) or end_s <= 0:
         return ""
-    fig = go.Figure()
+    fig = new_figure()
     for ln in varying[:MAX_POOL_LINES]:
         lv = ln.free_space.loss_variation
         steps = min(int(end_s / lv.update_s) + 1, 5000)
@@ -281,7 +288,7 @@ def memory_section(result: Any) -> str:
     if len(names) > MAX_BARS:
         order = np.argsort(-np.nan_to_num(util))[:MAX_BARS]
         note = f'<p class="note">The {MAX_BARS} busiest of {len(names)} nodes.</p>'
-    fig = go.Figure(
+    fig = new_figure(
         go.Bar(
             x=[names[i] for i in order],
             y=util[order],
@@ -422,7 +429,7 @@ def _pool_figure(levels: Any, rates: list[dict[str, Any]]) -> str:
         order = order[:MAX_POOL_LINES]
     link = np.asarray([str(x) for x in levels.column("link").to_pylist()])
     t, lv = _col(levels, "time_s"), _col(levels, "level_bits")
-    fig = go.Figure()
+    fig = new_figure()
     for name in order:
         m = link == name
         fig.add_trace(
@@ -448,7 +455,7 @@ def _pair_rate_figure(relay: list[dict[str, Any]], ent: list[dict[str, Any]]) ->
     def label(r: dict[str, Any]) -> str:
         return f"{r['source']}–{r['destination']}"
 
-    fig = go.Figure()
+    fig = new_figure()
     if relay:
         fig.add_trace(
             go.Bar(

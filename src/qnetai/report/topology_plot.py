@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from qnetai.report._html import new_figure
+
 #: above this many nodes without positions the spring layout is skipped (too slow)
 MAX_LAYOUT_NODES = 2000
 RATE_BINS = 6
@@ -74,7 +76,7 @@ def topology_figure(result: Any) -> Any | None:
     frac = (log_rate - lo) / (hi - lo) if varies else np.ones_like(log_rate)
     bins = np.minimum((frac * RATE_BINS).astype(int), RATE_BINS - 1)
     colours = sample_colorscale("Viridis", [(b + 0.5) / RATE_BINS for b in range(RATE_BINS)])
-    fig = go.Figure()
+    fig = new_figure()
     for b in range(RATE_BINS):
         sel = [i for i in range(len(rows)) if bins[i] == b]
         if not sel:
@@ -180,7 +182,6 @@ def topology_figure(result: Any) -> Any | None:
     has_pos = all(s.position_km is not None for s in specs.values()) and bool(specs)
     unit = " (km)" if has_pos else ""
     fig.update_layout(
-        template="plotly_white",
         margin={"l": 40, "r": 20, "t": 30, "b": 40},
         legend={"orientation": "h", "y": -0.12},
         hovermode="closest",
