@@ -21,7 +21,17 @@ from qnetai.errors import InputError
 from qnetai.qec._codes import MemoryExperiment
 from qnetai.qec._sampling import sample
 
-DECODERS: tuple[str, ...] = ("matching", "matching-correlated", "lookup", "bposd", "neural")
+DECODERS: tuple[str, ...] = (
+    "matching",
+    "matching-correlated",
+    "lookup",
+    "bposd",
+    "neural",
+    "neural-gated",
+)
+#: The learned decoders: ``neural`` (the network on every shot) and ``neural-gated`` (only where
+#: plain and correlated matching disagree, see :class:`qnetai.qec.NeuralDecoder`).
+LEARNED: tuple[str, ...] = ("neural", "neural-gated")
 CLASSICAL: tuple[str, ...] = ("matching", "matching-correlated", "lookup", "bposd")
 #: The lookup decoder is offered up to this many detectors (beyond it, few syndromes repeat).
 LOOKUP_MAX_DETECTORS = 32
@@ -70,7 +80,7 @@ def _make(name: str, *, lookup_train_shots: int, seed: int, model: str | None) -
         return LookupDecoder(train_shots=lookup_train_shots, seed=seed + 1)
     if name == "bposd":
         return BpOsdDecoder()
-    if name == "neural":
+    if name in LEARNED:
         from qnetai.qec._neural import NeuralDecoder
 
         try:
@@ -80,7 +90,8 @@ def _make(name: str, *, lookup_train_shots: int, seed: int, model: str | None) -
         except ImportError:  # pragma: no cover
             backend = "numpy"
         assert model is not None
-        return NeuralDecoder(model=model, backend=backend)
+        gate = "disagree" if name == "neural-gated" else "none"
+        return NeuralDecoder(model=model, backend=backend, gate=gate)
     raise InputError(f"decoder {name!r} is not one of {', '.join(DECODERS)}")
 
 
@@ -116,8 +127,10 @@ def bench_qec(
     """Benchmark decoders on the same ``shots`` shots of ``experiment``; a JSON-ready dict.
 
     ``decoders`` defaults to every applicable one: the lookup decoder where the circuit has at
-    most ``LOOKUP_MAX_DETECTORS`` detectors, the learned one where a model is given or shipped
-    for the code and distance. BP+OSD (slow) decodes only the first ``bposd_shots`` shots.
+    most ``LOOKUP_MAX_DETECTORS`` detectors, the learned ones (``neural``, ``neural-gated``)
+    where a model is given or shipped for the code and distance. BP+OSD (slow) decodes only
+    the first ``bposd_shots`` shots. Rows carry ``us_per_round_vs_matching`` (and
+    ``_vs_matching_correlated``): the decoding time per round over that decoder's, when it ran.
 
     Example:
         >>> exp = MemoryExperiment(code="repetition", distance=3, rounds=3, p=0.01)
@@ -134,13 +147,13 @@ def bench_qec(
             decoders.append("lookup")
         decoders.append("bposd")
         if model is not None:
-            decoders.append("neural")
-    if "neural" in decoders and model is None:
+            decoders += ["neural", "neural-gated"]
+    if any(d in LEARNED for d in decoders) and model is None:
         raise InputError(
             f"no shipped learned decoder for {experiment.code} d={experiment.distance}; "
             "pass model=STEM.npz"
         )
-    if "neural" in decoders:
+    if any(d in LEARNED for d in decoders):
         import torch
 
         torch.set_num_threads(1)  # CPU figures per core
@@ -181,13 +194,21 @@ def bench_qec(
             "shots_per_s": n / decode_s,
             "us_per_round": 1e6 * decode_s / (n * rounds),
         }
-        if name == "neural":
+        if name in LEARNED:
             row["model"] = str(model)
             row["backend"] = dec.backend
+            row["gate"] = dec.gate
+            row["network_fraction"] = compiled.network_shots / n
         if name == "lookup":
             row["table_size"] = compiled.table_size
             row["train_shots"] = lookup_train_shots
         rows.append(row)
+    for ref in ("matching", "matching-correlated"):
+        ref_us = next((r["us_per_round"] for r in rows if r["decoder"] == ref), None)
+        for r in rows:
+            r[f"us_per_round_vs_{ref.replace('-', '_')}"] = (
+                None if ref_us is None else r["us_per_round"] / ref_us
+            )
     comparisons = _compare(rows, wrong)
     return {
         "config": {
@@ -212,8 +233,10 @@ def _compare(rows: list[dict[str, Any]], wrong: dict[str, np.ndarray]) -> list[d
         return out
     best = min(classical, key=lambda r: r["ler_per_shot"])
     pairs = [(r, best) for r in rows if r["decoder"] != best["decoder"]]
-    if "neural" in by and "matching-correlated" in by and best["decoder"] != "matching-correlated":
-        pairs.append((by["neural"], by["matching-correlated"]))
+    if "matching-correlated" in by and best["decoder"] != "matching-correlated":
+        pairs += [(by[n], by["matching-correlated"]) for n in LEARNED if n in by]
+    if "neural-gated" in by and "neural" in by:  # what the gate loses, shot for shot
+        pairs.append((by["neural-gated"], by["neural"]))
     for r, ref in pairs:
         n = min(r["shots"], ref["shots"])
         a, b = wrong[r["decoder"]][:n], wrong[ref["decoder"]][:n]
