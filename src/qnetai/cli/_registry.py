@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 
 import typer
 
@@ -29,9 +30,14 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def register_all(app: typer.Typer) -> None:
-    """Import every command module that exists and let it register its commands."""
+def register_all(app: typer.Typer, *, modules: Sequence[str] | None = None) -> None:
+    """Import every command module that exists and let it register its commands.
+
+    ``modules``: only these (still in :data:`COMMAND_MODULES` order); None: all.
+    """
     for name in COMMAND_MODULES:
+        if modules is not None and name not in modules:
+            continue
         try:
             module = importlib.import_module(f"qnetai.cli.{name}")
         except ModuleNotFoundError as exc:

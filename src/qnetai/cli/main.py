@@ -1,62 +1,57 @@
-"""The ``qnetai`` command: a typer app to which every sub-command module attaches itself."""
+"""The ``qnetai`` command: a typer app to which every sub-command module attaches itself.
+
+Start-up: ``qnetai`` and ``qnetai --help`` print the root help from a static table
+(:mod:`qnetai.cli._root_help`, no typer import); ``qnetai NAME ...`` builds the app with
+only the command modules that register ``NAME`` (:func:`qnetai.cli._commands.modules_for`).
+``app`` (the full app, every module registered) is built on first access, for tests and
+for callers that embed it.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
-import typer
+from qnetai.cli._commands import DOCS_HINT, modules_for
 
-from qnetai.cli import _registry
-from qnetai.cli._common import drop_flag_type_noise, print_error
-from qnetai.errors import InputError
+if TYPE_CHECKING:
+    import typer
 
-#: Where the documentation lives (also shown at the end of ``qnetai --help``).
-DOCS_HINT = (
-    "Documentation: the docs/ folder of the repository (mkdocs serve, or mkdocs build into"
-    " site/); the API reference is generated from the docstrings."
-)
+    app: typer.Typer  # built on first access (module __getattr__)
 
-drop_flag_type_noise()
+__all__ = ["DOCS_HINT", "app", "main"]
 
-app = typer.Typer(
-    name="qnetai",
-    help="AI-driven quantum networks: simulate, secure and control a 6G quantum network.",
-    epilog=DOCS_HINT,
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+_FULL_APP: Any = None
 
 
-def _version_callback(value: bool) -> None:
-    if value:
-        from qnetai import __version__
+def __getattr__(name: str) -> Any:
+    """``app``: the full typer app, built once on first use."""
+    global _FULL_APP
+    if name == "app":
+        if _FULL_APP is None:
+            from qnetai.cli._app import build_app
 
-        print(f"qnetai {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        help="Print the version and exit.",
-        callback=_version_callback,
-        is_eager=True,
-    ),
-) -> None:
-    """AI-driven quantum networks: simulate, secure and control a 6G quantum network."""
-
-
-_registry.register_all(app)
+            _FULL_APP = build_app()
+        return _FULL_APP
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into a clear message and exit code 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args or args == ["--help"]:
+        from qnetai.cli._root_help import print_root_help
+
+        print_root_help(trailing_line=bool(args))
+        sys.exit(0 if args else 2)  # typer: help and status 2 without arguments
+    from qnetai.cli._app import build_app
+    from qnetai.cli._common import print_error
+    from qnetai.errors import InputError
+
+    modules = modules_for(args[0])
+    app = _FULL_APP if modules is None and _FULL_APP is not None else build_app(modules)
     try:
-        app(args=argv, standalone_mode=True)
+        app(args=args, standalone_mode=True)
     except InputError as exc:
         print_error(exc)  # verbatim: the message may quote user text with "[" or ":"
         sys.exit(2)
