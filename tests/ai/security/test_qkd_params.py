@@ -54,3 +54,32 @@ def test_shipped_model_is_close_to_the_optimiser_on_held_out_conditions():
         _, r, _ = net.tune(c)
         if r_opt > 0:
             assert r >= 0.9 * r_opt, (c, r, r_opt)
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="weights not built")
+def test_shipped_parameters_are_inside_the_optimisers_box():
+    net = DecoyParameterNet.load(DEFAULT_MODEL)
+    x = net.raw(sample_conditions(500, np.random.default_rng(7)))
+    assert np.all((x >= PARAM_BOUNDS[:, 0]) & (x <= PARAM_BOUNDS[:, 1]))
+
+
+def test_rate_trained_net_is_reproducible():
+    pytest.importorskip("torch")
+    from qnetai.ai.qkd_params import label_conditions, train_decoy_net_on_rate
+
+    cond = sample_conditions(24, np.random.default_rng(8))
+    x, r = label_conditions(cond, steps=10, final_steps=0)
+    kw = {"hidden": (6,), "mse_epochs": 5, "rate_epochs": 5, "seed": 3}
+    a = train_decoy_net_on_rate(cond, x, r, **kw)
+    b = train_decoy_net_on_rate(cond, x, r, **kw)
+    for wa, wb in zip(a.weights, b.weights, strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert a.weights[0].shape[0] == 7  # conditions plus the two derived features
+
+
+def test_bad_conditions_are_refused():
+    from qnetai.errors import InputError
+
+    net = DecoyParameterNet.random(np.random.default_rng(0), hidden=(4,))
+    with pytest.raises(InputError, match="columns"):
+        net.raw(np.zeros((2, 3)))
