@@ -212,6 +212,60 @@ def cusum_path(z: NDArray[np.float64], drift: float) -> NDArray[np.float64]:
     return out
 
 
+def _block_statistics(block: Any, *, mu: float, nu: float, rng: np.random.Generator) -> list[float]:
+    """The :data:`_STAT_COLUMNS` of one block, as :func:`telemetry_features` computes them.
+
+    Only the statistics the detectors read: one :func:`~qnetai.qkd.sifting.block_counts`
+    (``telemetry_features`` counts twice and adds decoy error bounds and click balances),
+    the same random draws in the same order (timing jitter, time-shift, monitor noise), so
+    the run's stream and figures are unchanged (tested equal to ``telemetry_features``).
+    """
+    from qnetai.qkd.attacks import TIME_SHIFT_MISMATCH, TIME_SHIFT_PS, TROJAN_MONITOR_NW
+    from qnetai.qkd.decoy import y1_lower_vacuum_weak
+    from qnetai.qkd.monitoring import TelemetryConditions
+    from qnetai.qkd.sifting import block_counts
+
+    cond = _CONDITIONS if _CONDITIONS is not None else TelemetryConditions()
+    c = block_counts(block)
+    sent_k = c.sent.sum(axis=1)
+    nan = float("nan")
+    gain = float(c.detections[0] / sent_k[0]) if sent_k[0] else nan
+    n_z = c.sifted[0, 0]
+    qber = float(c.errors[0, 0] / n_z) if n_z else nan
+    det = int(c.detections.sum())
+    double = float(c.multi_clicks / det) if det else nan
+    q = np.where(sent_k > 0, c.detections / np.maximum(sent_k, 1), np.nan)
+    y1 = float(y1_lower_vacuum_weak(mu=mu, nu=nu, q_mu=q[0], q_nu=q[1], y0=q[2]))
+    spf = float(y1 * mu * np.exp(-mu) / q[0]) if np.isfinite(q[0]) and q[0] > 0 else nan
+    n_ev = block.n_events
+    t = cond.timing_offset_ps + cond.timing_jitter_ps * rng.standard_normal(n_ev)
+    if block.label == "time-shift" and n_ev:
+        att = block.attacked
+        r = TIME_SHIFT_MISMATCH
+        p_early = np.where(block.bob_bit[att] == 0, 1.0 / (1.0 + r), r / (1.0 + r))
+        early = rng.random(int(att.sum())) < p_early
+        t[att] += np.where(early, -TIME_SHIFT_PS, TIME_SHIFT_PS)
+    timing_std = float(t.std()) if n_ev > 1 else nan
+    attacked = block.attacked_pulses / block.n_pulses if block.n_pulses else 0.0
+    probe = TROJAN_MONITOR_NW * attacked if block.label == "trojan-horse" else 0.0
+    noise = cond.monitor_noise_nw * float(rng.standard_normal())
+    monitor = cond.monitor_baseline_nw + noise + probe
+    return [qber, spf, double, monitor, timing_std, gain]
+
+
+#: Columns of :func:`_block_statistics`, in its order (``double_click_rate`` per detection).
+_STAT_COLUMNS = (
+    "qber_z_signal",
+    "single_photon_fraction",
+    "double_click_rate",
+    "monitor_photodiode_nw",
+    "timing_std_ps",
+    "gain_signal",
+)
+#: Instrument conditions of the telemetry (None: ``TelemetryConditions()``, the defaults).
+_CONDITIONS: Any = None
+
+
 def _telemetry(
     setups: dict[tuple[int, ...], Any],
     keys: list[tuple[int, ...]],
@@ -220,10 +274,9 @@ def _telemetry(
     rng: np.random.Generator,
 ) -> dict[str, NDArray[np.float64]]:
     """Per-block statistics of consecutive segments sharing one setup (faults active)."""
-    from qnetai.qkd.monitoring import telemetry_features
     from qnetai.qkd.pulses import iter_blocks
 
-    rows: list[dict[str, Any]] = []
+    rows: list[list[float]] = []
     i = 0
     while i < len(keys):
         j = i
@@ -237,17 +290,13 @@ def _telemetry(
             block_pulses=block_pulses,
             block_attacks=attacks[i:j],
         ):
-            rows.append(telemetry_features(blk, mu=setup.mu, nu=setup.nu, rng=rng))
+            rows.append(_block_statistics(blk, mu=setup.mu, nu=setup.nu, rng=rng))
         i = j
-    cols = {
-        name: np.array([float(r[name]) for r in rows])
-        for _, name, *_ in CHANNELS
-        if name in rows[0]
-    }
+    table = np.array(rows, dtype=float).reshape(len(rows), len(_STAT_COLUMNS))
+    cols = {name: table[:, k].copy() for k, name in enumerate(_STAT_COLUMNS)}
     with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.array([float(r["gain_signal"]) for r in rows])
-        cols["double_per_gain"] = np.array([float(r["double_click_rate"]) for r in rows]) / g
-    cols["gain_signal"] = g
+        g = cols["gain_signal"]
+        cols["double_per_gain"] = cols.pop("double_click_rate") / g
     return cols
 
 
