@@ -41,7 +41,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any
 
 import networkx as nx
@@ -176,6 +176,7 @@ class Simulation:
         self._proc = float(cl.processing_delay_s)
         specs = {n.name: n for n in sc.nodes}
         self.links: list[LinkModel] = []
+        self._length_km: list[float] = []
         self._edge: dict[tuple[int, int], LinkModel] = {}
         self.graph: nx.Graph[str] = nx.Graph(name=sc.name)
         self.graph.add_nodes_from(
@@ -192,6 +193,7 @@ class Simulation:
                 processing_delay_s=self._proc,
             )
             self.links.append(lm)
+            self._length_km.append(float(spec.length_km))
             ia, ib = self.node_index[a], self.node_index[b]
             self._edge[(ia, ib)] = lm
             self._edge[(ib, ia)] = lm
@@ -457,16 +459,17 @@ class Simulation:
             )
         idx = self.node_index
         nodes = [idx[n] for n in names]
-        links, pos = [], [0.0]
-        for a, b in pairwise(nodes):
-            lm = self._edge.get((a, b))
-            if lm is None:
-                raise InputError(
-                    f"policy {self.policy.name!r} returned a path with no link between "
-                    f"{self.node_names[a]!r} and {self.node_names[b]!r}"
-                )
-            links.append(lm)
-            pos.append(pos[-1] + float(lm.spec.length_km))
+        edge = self._edge
+        try:
+            links = [edge[ab] for ab in pairwise(nodes)]
+        except KeyError:
+            a, b = next(ab for ab in pairwise(nodes) if ab not in edge)
+            raise InputError(
+                f"policy {self.policy.name!r} returned a path with no link between "
+                f"{self.node_names[a]!r} and {self.node_names[b]!r}"
+            ) from None
+        length = self._length_km
+        pos = list(accumulate([length[lm.index] for lm in links], initial=0.0))
         hops = len(links)
         need = [1] + [2] * (hops - 1) + [1]
         need = [x * self._mem_factor for x in need]
@@ -498,11 +501,9 @@ class Simulation:
                 return n
         if self.allocator is not None and not self.allocator.admit(self, res):
             return route.nodes[0]  # held back by its quota: waits at its source node
-        now = self.kernel.now
-        mem = self.tel.memory
         for n, need in zip(route.nodes, route.need, strict=True):
             free[n] -= need * m
-            mem(n, now, need * m)
+        self.tel.memory_path(route.nodes, route.need, m, self.kernel.now)
         return -1
 
     def _activate(self, res: Reservation) -> None:
@@ -543,11 +544,11 @@ class Simulation:
                 if not p.dead:
                     discard(p.parts)
             route = res.route
-            mem = self.tel.memory
             m = req.mem
+            free = self.free
             for n, need in zip(route.nodes, route.need, strict=True):
-                self.free[n] += need * m
-                mem(n, now, -need * m)
+                free[n] += need * m
+            self.tel.memory_path(route.nodes, route.need, -m, now)
             if self.allocator is not None:
                 self.allocator.release(self, res)
             self._wake(route.nodes)

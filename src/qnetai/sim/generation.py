@@ -61,9 +61,22 @@ class Generation:
 
     def start(self, res: Reservation, s: int, t0: float, kept: Pair | None = None) -> None:
         """Start (or continue) a generation process on link ``s`` from ``t0``."""
-        t, p, state = res.route.links[s].next_success(t0, self._uni)
-        if t != math.inf:
-            self._sched(t, self._on_link, (res, s, p, state, kept, t0), P_GEN)
+        lm = res.route.links[s]
+        if lm.varying:
+            t, p, state = lm.next_success(t0, self._uni)
+            if t != math.inf:
+                self._sched(t, self._on_link, (res, s, p, state, kept, t0), P_GEN)
+            return
+        # LinkModel.next_success of a constant link, inlined (the engine's hottest call)
+        x = self._uni()  # drawn even when q is 0 or 1 (the same stream)
+        log1m_q = lm._log1m_q
+        if log1m_q == 0.0:
+            return  # no round can succeed
+        if log1m_q == -math.inf:
+            t = t0 + lm.attempt_s
+        else:
+            t = t0 + (math.floor(math.log1p(-x) / log1m_q) + 1.0) * lm.attempt_s
+        self._sched(t, self._on_link, (res, s, lm.p_success, lm.state, kept, t0), P_GEN)
 
     def _on_link(self, arg: tuple) -> None:
         res, s, p, state, kept, t0 = arg

@@ -29,7 +29,7 @@ from heapq import heappop, heappush
 from qnetai.physics import scalar as bf
 from qnetai.sim.context import CUTOFF_RTOL, P_CUTOFF, P_DEAD, P_DELIVER, Context
 from qnetai.sim.generation import Generation
-from qnetai.sim.schedules import SwapSchedule
+from qnetai.sim.schedules import SwapAsap, SwapSchedule
 from qnetai.sim.state import SERVED, Pair, Reservation
 
 
@@ -37,9 +37,12 @@ class Swapping:
     """Storage, swapping, failure news, cut-offs and delivery (one component per engine)."""
 
     __slots__ = (
+        "_asap",
         "_confirm",
         "_cutoff",
         "_kernel",
+        "_plain_noise",
+        "_rates",
         "_sched",
         "_waits",
         "ctx",
@@ -56,7 +59,10 @@ class Swapping:
         self._sched = ctx.kernel.schedule
         self._cutoff = ctx.cutoff_s
         self._waits = schedule.waits
+        self._asap = type(schedule) is SwapAsap
         self._confirm = ctx.confirm_swaps
+        self._rates = ctx.rates
+        self._plain_noise = all(x is None for x in ctx.t1t2)  # no T1/T2 memory anywhere
         if self._confirm:
             ctx.tel.counters.setdefault("swap_confirmations", 0)
             ctx.tel.counters.setdefault("swap_confirmations_refused", 0)
@@ -147,11 +153,16 @@ class Swapping:
             return
         now = self._kernel.now  # the clock stands still within a handler
         schedule = self.schedule
+        asap = self._asap
         while left and right:
-            xy = schedule.pick(res, k, left, right, now)
-            if xy is None:
-                return
-            X, Y = xy
+            if asap:  # SwapAsap.pick, inlined (hot path): the first pair of each store
+                X = left.pop(0)
+                Y = right.pop(0)
+            else:
+                xy = schedule.pick(res, k, left, right, now)
+                if xy is None:
+                    return
+                X, Y = xy
             # the far ends keep their memories: the swapped pair takes them over
             if not X.dead or X.learn_i >= 0.0:
                 res.right[X.i].remove(X)
@@ -276,8 +287,22 @@ class Swapping:
         ctx = self.ctx
         now = ctx.kernel.now
         route = res.route
-        ctx.decohere(route.nodes, X, now)
-        ctx.decohere(route.nodes, Y, now)
+        nodes = route.nodes
+        if self._plain_noise:  # ctx.decohere of both pairs, inlined (depolarising memories)
+            rates = self._rates
+            for P in (X, Y):
+                dt = now - P.t_ref
+                if dt > 0.0:
+                    r = rates[nodes[P.i]] + rates[nodes[P.j]]
+                    if r > 0.0:  # bf.depolarise(P.state, exp(-dt r)), inlined
+                        e = math.exp(-dt * r)
+                        c = (1.0 - e) * 0.25
+                        p0, p1, p2, p3 = P.state
+                        P.state = (e * p0 + c, e * p1 + c, e * p2 + c, e * p3 + c)
+                    P.t_ref = now
+        else:
+            ctx.decohere(nodes, X, now)
+            ctx.decohere(nodes, Y, now)
         counters = ctx.tel.counters
         counters["swaps"] += 1
         p_swap = ctx.p_swap
@@ -382,8 +407,11 @@ class Swapping:
             return
         res.cut_armed.pop()  # this event: the earliest of the queued ones
         self._arm_next(res)
-        if not Z.stored or Z.dead:
-            return
+        if Z.stored and not Z.dead:
+            self.cut(res, Z)
+
+    def cut(self, res: Reservation, Z: Pair) -> None:
+        """Discard the stored pair ``Z``: its cut-off age is reached."""
         ctx = self.ctx
         ctx.tel.counters["cutoff_discards"] += 1
         ctx.discard(Z.parts)

@@ -93,6 +93,18 @@ class Telemetry:
         if used > self.mem_peak[node]:
             self.mem_peak[node] = used
 
+    def memory_path(self, nodes: list[int], need: list[int], scale: int, t: float) -> None:
+        """:meth:`memory` at each of ``nodes`` with ``delta = need[i] * scale`` (one call)."""
+        used_of, area, last, peak = self.mem_used, self.mem_area, self.mem_last, self.mem_peak
+        for node, k in zip(nodes, need, strict=True):
+            used = used_of[node]
+            area[node] += used * (t - last[node])
+            last[node] = t
+            used += k * scale
+            used_of[node] = used
+            if used > peak[node]:
+                peak[node] = used
+
 
 def _pct(x: np.ndarray, q: float) -> float:
     return float(np.percentile(x, q)) if x.size else math.nan
