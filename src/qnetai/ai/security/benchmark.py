@@ -7,7 +7,8 @@ so all methods run at the same per-block false-alarm rate) and a test set. Per a
 family and strength, on test blocks (honest test blocks against the attacked blocks of that
 cell):
 
-* ``auc``: ROC AUC of the per-block score;
+* ``auc``: ROC AUC of the per-block score (negatives: honest blocks from block
+  ``episode_blocks // 4`` on, the earliest onset, in every per-block figure);
 * ``tpr``: true-positive rate at the calibrated threshold (1 % false alarms per block);
 * ``delay_blocks``: mean blocks from the onset to the first alarm in attacked episodes
   (alarms before the onset count as false alarms, not detections) and ``detected`` the
@@ -497,6 +498,11 @@ def _run(
     links_ca = _Links(calib, link_window_blocks, episode_blocks)
     links_te = _Links(test, link_window_blocks, episode_blocks)
     honest_te = ~test["attacked"]
+    # per-block negatives and calibration: honest blocks where an attack could be on (from
+    # the earliest onset); the reference blocks would flatter stream methods, whose scores
+    # start low on every link
+    on_ca = calib["block"] >= episode_blocks // 4
+    neg_te = honest_te & (test["block"] >= episode_blocks // 4)
     key_w = test["gain_signal"] * test["n_pulses"]
     key_w = np.where(np.isfinite(key_w), key_w, 0.0)
     win_w = links_te.honest_window_weights(key_w)
@@ -508,17 +514,17 @@ def _run(
         per_fam: list[dict[str, float]] = []
         for fam in ATTACKS if name == "gbm-lofo" else ATTACKS[:1]:
             s_ca, s_te = scores_for(name, fam)
-            tb = float(np.quantile(s_ca, 1.0 - false_alarm_rate))
+            tb = float(np.quantile(s_ca[on_ca], 1.0 - false_alarm_rate))
             tl = float(np.quantile(links_ca.honest_window_max(s_ca), 1.0 - false_alarm_rate))
             for f in ATTACKS if name != "gbm-lofo" else (fam,):
                 thr_block[(name, f)], thr_link[(name, f)] = tb, tl
-            flag = s_te[honest_te] > tb
+            flag = s_te[neg_te] > tb
             wflag = links_te.honest_window_max(s_te) > tl
             per_fam.append(
                 {
                     "threshold": tb,
                     "false_alarm_rate": float(flag.mean()),
-                    "key_kept": float(key_w[honest_te][~flag].sum() / key_w[honest_te].sum()),
+                    "key_kept": float(key_w[neg_te][~flag].sum() / key_w[neg_te].sum()),
                     "link_threshold": tl,
                     "link_false_alarm_rate": float(wflag.mean()) if wflag.size else float("nan"),
                     "link_key_kept": float(win_w[~wflag].sum() / win_w.sum())
@@ -570,7 +576,7 @@ def _run(
                         delays.append(int(hits[0]))
                 link_det, link_delay = links_te.attacked(s_te, thr_link[(name, fam)], eps)
                 cell[name] = {
-                    "auc": _auc(s_te[honest_te], s_te[pos]),
+                    "auc": _auc(s_te[neg_te], s_te[pos]),
                     "tpr": float((s_te[pos] > thr).mean()),
                     "delay_blocks": float(np.mean(delays)) if delays else None,
                     "detected": len(delays) / eps.size if eps.size else None,
@@ -598,6 +604,7 @@ def _run(
             "train_blocks": int(y_tr.size),
             "test_blocks": int(honest_te.size),
             "test_honest_blocks": int(honest_te.sum()),
+            "test_negative_blocks": int(neg_te.sum()),
             "calib_honest_windows": int(links_ca.honest_window_max(scores["qber"][0]).size),
             "test_honest_windows": int(win_w.size),
         },
