@@ -102,35 +102,39 @@ def bench_network_tomography_command(
     )
 
 
+#: Printed column titles of the result keys.
+_HEADERS = {
+    "shots_per_setting": "shots",
+    "ci_low": "lo95",
+    "ci_high": "hi95",
+    "rmse_w_ci_low": "lo95",
+    "rmse_w_ci_high": "hi95",
+    "cpu_s_per_estimate": "cpu_s",
+}
+#: Keys holding names, not numbers (printed first, folded when narrow).
+_TEXT_KEYS = ("estimator", "metric")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value.replace("infidelity", "1-F")
+    if isinstance(value, int):
+        return str(value)
+    return "—" if value is None else f"{value:.3g}"
+
+
 def _table(title: str, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    from rich.table import Table
+    """The result rows as one table (never truncated: stacked when too wide)."""
+    from qnetai.cli._common import print_table
 
-    from qnetai.cli._common import console
-
-    short = {
-        "shots_per_setting": "shots",
-        "ci_low": "lo95",
-        "ci_high": "hi95",
-        "rmse_w_ci_low": "lo95",
-        "rmse_w_ci_high": "hi95",
-        "cpu_s_per_estimate": "cpu_s",
-        "metric": "metric",
-    }
-    table = Table(title=title)
-    for k in keys:
-        table.add_column(
-            short.get(k, k), justify="left" if k in ("estimator", "metric") else "right"
-        )
-    for r in rows:
-        table.add_row(
-            *(
-                str(r[k]).replace("infidelity", "1-F")
-                if isinstance(r[k], str | int)
-                else f"{r[k]:.3g}"
-                for k in keys
-            )
-        )
-    console.print(table)
+    text = [k for k in keys if k in _TEXT_KEYS]
+    order = text + [k for k in keys if k not in _TEXT_KEYS]
+    print_table(
+        title,
+        [_HEADERS.get(k, k) for k in order],
+        [[_cell(r[k]) for k in order] for r in rows],
+        text_columns=len(text),
+    )
 
 
 def register(app: typer.Typer) -> None:
