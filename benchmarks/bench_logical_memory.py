@@ -33,6 +33,7 @@ import numpy as np
 from scipy import stats
 
 from qnetai.config.models import LogicalMemorySpec, Scenario
+from qnetai.errors import InputError
 from qnetai.facade import load, simulate
 from qnetai.qec.memory import physical_t_coh_s
 
@@ -98,11 +99,17 @@ def main() -> None:
         mem: dict[str, Any] | None = None
         for seed in seeds:
             print(f"{label}: seed {seed}", file=sys.stderr, flush=True)
-            res = simulate(scv, seed=seed)
+            try:
+                res = simulate(scv, seed=seed)
+            except InputError as exc:  # refused up front (cost, decoder): say so, go on
+                rows.append({"memory": label, "refused": str(exc)})
+                break
             rate.append(res.summary["pairs_delivered"] / sc.duration_s)
             fid.append(res.summary["mean_fidelity"])
             if logical is not None:
                 mem = res.summary["logical_memory"]["memories"][0]
+        if len(rate) < len(seeds):
+            continue
         r, f = np.asarray(rate), np.asarray(fid)
         if settings is None:
             ref = {"rate": r, "fidelity": f}
@@ -122,6 +129,7 @@ def main() -> None:
                 {k: mem[k] for k in ("r_x", "r_x_ci", "r_z", "r_z_ci", "x_basis", "measure_cpu_s")}
             )
         rows.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
     print(
         json.dumps(
             {

@@ -55,14 +55,14 @@ MAX_LOGICAL_MEMORY_CPU_S = 120.0
 #: The lookup decoder's table is trained on this many shots per measured shot (capped).
 LOOKUP_TRAIN_SHOTS_PER_SHOT = 10
 LOOKUP_TRAIN_SHOTS_MAX = 2_000_000
-#: Estimated CPU microseconds per detector and shot (measured on this machine, x4 margin):
+#: Estimated CPU microseconds per detector and shot (measured on this machine; x2-x4 margin):
 #: sampling, then each decoder's decoding; the lookup decoder's training per training shot.
 _US_PER_DETECTOR_SHOT = {
     "sample": 0.02,
     "matching": 0.02,
     "matching-correlated": 0.08,
     "lookup": 0.02,
-    "neural": 10.0,
+    "neural": 5.0,
 }
 _US_PER_LOOKUP_TRAIN_SHOT = 2.0
 
