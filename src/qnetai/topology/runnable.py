@@ -28,8 +28,9 @@ estimate               limit           what it counts
 =====================  ==============  ====================================================
 
 Link heralds are bounded by both supply (every link attempting for the whole run, one herald
-per attempt round) and demand (each requested pair taking one herald per link of the
-longest possible path, doubled per purification round), so the estimates are upper ones.
+per attempt round) and demand (each requested pair taking one herald per link of a long
+path, :func:`path_hops_bound`: twice an upper bound on the hop diameter, at most
+``nodes - 1``; doubled per purification round).
 
 Example:
     >>> from qnetai.config import scenario_from_dict
@@ -142,6 +143,50 @@ def attempt_periods_s(resolved: Scenario) -> np.ndarray:
     return np.maximum(length / speed, 1.0 / rate)
 
 
+def path_hops_bound(resolved: Scenario) -> int:
+    """Links on the longest path a request is expected to take, bounded from above.
+
+    Twice the bound ``2 e(v)`` on the hop diameter of each connected part (``e(v)``: the
+    eccentricity of its first node, one breadth-first search per part), so that a policy may
+    route around busy nodes over paths up to twice as long as the longest shortest path; and
+    never more than a simple path can have (``nodes - 1``, ``links``).
+
+    Example:
+        >>> from qnetai.config import scenario_from_dict
+        >>> from qnetai.topology.resolve import resolve
+        >>> def bound(topology):
+        ...     return path_hops_bound(resolve(scenario_from_dict({"topology": topology})))
+        >>> bound({"builder": "line", "nodes": 9}), bound({"builder": "grid", "nodes": 400})
+        (8, 152)
+    """
+    names = [n.name for n in resolved.nodes]
+    adj: dict[str, list[str]] = {n: [] for n in names}
+    for link in resolved.links:
+        a, b = link.endpoints
+        if a in adj and b in adj:
+            adj[a].append(b)
+            adj[b].append(a)
+    seen: set[str] = set()
+    longest = 0  # the largest eccentricity found (of each part's first node)
+    for root in names:
+        if root in seen:
+            continue
+        seen.add(root)
+        frontier, level = [root], 0
+        while frontier:
+            nxt = []
+            for u in frontier:
+                for v in adj[u]:
+                    if v not in seen:
+                        seen.add(v)
+                        nxt.append(v)
+            if nxt:
+                level += 1
+            frontier = nxt
+        longest = max(longest, level)
+    return max(min(len(names) - 1, len(resolved.links), 4 * longest), 1)
+
+
 def estimate_work(scenario: Scenario) -> dict[str, float]:
     """Upper estimates of the work of one run of ``scenario`` (resolved here if needed).
 
@@ -171,7 +216,7 @@ def estimate_work(scenario: Scenario) -> dict[str, float]:
     rounds = resolved.operations.purification.rounds
     if resolved.operations.purification.protocol == "none":
         rounds = 0
-    hops = max(min(len(resolved.nodes) - 1, len(resolved.links)), 1)
+    hops = path_hops_bound(resolved)
     heralds = min(supply, demand * hops * 2.0**rounds)
     out["requests"] = requests
     out["delivered_pairs"] = min(demand, supply)
