@@ -3,8 +3,10 @@
 Time budget: about 2 CPU-minutes at the defaults (2 ms blocks; 4-6 minutes wall on the
 shared 2-core machine at load 8-10: data ~60 %, the rest training the change-point
 detector, six gradient-boosting models, one MLP and evaluation; one learner thread).
-``--block-pulses 1e8`` (operator-size 100 ms blocks) simulates 50x more pulses per block:
-about 1.4 CPU-s per link, so pass fewer links (the README run: 80 / 80 / 160).
+Longer blocks cost in proportion to the clicks: a link of 20 blocks of 1e8 pulses (100 ms,
+operator size) takes 0.5 CPU-s at 60 km, 11 at 5 km, about 4 on average over 5-60 km (a
+default-size run would take ~25 CPU-minutes); the README's longer-block run is
+``--block-pulses 1e7 --train-links 80 --calib-links 80 --test-links 160``.
 Prints the Markdown tables of ``benchmarks/README.md`` (or ``--json``: the whole result).
 
     .venv/bin/python benchmarks/bench_security.py [--seed 0] [--block-pulses 2e6]
