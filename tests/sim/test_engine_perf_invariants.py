@@ -190,3 +190,46 @@ def test_a_run_makes_no_reference_cycles(gc_settings):
     sim.run()
     assert gc.collect() == 0
     assert sim.result().summary["requests_served"] > 0
+
+
+def test_shortest_path_trees_keep_the_adjacency_order_tie_break():
+    """The hop-count policy's C breadth-first trees give the paths of a queue scan of
+    ``graph.adjacency()`` (the former pure-Python search), on a graph built in shuffled order."""
+    import random
+
+    import networkx as nx
+
+    from qnetai.control.policy import ShortestPathPolicy
+
+    rnd = random.Random(3)
+    base = nx.gnm_random_graph(150, 330, seed=2)
+    edges = list(base.edges())
+    rnd.shuffle(edges)
+    g = nx.Graph()
+    names = [f"v{i}" for i in range(150)]
+    rnd.shuffle(names)
+    g.add_nodes_from(names)
+    g.add_edges_from((f"v{a}", f"v{b}") for a, b in edges)
+
+    def reference(source, destination):
+        parent, frontier = {source: None}, [source]
+        while frontier:
+            nxt = []
+            for u in frontier:
+                for v in g.adj[u]:
+                    if v not in parent:
+                        parent[v] = u
+                        nxt.append(v)
+            frontier = nxt
+        if destination not in parent:
+            return None
+        path = [destination]
+        while parent[path[-1]] is not None:
+            path.append(parent[path[-1]])
+        return path[::-1]
+
+    policy = ShortestPathPolicy("hops")
+    pairs = [(a, b) for a in names[:20] for b in names if a != b]
+    assert [policy.choose_path(g, a, b, state=None) for a, b in pairs] == [
+        reference(a, b) for a, b in pairs
+    ]

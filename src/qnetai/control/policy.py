@@ -9,7 +9,7 @@ up, in :func:`qnetai.plugins.routing_policy`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from itertools import pairwise
 from typing import Any
 
@@ -46,8 +46,8 @@ class ShortestPathPolicy:
         self.metric = metric
         self._graph_id: int | None = None
         self._cache: dict[tuple[str, str], list[str] | None] = {}
-        self._trees: dict[str, dict[str, str | None]] = {}
-        self._adj: dict[str, list[str]] | None = None
+        self._trees: dict[str, Mapping[str, str | None]] = {}
+        self._adj: _Adjacency | None = None
 
     def choose_path(
         self, graph: nx.Graph, source: str, destination: str, *, state: Any = None
@@ -82,28 +82,67 @@ class ShortestPathPolicy:
             self._cache[key] = path
         return path
 
-    def _tree(self, graph: nx.Graph, source: str) -> dict[str, str | None]:
+    def _tree(self, graph: nx.Graph, source: str) -> Mapping[str, str | None]:
         """Parent of every reachable node on one shortest path from ``source``."""
         parent: dict[str, str | None] = {source: None}
         if self.metric == "hops":
-            frontier = [source]
-            adj = self._adj
-            if adj is None:  # plain lists: much faster to scan than networkx views
-                adj = self._adj = {u: list(nbrs) for u, nbrs in graph.adjacency()}
-            while frontier:
-                nxt = []
-                for u in frontier:
-                    for v in adj[u]:
-                        if v not in parent:
-                            parent[v] = u
-                            nxt.append(v)
-                frontier = nxt
-            return parent
+            # breadth-first in C (scipy) over the adjacency in the graph's order: the same
+            # first-found parents as a queue scan of ``graph.adjacency()``
+            if self._adj is None:
+                self._adj = _Adjacency(graph)
+            return self._adj.tree(source)
         pred, _ = nx.dijkstra_predecessor_and_distance(graph, source, weight="length_km")
         for v, ps in pred.items():
             if ps:
                 parent[v] = ps[0]
         return parent
+
+
+class _Adjacency:
+    """A graph's adjacency as a CSR matrix in ``graph.adjacency()`` order (for scipy BFS)."""
+
+    def __init__(self, graph: nx.Graph) -> None:
+        import numpy as np
+        from scipy.sparse import csr_array
+
+        self.names = list(graph)
+        self.index = {u: i for i, u in enumerate(self.names)}
+        nbrs = [[self.index[v] for v in graph.adj[u]] for u in self.names]
+        indptr = np.zeros(len(nbrs) + 1, dtype=np.int32)
+        indptr[1:] = np.cumsum([len(x) for x in nbrs])
+        indices = np.fromiter((v for x in nbrs for v in x), dtype=np.int32, count=int(indptr[-1]))
+        n = len(self.names)
+        self.matrix = csr_array((np.ones(len(indices)), indices, indptr), shape=(n, n))
+
+    def tree(self, source: str) -> _Parents:
+        from scipy.sparse.csgraph import breadth_first_order
+
+        i = self.index[source]
+        _, pred = breadth_first_order(self.matrix, i, directed=True, return_predecessors=True)
+        return _Parents(self, i, pred)
+
+
+class _Parents(Mapping[str, "str | None"]):
+    """Parent map of one breadth-first tree, read from scipy's predecessor array."""
+
+    def __init__(self, adj: _Adjacency, source: int, pred: Any) -> None:
+        self._adj, self._source, self._pred = adj, source, pred
+
+    def __contains__(self, node: object) -> bool:
+        i = self._adj.index.get(node) if isinstance(node, str) else None
+        return i is not None and (i == self._source or self._pred[i] >= 0)
+
+    def __getitem__(self, node: str) -> str | None:
+        if node not in self:
+            raise KeyError(node)
+        p = self._pred[self._adj.index[node]]
+        return None if p < 0 else self._adj.names[p]
+
+    def __iter__(self) -> Iterator[str]:
+        return (u for u in self._adj.names if u in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 PolicyFactory = Callable[..., RoutingPolicy]
