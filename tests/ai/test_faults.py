@@ -16,6 +16,7 @@ from qnetai.ai.security.faults import (
     simulate_episode,
     window_features,
 )
+from qnetai.cli._common import to_json
 from qnetai.cli.main import app
 from qnetai.errors import InputError
 from qnetai.qkd.channel import GYS
@@ -98,9 +99,9 @@ def test_scoring_counts_only_right_and_timely_alarms():
 
 
 def test_bench_is_reproducible_and_reports_both_methods():
-    kw = dict(seed=4, train_episodes=16, test_episodes=16, options=FaultOptions(episode_blocks=70))
+    kw = dict(seed=4, train_episodes=12, test_episodes=12, options=FaultOptions(episode_blocks=60))
     a, b = bench_faults(**kw), bench_faults(**kw)
-    assert a["rows"] == b["rows"]
+    assert to_json(a) == to_json(b)  # NaN lead times compare unequal as floats
     methods = {r["method"] for r in a["rows"]}
     assert len(methods) == 2 and any("static" in m for m in methods)
     assert all(0 <= r["precision"] <= 1 and 0 <= r["recall"] <= 1 for r in a["rows"])
@@ -127,6 +128,8 @@ def test_cli_bench_faults_json_and_bad_input():
         "detector-decay",
         "fibre-loss",
         "memory-coherence",
+        "weather-fade",
+        "link-cut",
     }
     bad = runner.invoke(app, ["bench", "faults", "--test-episodes", "3"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
