@@ -221,7 +221,6 @@ def _block_statistics(block: Any, *, mu: float, nu: float, rng: np.random.Genera
     the run's stream and figures are unchanged (tested equal to ``telemetry_features``).
     """
     from qnetai.qkd.attacks import TIME_SHIFT_MISMATCH, TIME_SHIFT_PS, TROJAN_MONITOR_NW
-    from qnetai.qkd.decoy import y1_lower_vacuum_weak
     from qnetai.qkd.monitoring import TelemetryConditions
     from qnetai.qkd.sifting import block_counts
 
@@ -235,8 +234,6 @@ def _block_statistics(block: Any, *, mu: float, nu: float, rng: np.random.Genera
     det = int(c.detections.sum())
     double = float(c.multi_clicks / det) if det else nan
     q = np.where(sent_k > 0, c.detections / np.maximum(sent_k, 1), np.nan)
-    y1 = float(y1_lower_vacuum_weak(mu=mu, nu=nu, q_mu=q[0], q_nu=q[1], y0=q[2]))
-    spf = float(y1 * mu * np.exp(-mu) / q[0]) if np.isfinite(q[0]) and q[0] > 0 else nan
     n_ev = block.n_events
     t = cond.timing_offset_ps + cond.timing_jitter_ps * rng.standard_normal(n_ev)
     if block.label == "time-shift" and n_ev:
@@ -250,13 +247,32 @@ def _block_statistics(block: Any, *, mu: float, nu: float, rng: np.random.Genera
     probe = TROJAN_MONITOR_NW * attacked if block.label == "trojan-horse" else 0.0
     noise = cond.monitor_noise_nw * float(rng.standard_normal())
     monitor = cond.monitor_baseline_nw + noise + probe
-    return [qber, spf, double, monitor, timing_std, gain]
+    return [qber, float(q[0]), float(q[1]), float(q[2]), double, monitor, timing_std, gain]
 
 
-#: Columns of :func:`_block_statistics`, in its order (``double_click_rate`` per detection).
+def _single_photon_fraction(q: NDArray[np.float64], *, mu: float, nu: float) -> NDArray[np.float64]:
+    """``single_photon_fraction`` of blocks with gains ``q`` (rows: signal, decoy, vacuum).
+
+    ``telemetry_features``' formula over all blocks at once: the element-wise operations of
+    :func:`~qnetai.qkd.decoy.y1_lower_vacuum_weak` in the same order, so equal bit for bit.
+    """
+    from qnetai.qkd.decoy import y1_lower_vacuum_weak
+
+    y1 = y1_lower_vacuum_weak(mu=mu, nu=nu, q_mu=q[:, 0], q_nu=q[:, 1], y0=q[:, 2])
+    ok = np.isfinite(q[:, 0]) & (q[:, 0] > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spf = y1 * mu * np.exp(-mu) / q[:, 0]
+    return np.where(ok, spf, np.nan)
+
+
+#: Columns of :func:`_block_statistics`, in its order (``double_click_rate`` per detection;
+#: ``q_*`` the gains that :func:`_single_photon_fraction` turns into
+#: ``single_photon_fraction``).
 _STAT_COLUMNS = (
     "qber_z_signal",
-    "single_photon_fraction",
+    "q_signal",
+    "q_decoy",
+    "q_vacuum",
     "double_click_rate",
     "monitor_photodiode_nw",
     "timing_std_ps",
@@ -276,24 +292,31 @@ def _telemetry(
     """Per-block statistics of consecutive segments sharing one setup (faults active)."""
     from qnetai.qkd.pulses import iter_blocks
 
-    rows: list[list[float]] = []
+    parts: list[NDArray[np.float64]] = []
+    spf: list[NDArray[np.float64]] = []
     i = 0
     while i < len(keys):
         j = i
         while j < len(keys) and keys[j] == keys[i]:
             j += 1
         setup = setups[keys[i]]
-        for blk in iter_blocks(
-            setup,
-            pulses=(j - i) * block_pulses,
-            rng=rng,
-            block_pulses=block_pulses,
-            block_attacks=attacks[i:j],
-        ):
-            rows.append(_block_statistics(blk, mu=setup.mu, nu=setup.nu, rng=rng))
+        rows = [
+            _block_statistics(blk, mu=setup.mu, nu=setup.nu, rng=rng)
+            for blk in iter_blocks(
+                setup,
+                pulses=(j - i) * block_pulses,
+                rng=rng,
+                block_pulses=block_pulses,
+                block_attacks=attacks[i:j],
+            )
+        ]
+        part = np.array(rows, dtype=float).reshape(len(rows), len(_STAT_COLUMNS))
+        spf.append(_single_photon_fraction(part[:, 1:4], mu=setup.mu, nu=setup.nu))
+        parts.append(part)
         i = j
-    table = np.array(rows, dtype=float).reshape(len(rows), len(_STAT_COLUMNS))
+    table = np.concatenate(parts)
     cols = {name: table[:, k].copy() for k, name in enumerate(_STAT_COLUMNS)}
+    cols["single_photon_fraction"] = np.concatenate(spf)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = cols["gain_signal"]
         cols["double_per_gain"] = cols.pop("double_click_rate") / g
