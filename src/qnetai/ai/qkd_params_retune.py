@@ -232,19 +232,19 @@ def run_retune_benchmark(
 ) -> list[dict[str, Any]]:
     """The ``retune`` section of ``qnetai bench qkd-params``: three links, one fade period.
 
-    metro-6g's free-space link (2.2 dB, ±3 dB); a long fibre-like link at 28 dB with a
-    ±6 dB fade (a weather fade towards the cut-off); and the same link at constant loss
+    metro-6g's free-space link (2.2 dB, ±3 dB); a long fibre-like link at 26 dB with a
+    ±5 dB fade (a weather fade towards the cut-off); and the same link at constant loss
     (the control: re-tuning must equal fixed).
     """
     links = [
         metro6g_fading_link(n_blocks=n_blocks, blocks_per_period=n_blocks),
         FadingLink.sinusoid(
-            mean_loss_db=28.0,
-            amplitude_db=6.0,
+            mean_loss_db=26.0,
+            amplitude_db=5.0,
             n_blocks=n_blocks,
             blocks_per_period=n_blocks,
-            name="28 dB link, ±6 dB fade",
+            name="26 dB link, ±5 dB fade",
         ),
-        FadingLink.constant(28.0, n_blocks, name="28 dB link, constant"),
+        FadingLink.constant(26.0, n_blocks, name="26 dB link, constant"),
     ]
     return [retune_link(net, lk, ceiling=ceiling, progress=progress) for lk in links]

@@ -83,3 +83,31 @@ def test_bad_conditions_are_refused():
     net = DecoyParameterNet.random(np.random.default_rng(0), hidden=(4,))
     with pytest.raises(InputError, match="columns"):
         net.raw(np.zeros((2, 3)))
+
+
+def test_tune_batch_falls_back_on_an_untrained_net():
+    net = DecoyParameterNet.random(np.random.default_rng(5))
+    cond = np.array([[120.0, 0.05, 1e-6, 0.02, 1e10], [10.0, 0.3, 1e-6, 0.01, 1e12]])
+    x, r, fell = net.tune_batch(cond)
+    assert np.all(r > 0)
+    for c, xi, ri in zip(cond, x, r, strict=True):
+        assert ri == pytest.approx(rate_of(c, xi), rel=1e-9)
+    assert fell.dtype == bool
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="weights not built")
+def test_shipped_model_with_gradient_polish_reaches_99_percent():
+    pytest.importorskip("torch")
+    net = DecoyParameterNet.load(DEFAULT_MODEL)
+    cond = np.array(
+        [
+            [110.0, 0.2, 1e-6, 0.02, 3e9],
+            [80.0, 0.05, 5e-6, 0.03, 1e10],
+            [20.0, 0.5, 1e-7, 0.01, 1e12],
+        ]
+    )
+    _, r, fell = net.tune_batch(cond, polish_steps=10)
+    for c, ri in zip(cond, r, strict=True):
+        _, r_opt = optimal_parameters(c)
+        assert r_opt > 0 and ri >= 0.99 * r_opt, (c, ri, r_opt)
+    assert not fell.any()
