@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from qnetai.config.models import Scenario
+from qnetai.errors import InputError
 from qnetai.facade import run_scenario, simulate
 from qnetai.qec.memory import physical_t_coh_s
 from qnetai.sim.chain import exact_mean_fidelity
@@ -97,3 +99,10 @@ def test_report_shows_the_logical_memory():
     assert "Error-corrected" not in hardware_section(
         run_scenario(chain({"t_coh_s": 1e-3}, pairs=20, duration_s=0.05))
     )
+
+
+def test_engine_alone_refuses_unmeasured_logical_memories():
+    from sim_helpers import simulate as engine_simulate
+
+    with pytest.raises(InputError, match=r"memory\.logical is measured by qnetai\.simulate"):
+        engine_simulate(chain({"logical": LOGICAL}, pairs=5, duration_s=0.01), seed=1)

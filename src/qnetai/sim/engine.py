@@ -164,6 +164,11 @@ class Simulation:
         self._t1t2: list[tuple[float | None, float | None] | None] = []
         for n in sc.nodes:
             mem = n.memory
+            if mem.logical is not None and "t_coh_s" not in mem.model_fields_set:
+                raise InputError(  # measured above sim: qnetai.qec.memory via the facade
+                    f"node {n.name!r}: memory.logical is measured by qnetai.simulate / "
+                    "run_scenario (qnetai.qec.memory.apply_logical_memories), not the engine"
+                )
             if mem.t1_s is not None or mem.t2_s is not None:
                 self._rate.append(0.0)
                 self._t1t2.append((mem.t1_s, mem.t2_s))
