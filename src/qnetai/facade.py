@@ -115,8 +115,10 @@ def check_runnable(
     references, a network of fewer than two nodes, a routing policy that cannot be resolved
     (built-in, ``rl:`` model, one of ``policies``, an import path or an entry point; see
     :func:`qnetai.plugins.check_routing_policy`), a bad ``qkd`` section, a link of zero
-    attempt period. An import-path policy (``pkg.module:Class``) named by the scenario is
-    imported only with ``allow_plugins=True``: a scenario file is data, importing runs code.
+    attempt period, an error-corrected memory (``memory.logical``) whose decoder does not apply
+    or whose rate measurement would cost too much. An import-path policy (``pkg.module:Class``)
+    named by the scenario is imported only with ``allow_plugins=True``: a scenario file is
+    data, importing runs code.
 
     Example:
         >>> check_runnable("metro-6g").name
