@@ -36,7 +36,18 @@ def main() -> None:
     ap.add_argument("--lookup-train-shots", type=int, default=2_000_000)
     ap.add_argument("--model-dir", default=None, help="Use DIR/qec-surface-dD.npz models.")
     ap.add_argument("--markdown", action="store_true", help="Print markdown tables, not JSON.")
+    ap.add_argument(
+        "--gate-loss",
+        action="store_true",
+        help="Instead: neural vs neural-gated vs correlated matching, paired, on --shots fresh "
+        "shots in 100,000-shot chunks (chunk k seeded seed * 1000 + k); d = first of --distances.",
+    )
     args = ap.parse_args()
+    if args.gate_loss:
+        d = int(args.distances.split(",")[0])
+        exp = MemoryExperiment(code="surface", distance=d, rounds=d, p=args.p, noise=args.noise)
+        print(json.dumps(gate_loss(exp, shots=args.shots, seed=args.seed), indent=1))
+        return
     results = []
     for d in (int(x) for x in args.distances.split(",")):
         exp = MemoryExperiment(code="surface", distance=d, rounds=d, p=args.p, noise=args.noise)
@@ -59,6 +70,76 @@ def main() -> None:
             print(markdown(out))
     else:
         print(json.dumps(results, indent=1))
+
+
+def gate_loss(exp: MemoryExperiment, *, shots: int, seed: int) -> dict[str, Any]:
+    """Errors of correlated matching, ``neural`` and ``neural-gated`` on the same fresh shots.
+
+    Both learned variants come from one network pass per chunk: ``neural-gated`` equals
+    ``neural`` where plain and correlated matching disagree and correlated matching elsewhere
+    (the property ``tests/qec/test_neural_speed.py`` checks on the decoders themselves).
+    """
+    import numpy as np
+    import torch
+
+    from qnetai.qec import MatchingDecoder, NeuralDecoder, sample
+    from qnetai.qec._bench import _default_model
+
+    torch.set_num_threads(1)
+    model = _default_model(exp)
+    circuit = exp.circuit()
+    net = NeuralDecoder(model=model or "", backend="torch").for_circuit(circuit)
+    plain = MatchingDecoder().for_circuit(circuit)
+    keys = ("corr", "neural", "gated", "disagree")
+    pairs = (
+        "neural|corr",
+        "corr|neural",
+        "gated|corr",
+        "corr|gated",
+        "gated|neural",
+        "neural|gated",
+    )
+    tot = dict.fromkeys((*keys, *pairs), 0)
+    t = time.process_time()
+    for k, start in enumerate(range(0, shots, 100_000)):
+        s = sample(
+            circuit,
+            shots=min(100_000, shots - start),
+            seed=seed * 1000 + k,
+        )
+        dets, obs = s.detection_events, s.observable_flips
+        corr = net.base.decode_batch(dets)  # type: ignore[union-attr]
+        dis = np.any(corr != plain.decode_batch(dets), axis=1)
+        neural = corr ^ (net._logits(dets, corr) > 0)
+        gated = np.where(dis[:, None], neural, corr)
+        wrong = {
+            n: np.any(v != obs, axis=1)
+            for n, v in (("corr", corr), ("neural", neural), ("gated", gated))
+        }
+        for n in ("corr", "neural", "gated"):
+            tot[n] += int(wrong[n].sum())
+        tot["disagree"] += int(dis.sum())
+        for pair in pairs:
+            a, b = pair.split("|")
+            tot[pair] += int((wrong[a] & ~wrong[b]).sum())
+
+    def z(a: str, b: str) -> float:
+        n = tot[f"{a}|{b}"] + tot[f"{b}|{a}"]
+        return (tot[f"{a}|{b}"] - tot[f"{b}|{a}"]) / n**0.5 if n else 0.0
+
+    return {
+        "config": {**exp.describe(), "shots": shots, "seed": seed, "model": model},
+        "errors": {n: tot[n] for n in ("corr", "neural", "gated")},
+        "disagree_shots": tot["disagree"],
+        "only_first_wrong": {p: tot[p] for p in pairs},
+        "paired_z": {
+            "neural-corr": z("neural", "corr"),
+            "gated-corr": z("gated", "corr"),
+            "gated-neural": z("gated", "neural"),
+        },
+        "cpu_s": time.process_time() - t,
+        "loadavg": os.getloadavg(),
+    }
 
 
 def markdown(out: dict[str, Any]) -> str:
