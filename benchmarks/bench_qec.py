@@ -108,7 +108,8 @@ def gate_loss(exp: MemoryExperiment, *, shots: int, seed: int) -> dict[str, Any]
             seed=seed * 1000 + k,
         )
         dets, obs = s.detection_events, s.observable_flips
-        corr = net.base.decode_batch(dets)  # type: ignore[union-attr]
+        assert net.base is not None
+        corr = net.base.decode_batch(dets)
         dis = np.any(corr != plain.decode_batch(dets), axis=1)
         neural = corr ^ (net._logits(dets, corr) > 0)
         gated = np.where(dis[:, None], neural, corr)
