@@ -178,11 +178,10 @@ def _to_protocol(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
 
 
 def rates_batch(cond: ArrayLike, x: ArrayLike) -> NDArray[np.float64]:
-    """Lim14 key length per pulse (before the floor at 0) of row ``i`` of ``x`` under row ``i``
-    of ``cond``, in one vectorised call.
+    """Lim14 key length per pulse (before the floor) of each ``x`` row under its ``cond`` row.
 
-    The expected counts are those of :meth:`ChannelModel.gain_at` / ``error_gain_at`` (no
-    after-pulses) with each row's own channel; the key length is
+    One vectorised call. The expected counts are those of :meth:`ChannelModel.gain_at` /
+    ``error_gain_at`` (no after-pulses) with each row's own channel; the key length is
     :func:`qnetai.qkd.finite_key.finite_key_length`, the one Lim14 implementation. Equal to
     :func:`rate_of` row by row (tested); ~100x cheaper per row on a batch.
 
@@ -364,28 +363,42 @@ class DecoyParameterNet:
         return x_opt, r_opt, True
 
     def tune_batch(
-        self, cond: ArrayLike, *, polish_steps: int = 0, polish_lr: float = 0.04
+        self,
+        cond: ArrayLike,
+        *,
+        polish_steps: int = 0,
+        polish_lr: float = 0.04,
+        escalate_above: float | None = None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-        """:meth:`tune` for ``(n, 5)`` conditions at once: ``(x, rate, fell_back)``.
+        """:meth:`tune` for ``(n, 5)`` conditions at once: ``(x, rate, used_optimiser)``.
 
         ``polish_steps > 0``: that many batched gradient-ascent steps on the differentiable
         rate from the network's parameters (:func:`qnetai.ai.qkd_params_torch.local_optimise`,
         needs torch; never worse than the start). Rows whose parameters give no key are
-        handed to the optimiser (``fell_back``), so no row has zero key where the optimum
-        is positive.
+        handed to the optimiser, so no row has zero key where the optimum is positive. With
+        ``escalate_above`` (e.g. 1.05) rows where the polish raised the rate by more than
+        that factor (the network was far off: the sharp edge near the cut-off) also go to the
+        optimiser, whose answer is kept where it is better.
         """
         c = np.atleast_2d(np.asarray(cond, dtype=float))
         x = self.raw(c)
+        r_raw = rates_batch(c, x)
         if polish_steps > 0:
             from qnetai.ai.qkd_params_torch import local_optimise
 
             x, _ = local_optimise(
                 c, x, PARAM_BOUNDS, steps=polish_steps, lr=polish_lr, track_best=False
             )
-        r = np.maximum(rates_batch(c, x), 0.0)
+            r = np.maximum(rates_batch(c, x), 0.0)
+        else:
+            r = np.maximum(r_raw, 0.0)
         fell = r <= 0
+        if escalate_above is not None:
+            fell |= r > escalate_above * np.maximum(r_raw, 1e-300)
         for i in np.flatnonzero(fell):
-            x[i], r[i] = optimal_parameters(c[i])
+            x_opt, r_opt = optimal_parameters(c[i])
+            if r_opt > r[i] or r[i] <= 0:
+                x[i], r[i] = x_opt, r_opt
         return x, r, fell
 
     def save(self, path: str | Path) -> None:
@@ -571,6 +584,7 @@ def bench_qkd_params(
     optimiser_s_per_query: float | None = None,
     polish_evaluations: int = 60,
     gradient_steps: int = 10,
+    escalate_above: float = 1.05,
     timing_repeats: int = 200,
 ) -> dict[str, Any]:
     """The network against the optimiser on held-out conditions.
@@ -583,8 +597,9 @@ def bench_qkd_params(
     optimiser's ``optimiser_s_per_query`` (CPU seconds); the batched path
     :meth:`~DecoyParameterNet.tune_batch` with its rate check and fallback, without and
     with ``gradient_steps`` of batched gradient polish (0: skipped; needs torch), timed on
-    the conditions with a positive optimum (``fell_back``: how many of them needed the
-    optimiser; beyond the cut-off every path ends in one optimiser run); and the
+    the conditions with a positive optimum (``fell_back``: how many of them went to the
+    optimiser; beyond the cut-off every path ends in one optimiser run), also with the
+    ``escalate_above`` rule of :meth:`~DecoyParameterNet.tune_batch`; and the
     network followed by a Nelder-Mead :func:`polish` of ``polish_evaluations`` (0: skipped).
     """
     cond = np.asarray(conditions, dtype=float)
@@ -626,16 +641,20 @@ def bench_qkd_params(
         out["speedup_single"] = optimiser_s_per_query / single_s
         out["speedup_batched"] = optimiser_s_per_query / max(batch_s, 1e-12)
         out["speedup_tune"] = optimiser_s_per_query / tune_s
-    for steps in sorted({0, int(gradient_steps)}) if pos.any() else ():
+    variants: list[tuple[str, int, float | None]] = [("tune_batch", 0, None)]
+    if gradient_steps > 0:
+        variants += [("gradient_polish", gradient_steps, None)]
+        variants += [("gradient_polish_escalated", gradient_steps, escalate_above)]
+    for key, steps, esc in variants if pos.any() else ():
         if steps > 0:
             net.tune_batch(cond[pos][:2], polish_steps=1)  # torch's set-up, not timed
         # conditions with key only: beyond the cut-off every method ends in the optimiser
         t0 = time.process_time()
-        _, r_tb, fell = net.tune_batch(cond[pos], polish_steps=steps)
+        _, r_tb, fell = net.tune_batch(cond[pos], polish_steps=steps, escalate_above=esc)
         tb_s = (time.process_time() - t0) / int(pos.sum())
-        key = "tune_batch" if steps == 0 else "gradient_polish"
         out[key] = {
             "steps": steps,
+            "escalate_above": esc,
             **_ratio_stats(r_tb / opt_r[pos]),
             "fell_back": int(fell.sum()),
             "s_per_query": tb_s,
@@ -736,7 +755,11 @@ def format_qkd_params(out: dict[str, Any]) -> str:
         f"{f(out.get('speedup_batched'), '.0f')}x batched, "
         f"{f(out.get('speedup_tune'), '.0f')}x with the check)",
     ]
-    for key, what in (("tune_batch", "batched, checked"), ("gradient_polish", "+ gradient")):
+    for key, what in (
+        ("tune_batch", "batched, checked"),
+        ("gradient_polish", "+ gradient"),
+        ("gradient_polish_escalated", "+ gradient + escalation"),
+    ):
         if key in out:
             g = out[key]
             lines.append(
