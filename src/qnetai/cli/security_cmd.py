@@ -154,9 +154,9 @@ def security_command(
 ) -> None:
     """Attack detectors beside the QBER and decoy baselines, per family and strength.
 
-    Two definitions side by side: per block (TPR at 1 % false alarms per block) and per
-    link (detection among the attack's first K blocks at 1 % false alarms per honest
-    K-block window).
+    Per block: TPR at 1 % false alarms per block.
+    Per link: detection among the attack's first K blocks, at 1 % false alarms
+    per honest K-block window.
     """
     from qnetai.ai.security.benchmark import run_security_benchmark
     from qnetai.cli._common import (
