@@ -130,6 +130,24 @@ def local_optimise(
     network's batched polish.
     """
     torch = require("torch", extra="ai")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small tensors: extra threads cost ~15x CPU (measured)
+    try:
+        return _local_optimise(torch, cond, x0, bounds, steps, lr, lr_end, track_best)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _local_optimise(
+    torch: Any,
+    cond: Any,
+    x0: Any,
+    bounds: Any,
+    steps: int,
+    lr: float,
+    lr_end: float | None,
+    track_best: bool,
+) -> tuple[Any, Any]:
     lo, span = _box(torch, bounds)
     c = torch.as_tensor(cond, dtype=torch.float64)
     x_start = torch.as_tensor(x0, dtype=torch.float64)
