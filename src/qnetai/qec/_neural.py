@@ -44,8 +44,8 @@ RESIDUALS: tuple[str | None, ...] = (None, "matching-correlated")
 GATES: tuple[str, ...] = ("none", "disagree")
 #: Shots per torch forward pass (measured fastest on one core: 256-512; 4,096 was 1.8x slower).
 TORCH_CHUNK = 256
-#: Shots per numpy forward pass.
-NUMPY_CHUNK = 4096
+#: Shots per numpy forward pass (1,024: about 20 % faster than 4,096 on one core).
+NUMPY_CHUNK = 1024
 #: Shipped models live in ``qnetai/data/models/qec-*.npz`` + ``.json``.
 SHIPPED_PREFIX = "qec-"
 
