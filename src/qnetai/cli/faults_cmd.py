@@ -20,7 +20,7 @@ _SEVERITY = {
 def bench_faults_command(
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every episode and model."),
     train_episodes: int = typer.Option(
-        600, "--train-episodes", min=8, max=20000, help="Training episodes (tuning: half)."
+        1000, "--train-episodes", min=8, max=20000, help="Training episodes (tuning: half)."
     ),
     test_episodes: int = typer.Option(
         600, "--test-episodes", min=8, max=20000, help="Test episodes, the same for each method."

@@ -466,18 +466,24 @@ def _episodes(
 
 
 def _training_rows(
-    episodes: list[LinkEpisode], *, horizon_blocks: int = 30
+    episodes: list[LinkEpisode],
+    *,
+    horizon_blocks: int = 30,
+    extra: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Training rows: what the forecaster should say at each block after the baseline.
 
     Honest blocks (and blocks before a fault's onset) are ``none``; a faulty episode's blocks
     from ``horizon_blocks`` before its service-level violation on are its fault (a cut's from
     its onset block on). Blocks of a fault that is developing but still further from the
-    violation are left out: they are neither honest nor yet distinguishable.
+    violation are left out: they are neither honest nor yet distinguishable. ``extra``
+    ``(episodes, blocks, m)``: more features per block, appended.
     """
     xs, ys = [], []
-    for ep in episodes:
+    for i, ep in enumerate(episodes):
         f = episode_features(ep)
+        if extra is not None:
+            f = np.hstack([f, extra[i]])
         y = np.zeros(len(f), dtype=np.int64)
         keep = np.ones(len(f), dtype=bool)
         keep[:BASELINE_BLOCKS] = False
@@ -592,13 +598,32 @@ class GradientBoostingForecaster(_Rule):
         self.confirms = np.full(len(FAULTS), int(confirm), dtype=np.int64)
         self.seed = seed
         self.model: Any = None
+        self.baseline: StaticThresholdBaseline | None = None
 
-    def fit(self, episodes: list[LinkEpisode]) -> GradientBoostingForecaster:
-        """Fit the classifier on the labelled blocks of ``episodes``."""
+    def _extra(self, episodes: Sequence[LinkEpisode]) -> NDArray[np.float64] | None:
+        """The tuned baseline's verdicts as features: per class, its rule's current run."""
+        if self.baseline is None:
+            return None
+        rule = self.baseline.scores_many(episodes) > 0.5
+        run = np.zeros(rule.shape)
+        for j in range(rule.shape[1]):
+            prev = run[:, j - 1] if j else 0.0
+            run[:, j] = np.where(rule[:, j], np.minimum(prev + 1.0, 4.0), 0.0)
+        return run
+
+    def fit(
+        self, episodes: list[LinkEpisode], *, baseline: StaticThresholdBaseline | None = None
+    ) -> GradientBoostingForecaster:
+        """Fit the classifier on the labelled blocks of ``episodes``.
+
+        With ``baseline`` (a static-threshold baseline tuned on training episodes), its rules'
+        verdicts are features too (stacking): the model can follow them where they are right.
+        """
+        self.baseline = baseline
         from sklearn.ensemble import HistGradientBoostingClassifier
         from threadpoolctl import threadpool_limits
 
-        x, y = _training_rows(episodes)
+        x, y = _training_rows(episodes, extra=self._extra(episodes))
         # the limit must be set after sklearn's OpenMP runtime is loaded; OpenMP threads
         # spinning on a shared machine cost 20x the CPU time
         with threadpool_limits(limits=self.threads):
@@ -617,7 +642,15 @@ class GradientBoostingForecaster(_Rule):
         if self.model is None:
             raise InputError("the forecaster is not fitted: call fit() first")
         _stack(episodes)
-        feats = np.vstack([episode_features(ep) for ep in episodes])
+        extra = self._extra(episodes)
+        feats = np.vstack(
+            [
+                episode_features(ep)
+                if extra is None
+                else np.hstack([episode_features(ep), extra[i]])
+                for i, ep in enumerate(episodes)
+            ]
+        )
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=self.threads):
@@ -1014,11 +1047,12 @@ TRAIN_SEVERITIES: dict[str, tuple[float, ...]] = {
 def bench_faults(
     *,
     seed: int = 0,
-    train_episodes: int = 600,
+    train_episodes: int = 1000,
     test_episodes: int = 600,
     options: FaultOptions | None = None,
     severities: Mapping[str, Sequence[float]] | None = None,
     threads: int = 1,
+    stack: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train on one set of episodes, tune on another, report on a third (same for all methods).
@@ -1026,7 +1060,8 @@ def bench_faults(
     Training and tuning episodes draw severities around the targets; test episodes use the
     severities of :data:`FAULTS`. Returns ``rows`` (per method and fault: precision, recall,
     F1 with 95 % Wilson intervals, median lead time, median time to detect), ``paired`` (per
-    fault, learned vs baseline on the same test episodes) and the settings.
+    fault, learned vs baseline on the same test episodes) and the settings. ``stack``: the
+    forecaster also sees the tuned baseline's verdicts as features.
 
     Example:
         >>> res = bench_faults(seed=1, train_episodes=12, test_episodes=12,
@@ -1054,12 +1089,13 @@ def bench_faults(
 
     rows = []
     with threadpool_limits(limits=threads):  # OpenMP spinning on a shared machine costs minutes
-        say("fitting the learned forecaster")
-        learned = GradientBoostingForecaster(seed=seed, threads=threads).fit(train)
-        say("tuning its per-class alarm thresholds on the tuning episodes")
-        learned.tune(tune)
         say("tuning the static-threshold baseline on the training and tuning episodes")
         baseline = StaticThresholdBaseline().fit(train + tune)
+        say("fitting the learned forecaster (the baseline's verdicts among its features)")
+        learned = GradientBoostingForecaster(seed=seed, threads=threads)
+        learned.fit(train, baseline=baseline if stack else None)
+        say("tuning its per-class alarm thresholds on the tuning episodes")
+        learned.tune(tune)
         say("scoring both on the test episodes")
         alarms = {m.name: m.alarms(test) for m in (learned, baseline)}
         for name, al in alarms.items():
@@ -1072,6 +1108,7 @@ def bench_faults(
         "paired": paired,
         "settings": {
             "seed": seed,
+            "stacked_baseline_features": stack,
             "train_episodes": train_episodes,
             "tune_episodes": n_tune,
             "test_episodes": test_episodes,
