@@ -7,7 +7,10 @@ dropped when it reaches the top of the heap, without any scan of the queue; the
 heap is rebuilt without the dead entries when they outnumber the live ones.
 Models that own many short-lived timers can also invalidate their own events by
 passing a version token in ``arg`` and ignoring stale callbacks, which costs
-nothing in the kernel at all.
+nothing in the kernel at all. A timer can also be queued lazily: :meth:`Kernel.reserve`
+takes its place in the order now and :meth:`Kernel.push` queues it later under that handle
+(the engine's cut-offs, :meth:`qnetai.sim.swapping.Swapping.schedule_cutoff`), so events that
+would find nothing to do need never enter the heap.
 
 Example:
     >>> k = Kernel()
