@@ -8,7 +8,8 @@ whether the run folders agree (every Parquet table ``Table.equals``; ``summary.j
 ``qkd_summary.json`` equal apart from wall times). Budget: about 10 s of CPU per ``run``
 repeat and tree at metro-6g.
 
-    .venv/bin/python benchmarks/bench_startup.py --tree before=/tmp/h3/base/src --tree after=.
+    git archive 9ccfb6b src | tar -x -C /tmp/pre
+    .venv/bin/python benchmarks/bench_startup.py --tree pre=/tmp/pre/src --tree new=.
     .venv/bin/python benchmarks/bench_startup.py --tree old=/tmp/old/src --tree new=. \\
         --scenario new=/tmp/metro-6g-no-incidents.yaml --only run --no-report
 """
