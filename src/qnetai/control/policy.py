@@ -133,10 +133,13 @@ class _Parents(Mapping[str, "str | None"]):
         return i is not None and (i == self._source or self._pred[i] >= 0)
 
     def __getitem__(self, node: str) -> str | None:
-        if node not in self:
-            raise KeyError(node)
-        p = self._pred[self._adj.index[node]]
-        return None if p < 0 else self._adj.names[p]
+        i = self._adj.index[node]
+        p = self._pred[i]
+        if p >= 0:
+            return self._adj.names[p]
+        if i == self._source:
+            return None
+        raise KeyError(node)  # not reached from the source
 
     def __iter__(self) -> Iterator[str]:
         return (u for u in self._adj.names if u in self)
