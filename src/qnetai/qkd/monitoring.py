@@ -70,6 +70,7 @@ __all__ = [
     "feature_matrix",
     "labelled_block_features",
     "telemetry_features",
+    "timing_and_monitor",
 ]
 
 #: The detector features, in column order of :func:`feature_matrix`.
@@ -247,6 +248,20 @@ def telemetry_features(
         n = int(sel.sum())
         ones = int(block.bob_bit[sel].sum())
         out[f"click_balance_{name}"] = (n - 2 * ones) / n if n else float("nan")
+    t, out["monitor_photodiode_nw"] = timing_and_monitor(block, cond, rng)
+    out["timing_mean_ps"] = float(t.mean()) if t.size else float("nan")
+    out["timing_std_ps"] = float(t.std()) if t.size > 1 else float("nan")
+    return out
+
+
+def timing_and_monitor(
+    block: BlockResult, cond: TelemetryConditions, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], float]:
+    """Detection times (ps) and Alice's monitor reading (nW) of one block.
+
+    The draws of :func:`telemetry_features`, in its order (jitter, time-shift, monitor
+    noise), so every caller sees the same stream; see there for the model.
+    """
     n_ev = block.n_events
     t = cond.timing_offset_ps + cond.timing_jitter_ps * rng.standard_normal(n_ev)
     if block.label == "time-shift" and n_ev:
@@ -255,9 +270,7 @@ def telemetry_features(
         p_early = np.where(block.bob_bit[att] == 0, 1.0 / (1.0 + r), r / (1.0 + r))
         early = rng.random(int(att.sum())) < p_early
         t[att] += np.where(early, -TIME_SHIFT_PS, TIME_SHIFT_PS)
-    out["timing_mean_ps"] = float(t.mean()) if n_ev else float("nan")
-    out["timing_std_ps"] = float(t.std()) if n_ev > 1 else float("nan")
-    probe = TROJAN_MONITOR_NW * out["attacked_fraction"] if block.label == "trojan-horse" else 0.0
+    attacked = block.attacked_pulses / block.n_pulses if block.n_pulses else 0.0
+    probe = TROJAN_MONITOR_NW * attacked if block.label == "trojan-horse" else 0.0
     noise = cond.monitor_noise_nw * float(rng.standard_normal())
-    out["monitor_photodiode_nw"] = cond.monitor_baseline_nw + noise + probe
-    return out
+    return t, cond.monitor_baseline_nw + noise + probe

@@ -220,8 +220,7 @@ def _block_statistics(block: Any, *, mu: float, nu: float, rng: np.random.Genera
     the same random draws in the same order (timing jitter, time-shift, monitor noise), so
     the run's stream and figures are unchanged (tested equal to ``telemetry_features``).
     """
-    from qnetai.qkd.attacks import TIME_SHIFT_MISMATCH, TIME_SHIFT_PS, TROJAN_MONITOR_NW
-    from qnetai.qkd.monitoring import TelemetryConditions
+    from qnetai.qkd.monitoring import TelemetryConditions, timing_and_monitor
     from qnetai.qkd.sifting import block_counts
 
     cond = _CONDITIONS if _CONDITIONS is not None else TelemetryConditions()
@@ -234,19 +233,8 @@ def _block_statistics(block: Any, *, mu: float, nu: float, rng: np.random.Genera
     det = int(c.detections.sum())
     double = float(c.multi_clicks / det) if det else nan
     q = np.where(sent_k > 0, c.detections / np.maximum(sent_k, 1), np.nan)
-    n_ev = block.n_events
-    t = cond.timing_offset_ps + cond.timing_jitter_ps * rng.standard_normal(n_ev)
-    if block.label == "time-shift" and n_ev:
-        att = block.attacked
-        r = TIME_SHIFT_MISMATCH
-        p_early = np.where(block.bob_bit[att] == 0, 1.0 / (1.0 + r), r / (1.0 + r))
-        early = rng.random(int(att.sum())) < p_early
-        t[att] += np.where(early, -TIME_SHIFT_PS, TIME_SHIFT_PS)
-    timing_std = float(t.std()) if n_ev > 1 else nan
-    attacked = block.attacked_pulses / block.n_pulses if block.n_pulses else 0.0
-    probe = TROJAN_MONITOR_NW * attacked if block.label == "trojan-horse" else 0.0
-    noise = cond.monitor_noise_nw * float(rng.standard_normal())
-    monitor = cond.monitor_baseline_nw + noise + probe
+    t, monitor = timing_and_monitor(block, cond, rng)
+    timing_std = float(t.std()) if t.size > 1 else nan
     return [qber, float(q[0]), float(q[1]), float(q[2]), double, monitor, timing_std, gain]
 
 
