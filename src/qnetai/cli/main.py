@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
 
         print_root_help(trailing_line=bool(args))
         sys.exit(0 if args else 2)  # typer: help and status 2 without arguments
+    from qnetai._optional import MissingExtraError
     from qnetai.cli._app import build_app
     from qnetai.cli._common import print_error
     from qnetai.errors import InputError
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> None:
         app(args=args, standalone_mode=True)
     except InputError as exc:
         print_error(exc)  # verbatim: the message may quote user text with "[" or ":"
+        sys.exit(2)
+    except MissingExtraError as exc:  # an optional dependency: the message names the extra
+        print_error(exc)
         sys.exit(2)
 
 
