@@ -70,6 +70,19 @@ def test_inline_sweep_is_seeded_same_shots_and_stops_on_errors():
     assert "<html>" in html[:100] and "plotly" in html
 
 
+def test_sweep_offers_the_gated_learned_decoder():
+    kw = dict(decoders=("matching-correlated", "neural", "neural-gated"), max_shots=2000)
+    out = sweep_threshold(distances=(3,), ps=(0.005,), max_errors=10**6, seed=4, **kw)
+    rows = {r["decoder"]: r for r in out["points"]}
+    assert list(rows) == ["matching-correlated", "neural", "neural-gated"]
+    assert {r["shots"] for r in rows.values()} == {2000} and out["skipped"] == []
+    # no shipped model for the repetition code: both learned decoders are listed as skipped
+    rep = sweep_threshold(distances=(3,), ps=(0.05,), code="repetition", max_errors=10, **kw)
+    assert sorted(s["decoder"] for s in rep["skipped"]) == ["neural", "neural-gated"]
+    with pytest.raises(InputError, match="neural-gated"):
+        sweep_threshold(distances=(3,), ps=(0.05,), decoders=("bposd",), max_shots=10)
+
+
 def test_sinter_engine_runs_our_decoders():
     out = sweep_threshold(
         distances=(3,),

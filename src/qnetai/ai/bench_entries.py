@@ -29,6 +29,10 @@ def run_faults(quick: bool, methods: tuple[str, ...] = ()) -> list[dict[str, Any
     """Fault forecasting: learned forecaster vs tuned static thresholds, per fault.
 
     Precision and recall with 95 % Wilson intervals (episodes as independent trials).
+    Episodes: quick 40 training (+ 20 tuning) / 40 test; full 400 training (+ 200 tuning) /
+    400 test, fewer than ``qnetai bench faults``'s defaults (1000 training, 500 tuning, 600
+    test, the figures in ``benchmarks/README.md``) to keep ``qnetai bench all`` short, so its
+    intervals are wider and its point estimates differ from that table's.
     """
     from qnetai.ai.security.faults import bench_faults
 

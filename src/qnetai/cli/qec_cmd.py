@@ -253,7 +253,8 @@ def bench_qec_threshold_command(
     decoders: str = typer.Option(
         "matching,matching-correlated",
         "--decoders",
-        help="Comma-separated: matching, matching-correlated, neural (where a model fits d).",
+        help="Comma-separated: matching, matching-correlated, neural, neural-gated (where a "
+        "model fits d).",
     ),
     max_shots: str | None = typer.Option(None, "--max-shots", help="Shots per point at most."),
     max_errors: str | None = typer.Option(

@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from qnetai.errors import InputError
-from qnetai.qec._bench import logical_error_per_round, wilson_interval
+from qnetai.qec._bench import LEARNED, logical_error_per_round, wilson_interval
 from qnetai.qec._codes import MemoryExperiment
 
 #: Decoders a threshold sweep may run (BP+OSD and lookup are left out: too slow / d = 3 only).
-SWEEP_DECODERS: tuple[str, ...] = ("matching", "matching-correlated", "neural")
+SWEEP_DECODERS: tuple[str, ...] = ("matching", "matching-correlated", "neural", "neural-gated")
 ENGINES: tuple[str, ...] = ("inline", "sinter")
 METHODS: tuple[str, ...] = ("crossing", "ansatz")
 #: Quick profile: a couple of CPU minutes for the classical decoders.
@@ -130,7 +130,8 @@ def sweep_threshold(
 ) -> dict[str, Any]:
     """Logical error rates of ``decoders`` over ``distances`` x ``ps`` (rounds = d).
 
-    ``neural`` runs only at distances with a shipped model for the code and noise (or one in
+    ``neural`` and ``neural-gated`` (the network only where plain and correlated matching
+    disagree) run only at distances with a shipped model for the code and noise (or one in
     ``models``, by distance); skipped ``(decoder, d)`` pairs are listed under ``skipped``.
 
     Example:
@@ -150,7 +151,7 @@ def sweep_threshold(
             exp = MemoryExperiment(code=code, distance=d, rounds=d, p=p, noise=noise)  # type: ignore[arg-type]
             chosen: list[tuple[str, str | None]] = []
             for name in decoders:
-                if name != "neural":
+                if name not in LEARNED:
                     chosen.append((name, None))
                     continue
                 m = _model_for(exp, (models or {}).get(d))
