@@ -17,8 +17,8 @@ Every multiply-add-shift result is compared between an "Alice" and a "Bob" hashe
 same seed bits (bit-exact), and the Toeplitz results are checked by the hasher itself.
 """
 
+import argparse
 import os
-import sys
 import time
 
 import numpy as np
@@ -62,7 +62,16 @@ def _measure(n: int, rng: np.random.Generator, repeats: int) -> None:
 
 
 def main() -> None:
-    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    parser = argparse.ArgumentParser(
+        description="Privacy amplification throughput by CPU time (about 1 min)."
+    )
+    parser.add_argument(
+        "repeats", nargs="?", type=int, default=7, help="repeats at 1e6 bits (1e7: half, >= 3)"
+    )
+    args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("repeats must be >= 1")
+    repeats = args.repeats
     rng = np.random.default_rng(3)
     print(f"load {os.getloadavg()[0]:.1f}, best / median of {repeats}, Mbit/s by CPU time")
     print("| input bits | method | best Mbit/s | median Mbit/s |")
