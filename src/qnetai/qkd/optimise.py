@@ -1,6 +1,7 @@
 """Deterministic numerical optimisation of decoy intensities (and probabilities).
 
-* :func:`optimise_mu`: bounded scalar search (``scipy.optimize.minimize_scalar``) of the
+* :func:`optimise_mu`: bounded scalar search (``scipy.optimize.minimize_scalar``'s
+  arithmetic, :func:`qnetai.qkd._bounded_min.minimize_bounded`) of the
   signal intensity for infinite decoys, or for vacuum + weak with a fixed ``nu``,
   started from the best point of a coarse grid so that it never loses to the grid.
 * :func:`optimise_mu_nu`: vacuum + weak with both intensities free: multi-start bounded
@@ -21,10 +22,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import optimize
 
 from qnetai.errors import InputError
 from qnetai.physics.bounds import plob_bound, tgw_bound
+from qnetai.qkd._bounded_min import minimize_bounded
 from qnetai.qkd.bbm92 import Statistics, bbm92_rate
 from qnetai.qkd.channel import GYS, GYS_F_EC, ChannelModel
 from qnetai.qkd.decoy import check_intensity
@@ -77,11 +78,10 @@ def _scalar_max(f: Callable[[float], float], lo: float, hi: float) -> tuple[floa
     vals = np.array([f(x) for x in grid])
     i = int(np.argmax(vals))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-    res = optimize.minimize_scalar(
-        lambda x: -f(x), bounds=(a, b), method="bounded", options={"xatol": 1e-7}
-    )
-    if -res.fun >= vals[i]:
-        return float(res.x), float(-res.fun)
+    # scipy's minimize_scalar(method="bounded") arithmetic without importing scipy.optimize
+    x_opt, f_opt = minimize_bounded(lambda x: -f(x), a, b, xatol=1e-7)
+    if -f_opt >= vals[i]:
+        return float(x_opt), float(-f_opt)
     return float(grid[i]), float(vals[i])
 
 
@@ -149,6 +149,8 @@ def optimise_mu_nu(
         return float(
             vacuum_weak_key_rate(distance_km, mu=mu, nu=nu, channel=channel, f_ec=f_ec, q=q)
         )
+
+    from scipy import optimize  # imported here: about 0.2 s, not needed by qnetai run
 
     lo_mu = nu_min * 1.01 + 1e-6
     best_x, best = None, -np.inf
@@ -244,6 +246,8 @@ def optimise_finite_key(
         # unclipped, per pulse: a slope to follow where no key is produced
         val = -np.asarray(r.key_length, dtype=float) / n
         return val if x.ndim > 1 else float(val.reshape(-1)[0])
+
+    from scipy import optimize  # imported here: about 0.2 s, not needed by qnetai run
 
     res = optimize.differential_evolution(
         neg_rate,

@@ -58,8 +58,9 @@ PLOT_CONFIG = {
     "toImageButtonOptions": {"format": "svg", "scale": 1},
 }
 
-#: zlib level of the embedded plotly.js (gzip, decompressed by the browser on load).
-PLOTLY_GZIP_LEVEL = 6
+#: zlib level of the embedded plotly.js (gzip, decompressed by the browser on load). Level 4
+#: compresses plotly.js in about 0.08 s instead of 0.15 s (level 6) for a 4 % larger file.
+PLOTLY_GZIP_LEVEL = 4
 
 
 def esc(text: Any) -> str:
