@@ -218,7 +218,16 @@ def _draw_bits(m: int, p_z: float, rng: np.random.Generator):
     return basis, bit
 
 
-_BIT_SHIFTS = np.arange(4, dtype=np.uint8)
+def _choice(n: int, size: int, p: NDArray[np.float64], rng: np.random.Generator):
+    """``rng.choice(n, size=size, p=p)`` (int64), the same draws without its argument checks.
+
+    ``Generator.choice`` with ``p`` and replacement: ``cdf = p.cumsum(); cdf /= cdf[-1]``,
+    ``size`` uniforms from ``rng.random``, ``cdf.searchsorted(u, side="right")`` (tested
+    equal, same stream). ``p`` must be a valid probability vector of length ``n``.
+    """
+    cdf = np.asarray(p, dtype=np.float64).cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right").astype(np.int64, copy=False)
 
 
 def _afterpulse_targets(
@@ -227,11 +236,18 @@ def _afterpulse_targets(
     """After-pulse clicks in the gate after each (position, click mask); unique positions."""
     if p_ap <= 0 or pos.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.uint8)
-    bits = (masks[:, None] >> _BIT_SHIFTS[None, :]) & 1
-    fire = (rng.random(bits.shape) < p_ap) & (bits == 1)
-    tmask = (fire.astype(np.uint8) << _BIT_SHIFTS[None, :]).sum(axis=1).astype(np.uint8)
-    keep = tmask != 0
-    return pos[keep] + 1, tmask[keep]
+    # one uniform per (click, detector): detector i of a click fires again when its uniform
+    # is below p_ap and bit i of the click mask is set. The few uniforms below p_ap are
+    # located first (row-major, so rows ascend) and only those bits are tested.
+    hit = np.flatnonzero(rng.random((pos.size, 4)) < p_ap)
+    rows = hit >> 2
+    bit = np.left_shift(1, hit & 3).astype(np.uint8)
+    ok = (masks[rows] & bit) != 0
+    rows, bit = rows[ok], bit[ok]
+    if rows.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint8)
+    start = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    return pos[rows[start]] + 1, np.bitwise_or.reduceat(bit, start).astype(np.uint8)
 
 
 def _group_or(pos: NDArray[np.int64], mask: NDArray[np.uint8]):
@@ -261,7 +277,7 @@ def _simulate_block(
     pos = bernoulli_positions(n, p_click, rng)
     m = pos.size
     if m:
-        types = rng.choice(model.n_types, size=m, p=w_click / p_click).astype(np.intp)
+        types = _choice(model.n_types, m, w_click / p_click, rng).astype(np.intp)
     else:
         types = np.zeros(0, dtype=np.intp)
     a, x = _draw_bits(m, p_z, rng)
@@ -300,7 +316,7 @@ def _simulate_block(
         npos, nmask = tpos[~exists], tmask[~exists]
         k_new = npos.size
         if k_new:
-            ntypes = rng.choice(model.n_types, size=k_new, p=p_none).astype(np.intp)
+            ntypes = _choice(model.n_types, k_new, p_none, rng).astype(np.intp)
             na, nx = _draw_bits(k_new, p_z, rng)
             nblind = blinded_t[ntypes]
             nmask = np.where(nblind, 0, nmask).astype(np.uint8)
@@ -322,8 +338,8 @@ def _simulate_block(
     n_rest = n - pos.size
     rest = rng.multinomial(n_rest, p_none)
     t_int = model.type_intensity
-    sent = np.zeros((3, 2), dtype=np.int64)
-    np.add.at(sent, (t_int[types], a.astype(np.intp)), 1)
+    # pulses per (intensity, Alice's basis) among the materialised gates (np.add.at's counts)
+    sent = np.bincount(t_int[types] * 2 + a, minlength=6).astype(np.int64).reshape(3, 2)
     rest_k = np.bincount(t_int, weights=rest, minlength=3).astype(np.int64)
     rest_z = rng.binomial(rest_k, p_z)
     sent[:, 0] += rest_z

@@ -215,24 +215,29 @@ def cusum_path(z: NDArray[np.float64], drift: float) -> NDArray[np.float64]:
 def _block_statistics(block: Any, *, mu: float, nu: float, rng: np.random.Generator) -> list[float]:
     """The :data:`_STAT_COLUMNS` of one block, as :func:`telemetry_features` computes them.
 
-    Only the statistics the detectors read: one :func:`~qnetai.qkd.sifting.block_counts`
+    Only the statistics the detectors read: the counts of
+    :func:`~qnetai.qkd.sifting.block_counts` they need, counted directly
     (``telemetry_features`` counts twice and adds decoy error bounds and click balances),
     the same random draws in the same order (timing jitter, time-shift, monitor noise), so
     the run's stream and figures are unchanged (tested equal to ``telemetry_features``).
     """
     from qnetai.qkd.monitoring import TelemetryConditions, timing_and_monitor
-    from qnetai.qkd.sifting import block_counts
 
     cond = _CONDITIONS if _CONDITIONS is not None else TelemetryConditions()
-    c = block_counts(block)
-    sent_k = c.sent.sum(axis=1)
+    # the counts of qnetai.qkd.sifting.block_counts that are read here (sent per intensity,
+    # detections per intensity, sifted and erroneous Z-basis signal detections, multi-clicks)
+    # without its np.add.at scatter over all classes: the same integers
+    sent_k = block.sent.sum(axis=1)
+    detections = np.bincount(block.intensity, minlength=3).astype(np.int64)
+    z_signal = (block.intensity == 0) & (block.alice_basis == 0) & (block.bob_basis == 0)
     nan = float("nan")
-    gain = float(c.detections[0] / sent_k[0]) if sent_k[0] else nan
-    n_z = c.sifted[0, 0]
-    qber = float(c.errors[0, 0] / n_z) if n_z else nan
-    det = int(c.detections.sum())
-    double = float(c.multi_clicks / det) if det else nan
-    q = np.where(sent_k > 0, c.detections / np.maximum(sent_k, 1), np.nan)
+    gain = float(detections[0] / sent_k[0]) if sent_k[0] else nan
+    n_z = np.int64(np.count_nonzero(z_signal))
+    n_err = np.int64(np.count_nonzero(z_signal & (block.alice_bit != block.bob_bit)))
+    qber = float(n_err / n_z) if n_z else nan
+    det = int(detections.sum())
+    double = float(int(np.count_nonzero(block.multi_click)) / det) if det else nan
+    q = np.where(sent_k > 0, detections / np.maximum(sent_k, 1), np.nan)
     t, monitor = timing_and_monitor(block, cond, rng)
     timing_std = float(t.std()) if t.size > 1 else nan
     return [qber, float(q[0]), float(q[1]), float(q[2]), double, monitor, timing_std, gain]
