@@ -4,9 +4,9 @@ Each tree is a ``src`` folder put first on ``PYTHONPATH`` (``git archive COMMIT 
 makes one; ``.`` is this checkout's ``src``). Every command runs ``--repeats`` times,
 interleaved across trees; the script prints median wall seconds and median CPU seconds
 (user + sys of the child, ``resource.getrusage``), the load average before and after, and
-whether the run folders agree (every Parquet table ``Table.equals``; ``summary.json`` and
-``qkd_summary.json`` equal apart from wall times). Budget: about 10 s of CPU per ``run``
-repeat and tree at metro-6g.
+whether the run folders agree (every Parquet table ``Table.equals``, NaN equal to NaN;
+``summary.json`` and ``qkd_summary.json`` equal apart from wall times). Budget: about 10 s
+of CPU per ``run`` repeat and tree at metro-6g.
 
     git archive 9ccfb6b src | tar -x -C /tmp/pre
     .venv/bin/python benchmarks/bench_startup.py --tree pre=/tmp/pre/src --tree new=.
@@ -76,6 +76,24 @@ def _strip(d: object) -> object:
     return d
 
 
+def _same(x: object, y: object) -> bool:
+    """Equal values, NaN equal to NaN (floats inside lists and structs too)."""
+    if isinstance(x, float) and isinstance(y, float) and x != x and y != y:
+        return True
+    if isinstance(x, list) and isinstance(y, list):
+        return len(x) == len(y) and all(_same(u, v) for u, v in zip(x, y, strict=True))
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+    return x == y
+
+
+def _tables_equal(x: Any, y: Any) -> bool:
+    """``Table.equals`` (schema and values), NaN-aware: equal NaNs count as equal."""
+    if x.equals(y):
+        return True
+    return bool(x.schema.equals(y.schema) and _same(x.to_pylist(), y.to_pylist()))
+
+
 def compare_runs(a: Path, b: Path) -> list[str]:
     """Differences between two run folders (empty: the same outputs)."""
     import pyarrow.parquet as pq
@@ -86,7 +104,7 @@ def compare_runs(a: Path, b: Path) -> list[str]:
     if ta != tb:
         out.append(f"tables {sorted(set(ta) ^ set(tb))}")
     for name in sorted(set(ta) & set(tb)):
-        if not pq.read_table(a / name).equals(pq.read_table(b / name)):
+        if not _tables_equal(pq.read_table(a / name), pq.read_table(b / name)):
             out.append(name)
     for name in ("summary.json", "qkd_summary.json"):
         x: Any = _strip(json.loads((a / name).read_text())) if (a / name).exists() else {}
