@@ -19,7 +19,7 @@ import numpy as np
 
 from qnetai.physics import binary_entropy
 from qnetai.qkd.cascade import cascade_reconcile
-from qnetai.qkd.ldpc_codes import irregular_ldpc_matrix, puncture_order
+from qnetai.qkd.ldpc_codes import ldpc_matrix, puncture_order
 from qnetai.qkd.ldpc_reconciliation import choose_code, key_bits_per_frame, ldpc_reconcile
 from qnetai.qkd.privacy_amplification import ToeplitzHasher, toeplitz_hash
 
@@ -105,7 +105,7 @@ def bench_ldpc(frames: int, code_bits: int) -> list[str]:
         a, b, rng = _keys(frames * k, q, 2000 + int(q * 1000))
         rate, _ = choose_code(q, code_bits=code_bits)
         t0 = time.perf_counter()
-        irregular_ldpc_matrix(code_bits, rate, 0)
+        ldpc_matrix(code_bits, rate, 0)
         puncture_order(code_bits, rate, 0)
         build = time.perf_counter() - t0
         t0 = time.perf_counter()

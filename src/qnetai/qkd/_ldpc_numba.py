@@ -384,3 +384,93 @@ def layered_decode_batch(
         first = False
         if running < max(min_running, 1):
             return running
+
+
+@numba.njit(cache=True)
+def _xorshift(state: np.ndarray) -> np.uint64:
+    """xorshift64* step on ``state[0]`` (deterministic, seeded by the caller's Generator)."""
+    x = state[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[0] = x
+    return x * np.uint64(2685821657736338717)
+
+
+@numba.njit(cache=True)
+def girth6_fill(vptr, vchk, cadj, ccount, pool, order, seed):  # pragma: no cover - compiled
+    """Connect the sockets of the columns in ``order`` to checks without closing a 4-cycle.
+
+    ``vchk[vptr[v]:vptr[v + 1]]`` holds column ``v``'s checks (``-1`` = open socket; columns
+    already filled are respected), ``cadj[c, :ccount[c]]`` the columns of check ``c`` and
+    ``pool`` one entry per free check socket (so check degrees come out exactly as the pool
+    says). For each open socket a check is drawn at random from the pool (up to 64 tries, then
+    a scan of the pool) among those at distance > 2 from the column's checks so far, i.e. not
+    sharing a column with any of them (this is progressive edge growth limited to depth 2:
+    girth >= 6). When none is left, a check not yet adjacent is taken anyway (a forced 4-cycle,
+    counted) or, if every pooled check is adjacent, the socket is dropped (``-1``).
+    Returns ``(forced 4-cycles, dropped sockets)``.
+    """
+    m = ccount.size
+    mark = np.full(m, -1, dtype=np.int64)
+    state = np.array([np.uint64(seed) | np.uint64(1)], dtype=np.uint64)
+    size = pool.size
+    forced = 0
+    dropped = 0
+    for v in order:
+        for e in range(vptr[v], vptr[v + 1]):  # checks already there: mark their neighbourhood
+            c = vchk[e]
+            if c >= 0:
+                for k in range(ccount[c]):
+                    u = cadj[c, k]
+                    for f in range(vptr[u], vptr[u + 1]):
+                        if vchk[f] >= 0:
+                            mark[vchk[f]] = v
+        for e in range(vptr[v], vptr[v + 1]):
+            if vchk[e] >= 0:
+                continue
+            if size == 0:
+                dropped += 1
+                continue
+            pick = np.int64(-1)
+            for _ in range(64):
+                i = np.int64(_xorshift(state) % np.uint64(size))
+                if mark[pool[i]] != v:
+                    pick = i
+                    break
+            if pick < 0:
+                start = np.int64(_xorshift(state) % np.uint64(size))
+                for j in range(size):
+                    i = (start + j) % size
+                    if mark[pool[i]] != v:
+                        pick = i
+                        break
+            if pick < 0:  # no check at distance > 2 left: accept a 4-cycle, never a repeat
+                start = np.int64(_xorshift(state) % np.uint64(size))
+                for j in range(size):
+                    i = (start + j) % size
+                    c = pool[i]
+                    rep = False
+                    for f in range(vptr[v], vptr[v + 1]):
+                        if vchk[f] == c:
+                            rep = True
+                    if not rep:
+                        pick = i
+                        forced += 1
+                        break
+            if pick < 0:
+                dropped += 1
+                continue
+            c = pool[pick]
+            size -= 1
+            pool[pick] = pool[size]
+            vchk[e] = c
+            for k in range(ccount[c]):
+                u = cadj[c, k]
+                for f in range(vptr[u], vptr[u + 1]):
+                    if vchk[f] >= 0:
+                        mark[vchk[f]] = v
+            mark[c] = v
+            cadj[c, ccount[c]] = v
+            ccount[c] += 1
+    return forced, dropped

@@ -13,7 +13,14 @@ distribution is not exactly the published one). Check nodes are made concentrate
 ``floor`` / ``ceil`` of the mean), which is what the published ``rho`` polynomials are, and the
 number of rows is exactly ``round(n (1 - R))``.
 
-Construction (fast randomised, vectorised): degree-2 columns are laid along random row
+Two constructions (:data:`CONSTRUCTIONS`, chosen with :func:`ldpc_matrix`): ``"girth6"``
+(default, :func:`girth6_ldpc_matrix`): progressive edge growth limited to depth 2 (Hu,
+Eleftheriou and Arnold 2005), compiled, no 4-cycles at ``n = 2**16`` for every rate; and
+``"random"`` (:func:`irregular_ldpc_matrix`, the former codes, thousands of 4-cycles). Measured
+with ``benchmarks/bench_ldpc_blind.py`` on the same frames they reconcile at the same f within
+noise (the limit on f at QBER 1-2 % is the distributions at this length, not short cycles).
+
+Random construction (fast, vectorised): degree-2 columns are laid along random row
 permutations (paths, so no short cycle of degree-2 columns, i.e. no low-weight codeword), the
 other sockets are matched at random (configuration model) and degree-preserving edge swaps
 remove repeated edges (optionally 4-cycles). It takes well under a second for ``n = 2**14`` and a
@@ -273,6 +280,94 @@ def irregular_ldpc_matrix(
     return h
 
 
+CONSTRUCTIONS = ("random", "girth6")
+DEFAULT_CONSTRUCTION = "girth6"
+
+
+@lru_cache(maxsize=24)
+def girth6_ldpc_matrix(n: int, rate: float, seed: int = 0) -> sp.csr_matrix:
+    """Seeded irregular parity-check matrix without 4-cycles (girth >= 6), cached in memory.
+
+    Same degree distributions, shape and concentrated check degrees as
+    :func:`irregular_ldpc_matrix`; the edges are placed by progressive edge growth (Hu,
+    Eleftheriou and Arnold 2005) limited to depth 2: columns in decreasing degree order, each
+    socket joined to a random free check socket among the checks that share no column with the
+    column's checks so far (compiled, :func:`qnetai.qkd._ldpc_numba.girth6_fill`; about a second
+    for ``n = 2**16``). Degree-2 columns: the first ``m - 1`` lie along one random row
+    permutation (a path: no cycle among them, i.e. no low-weight codeword made of degree-2
+    columns); any further ones (the rate-0.9 and 0.85 distributions have more degree-2
+    columns than checks) are placed last by the same rule. 6-cycles are not avoided.
+    When no admissible check is left a 4-cycle is accepted (:func:`count_four_cycles` says
+    how many): none at ``n = 2**16`` for any rate (tested), at most one at ``2**14`` and
+    ``2**15``, but thousands below ``2**13``, where a column of degree 21-73 reaches most
+    checks within distance 2.
+
+    Example:
+        >>> h = girth6_ldpc_matrix(8192, 0.8)
+        >>> h.shape, count_four_cycles(h)
+        ((1638, 8192), 0)
+    """
+    from qnetai.qkd._ldpc_numba import girth6_fill
+
+    rate = round(float(rate), 2)
+    if rate not in ELKOUSS_2009:
+        raise InputError(f"rate must be one of {MOTHER_RATES} (got {rate})")
+    if n < 64:
+        raise InputError(f"LDPC block length must be >= 64 (got {n})")
+    m = round(n * (1.0 - rate))
+    rng = np.random.default_rng([seed, n, int(rate * 100), 6])
+    vdeg = np.minimum(variable_degrees(n, rate), m)
+    vptr = np.r_[0, np.cumsum(vdeg)].astype(np.int64)
+    e = int(vptr[-1])
+    cdeg = np.full(m, e // m, dtype=np.int64)
+    cdeg[: e - cdeg.sum()] += 1
+    vchk = np.full(e, -1, dtype=np.int64)
+    two = rng.permutation(np.flatnonzero(vdeg == 2))
+    path = two[: m - 1]
+    perm = rng.permutation(m)
+    vchk[vptr[path]] = perm[: path.size]
+    vchk[vptr[path] + 1] = perm[1 : path.size + 1]
+    cadj = np.full((m, int(cdeg.max()) + 1), -1, dtype=np.int64)
+    ccount = np.zeros(m, dtype=np.int64)
+    for v in path:  # at most m - 1 columns, two checks each
+        for c in vchk[vptr[v] : vptr[v] + 2]:
+            cadj[c, ccount[c]] = v
+            ccount[c] += 1
+    pool = rng.permutation(np.repeat(np.arange(m), cdeg - ccount)).astype(np.int64)
+    high = np.flatnonzero(vdeg > 2)
+    high = high[np.lexsort((rng.random(high.size), -vdeg[high]))]
+    order = np.concatenate([high, two[m - 1 :], np.flatnonzero(vdeg < 2)]).astype(np.int64)
+    girth6_fill(vptr, vchk, cadj, ccount, pool, order, int(rng.integers(1, 2**62)))
+    cols = np.repeat(np.arange(n), vdeg)
+    keep = vchk >= 0
+    h = sp.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=np.uint8), (vchk[keep], cols[keep])), shape=(m, n)
+    )
+    h.sum_duplicates()
+    h.data[:] = 1
+    h.sort_indices()
+    return h
+
+
+def ldpc_matrix(
+    n: int, rate: float, seed: int = 0, construction: str = DEFAULT_CONSTRUCTION
+) -> sp.csr_matrix:
+    """Parity-check matrix of the mother code: ``construction`` one of :data:`CONSTRUCTIONS`.
+
+    ``"girth6"`` (default): :func:`girth6_ldpc_matrix`; ``"random"``: the former
+    configuration-model codes of :func:`irregular_ldpc_matrix` (with 4-cycles).
+
+    Example:
+        >>> ldpc_matrix(2048, 0.9).shape
+        (205, 2048)
+    """
+    if construction == "girth6":
+        return girth6_ldpc_matrix(n, rate, seed)
+    if construction == "random":
+        return irregular_ldpc_matrix(n, rate, seed)
+    raise InputError(f"construction must be one of {CONSTRUCTIONS} (got {construction!r})")
+
+
 def count_four_cycles(h: sp.spmatrix) -> int:
     """Number of row pairs sharing two or more columns (each such pair closes a 4-cycle)."""
     hh = sp.csr_matrix(h, dtype=np.int64)
@@ -281,14 +376,16 @@ def count_four_cycles(h: sp.spmatrix) -> int:
 
 
 @lru_cache(maxsize=24)
-def puncture_order(n: int, rate: float, seed: int = 0) -> NDArray[np.int64]:
+def puncture_order(
+    n: int, rate: float, seed: int = 0, construction: str = "girth6"
+) -> NDArray[np.int64]:
     """All ``n`` columns ordered for puncturing: a greedy untainted set first, then the rest.
 
     The untainted set is built over columns of increasing degree (random order within a
     degree): a column joins when none of its checks already has a punctured neighbour, so each
     check sees at most one punctured bit and every punctured bit is recoverable in one step.
     """
-    h = irregular_ldpc_matrix(n, rate, seed).tocsc()
+    h = ldpc_matrix(n, rate, seed, construction).tocsc()
     rng = np.random.default_rng([seed, n, round(rate * 100), 7])
     deg = np.diff(h.indptr)
     cand = np.lexsort((rng.random(n), deg))

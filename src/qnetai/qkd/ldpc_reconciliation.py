@@ -33,7 +33,9 @@ right syndrome is an undetected error, caught by per-frame verification
 are filled with known bits).
 
 Defaults (measured with ``benchmarks/bench_ldpc_blind.py``, figures in benchmarks/README.md):
-a ``2**16``-bit mother code, first attempt at :func:`start_efficiency` (1.14 at QBER 1 %, 1.10
+a ``2**16``-bit girth-6 mother code (``code_construction="girth6"``; ``"random"`` gives the
+former codes, same f within noise), the highest rate that keeps half of ``d`` punctured,
+first attempt at :func:`start_efficiency` (1.14 at QBER 1 %, 1.10
 from 2 %), fixed blind step ``0.02``, ``max_iter = 50`` with ``patience = 4``, the batched
 decoder with 32 frames per batch. On a loaded 2-core machine the batched decoder costs about
 5 ns per edge, frame and iteration (``batch-minsum`` about 4.5; the float64 ``layered``
@@ -57,7 +59,13 @@ from numpy.typing import NDArray
 from qnetai._optional import require
 from qnetai.errors import InputError
 from qnetai.physics import binary_entropy
-from qnetai.qkd.ldpc_codes import MOTHER_RATES, irregular_ldpc_matrix, puncture_order
+from qnetai.qkd.ldpc_codes import (
+    CONSTRUCTIONS,
+    DEFAULT_CONSTRUCTION,
+    MOTHER_RATES,
+    ldpc_matrix,
+    puncture_order,
+)
 
 DEFAULT_CODE_BITS = 1 << 16
 _KNOWN_P = 1e-12  # error probability given to shortened bits
@@ -98,11 +106,12 @@ def choose_code(
     code_bits: int = DEFAULT_CODE_BITS,
     modulation: float = 0.1,
     efficiency_start: float | None = None,
+    min_punctured_fraction: float = 0.5,
 ) -> tuple[float, int]:
     """Mother rate and initial punctured count for the first attempt at ``qber``.
 
     Picks the highest mother rate whose syndrome ``m`` leaves ``p0 = m - f k h2(q)`` of at
-    least half of ``d`` (room for blind rounds), ``p0`` clipped to ``[0, d]``.
+    least ``min_punctured_fraction * d`` (room for blind rounds), ``p0`` clipped to ``[0, d]``.
     ``efficiency_start=None``: :func:`start_efficiency` of ``qber``.
 
     Example:
@@ -118,7 +127,7 @@ def choose_code(
     need = efficiency_start * k * float(binary_entropy(max(qber, 1e-6)))
     for rate in sorted(MOTHER_RATES, reverse=True):
         m = round(code_bits * (1.0 - rate))
-        if m - need >= d / 2 or rate == MOTHER_RATES[0]:
+        if m - need >= min_punctured_fraction * d or rate == MOTHER_RATES[0]:
             return rate, int(min(max(round(m - need), 0), d))
     raise AssertionError  # pragma: no cover
 
@@ -188,6 +197,8 @@ def ldpc_reconcile(
     patience: int = DEFAULT_PATIENCE,
     batch_frames: int = DEFAULT_BATCH_FRAMES,
     ms_offset: float = 0.0,
+    code_construction: str = DEFAULT_CONSTRUCTION,
+    min_punctured_fraction: float = 0.5,
 ) -> LdpcOutcome:
     """Reconcile Bob's key to Alice's with rate-adaptive blind syndrome decoding.
 
@@ -220,6 +231,11 @@ def ldpc_reconcile(
         batch_frames: frames per batch for the batch decoders (capped so the messages stay
             below 64 MiB).
         ms_offset: ``"batch-minsum"`` only: offset subtracted from the check-node minimum.
+        code_construction: mother codes, one of :data:`~qnetai.qkd.ldpc_codes.CONSTRUCTIONS`
+            (``"girth6"``: no 4-cycles; ``"random"``: the former configuration-model codes).
+        min_punctured_fraction: the first attempt keeps at least this fraction of ``d``
+            punctured (room for blind rounds), see :func:`choose_code` (smaller values pick
+            higher-rate mother codes: 0.1 takes the rate-0.9 code at QBER 1 %).
 
     Example:
         >>> rng = np.random.default_rng(3)
@@ -257,16 +273,26 @@ def ldpc_reconcile(
         raise InputError(f"ms_offset must be >= 0 (got {ms_offset})")
     if patience < 0:
         raise InputError(f"patience must be >= 0 (got {patience})")
+    if code_construction not in CONSTRUCTIONS:
+        raise InputError(
+            f"code_construction must be one of {CONSTRUCTIONS} (got {code_construction!r})"
+        )
+    if not 0.0 <= min_punctured_fraction <= 1.0:
+        raise InputError(f"min_punctured_fraction must be in [0, 1] (got {min_punctured_fraction})")
     rng = np.random.default_rng(0) if rng is None else rng
     rate, p0 = choose_code(
-        qber_estimate, code_bits=code_bits, modulation=modulation, efficiency_start=efficiency_start
+        qber_estimate,
+        code_bits=code_bits,
+        modulation=modulation,
+        efficiency_start=efficiency_start,
+        min_punctured_fraction=min_punctured_fraction,
     )
     n = int(code_bits)
     d = round(modulation * n)
     k = n - d
-    h = irregular_ldpc_matrix(n, rate, code_seed)
+    h = ldpc_matrix(n, rate, code_seed, code_construction)
     m = h.shape[0]
-    order = puncture_order(n, rate, code_seed)
+    order = puncture_order(n, rate, code_seed, code_construction)
     modulated = order[:d]  # first p of them punctured, the rest shortened
     payload = np.sort(order[d:])
     q = min(max(float(qber_estimate), 1e-5), 0.45)
