@@ -52,3 +52,41 @@ def test_choice_equal_to_generator_choice() -> None:
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
         assert ra.random() == rb.random()
+
+
+def test_iter_blocks_with_shared_models_gives_the_same_blocks() -> None:
+    from qnetai.qkd.attacks import AttackSpec
+    from qnetai.qkd.pulses import BB84Setup, iter_blocks
+
+    setup = BB84Setup.from_distance(30.0)
+    attacks = [None, AttackSpec("intercept-resend", 0.5), None, AttackSpec("pns", 1.0)]
+    models: dict = {}
+    iter_blocks(setup, pulses=10_000, rng=np.random.default_rng(0), block_pulses=10_000)
+    for seed in (1, 2):  # the second pass reuses the models the first one built
+        ref = list(
+            iter_blocks(
+                setup,
+                pulses=40_000,
+                rng=np.random.default_rng(seed),
+                block_pulses=10_000,
+                block_attacks=attacks,
+            )
+        )
+        got = list(
+            iter_blocks(
+                setup,
+                pulses=40_000,
+                rng=np.random.default_rng(seed),
+                block_pulses=10_000,
+                block_attacks=attacks,
+                models=models,
+            )
+        )
+        assert len(models) == 3
+        for a, b in zip(ref, got, strict=True):
+            for name in ("position", "intensity", "alice_basis", "alice_bit", "bob_basis"):
+                np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+            np.testing.assert_array_equal(a.bob_bit, b.bob_bit)
+            np.testing.assert_array_equal(a.pattern, b.pattern)
+            np.testing.assert_array_equal(a.sent, b.sent)
+            assert a.attacked_pulses == b.attacked_pulses

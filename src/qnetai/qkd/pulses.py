@@ -378,11 +378,14 @@ def iter_blocks(
     attack: AttackSpec | None = None,
     block_pulses: int = DEFAULT_BLOCK_PULSES,
     block_attacks: Sequence[AttackSpec | None] | None = None,
+    models: dict[AttackSpec | None, PulseTypeModel] | None = None,
 ) -> Iterator[BlockResult]:
     """Simulate ``pulses`` pulses in blocks of ``block_pulses``; yield one result per block.
 
     ``block_attacks`` (one entry per block) overrides ``attack`` block by block, for
-    labelled data. After-pulses carry over block boundaries.
+    labelled data. After-pulses carry over block boundaries. ``models``: a dict to keep the
+    pulse-type models in (by attack), reused by later calls with the same ``setup``; the
+    models are deterministic, so this changes no draw.
     """
     pulses = int(pulses)
     block_pulses = int(block_pulses)
@@ -395,7 +398,7 @@ def iter_blocks(
         raise InputError(
             f"block_attacks must have one entry per block ({n_blocks}) (got {len(block_attacks)})"
         )
-    cache: dict[AttackSpec | None, PulseTypeModel] = {}
+    cache: dict[AttackSpec | None, PulseTypeModel] = {} if models is None else models
 
     def model_for(spec: AttackSpec | None) -> PulseTypeModel:
         key = spec if spec is not None and spec.active else None

@@ -281,8 +281,12 @@ def _telemetry(
     attacks: list[Any],
     block_pulses: int,
     rng: np.random.Generator,
+    models: dict[tuple[int, ...], dict[Any, Any]] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
-    """Per-block statistics of consecutive segments sharing one setup (faults active)."""
+    """Per-block statistics of consecutive segments sharing one setup (faults active).
+
+    ``models`` keeps the pulse-type models per setup key across calls (same setups).
+    """
     from qnetai.qkd.pulses import iter_blocks
 
     parts: list[NDArray[np.float64]] = []
@@ -301,6 +305,7 @@ def _telemetry(
                 rng=rng,
                 block_pulses=block_pulses,
                 block_attacks=attacks[i:j],
+                models=None if models is None else models.setdefault(keys[i], {}),
             )
         ]
         part = np.array(rows, dtype=float).reshape(len(rows), len(_STAT_COLUMNS))
@@ -389,10 +394,16 @@ def monitor_key_network(
             keys.append(key)
             atk = next((inc for _, inc in on if inc.kind == "attack"), None)
             attacks.append(AttackSpec(atk.family, atk.strength) if atk is not None else None)
+        models: dict[tuple[int, ...], dict[Any, Any]] = {}  # the same setups: built once
         cal = _telemetry(
-            {(): base}, [()] * mon.calibration_blocks, [None] * mon.calibration_blocks, bp, r_link
+            {(): base},
+            [()] * mon.calibration_blocks,
+            [None] * mon.calibration_blocks,
+            bp,
+            r_link,
+            models,
         )
-        obs = _telemetry(setups, keys, attacks, bp, r_link)
+        obs = _telemetry(setups, keys, attacks, bp, r_link, models)
         # the textbook rule on the same telemetry, beside every incident
         over = np.flatnonzero(obs["qber_z_signal"] > DEFAULT_QBER_THRESHOLD)
         for i, inc in mine:
