@@ -59,6 +59,8 @@ def test_construction_switch_and_errors():
     assert (ldpc_matrix(2048, 0.8) != girth6_ldpc_matrix(2048, 0.8)).nnz == 0
     order = puncture_order(2048, 0.8, 0, "girth6")
     assert np.array_equal(np.sort(order), np.arange(2048))
+    h = girth6_ldpc_matrix(2048, 0.8).tocsc()
+    assert np.asarray(h[:, order[:100]].sum(axis=1)).max() <= 1  # untainted head
     with pytest.raises(InputError, match="construction"):
         ldpc_matrix(2048, 0.8, 0, "peg")
     with pytest.raises(InputError, match="rate"):

@@ -44,7 +44,7 @@ def test_matrix_degrees_seeding_and_puncturing():
         pairs = {tuple(two.indices[two.indptr[i] : two.indptr[i + 1]]) for i in range(two.shape[1])}
         assert len(pairs) >= two.shape[1] - 2
     assert (irregular_ldpc_matrix.__wrapped__(N, 0.8, 0) != irregular_ldpc_matrix(N, 0.8)).nnz == 0
-    order = puncture_order(N, 0.8)
+    order = puncture_order(N, 0.8, 0, "random")
     assert np.array_equal(np.sort(order), np.arange(N))
     h = irregular_ldpc_matrix(N, 0.8).tocsc()
     # the leading untainted set: no check has two punctured neighbours
