@@ -82,7 +82,8 @@ def run_one(nodes: int, requests: int, *, profile: bool = False) -> dict[str, fl
     sc = waxman_scenario(nodes, requests)
     sim = Simulation(sc, policy=ShortestPathPolicy(sc.controller.path_metric))
     c1, t1 = time.process_time(), time.perf_counter()
-    prof = cProfile.Profile() if profile else None
+    # CPU time of the process as the profiler's clock: steadier than wall time on a shared machine
+    prof = cProfile.Profile(time.process_time) if profile else None
     if prof:
         prof.enable()
     sim.run()

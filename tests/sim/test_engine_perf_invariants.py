@@ -7,17 +7,23 @@
 * The collector thresholds raised while events run (:func:`qnetai.sim.engine.relaxed_gc`)
   are the caller's again after a run, after an exception inside a run, and a caller's
   disabled collector is left alone.
+* Second pass: the inlined plain-herald path, restarts and batched link physics give the
+  outputs (and event counts) of the general code they shortcut.
 """
 
 import gc
+import math
 
 import pytest
 from sim_helpers import Simulation, simulate
 
 from qnetai.config.models import Scenario
-from qnetai.sim.context import CUTOFF_RTOL, P_CUTOFF
+from qnetai.sim.context import CUTOFF_RTOL, P_CUTOFF, P_GEN, P_RESTART
 from qnetai.sim.engine import relaxed_gc
+from qnetai.sim.generation import Generation
 from qnetai.sim.kernel import Kernel
+from qnetai.sim.release import OnePairInFlight
+from qnetai.sim.state import SEG_RESTART
 from qnetai.sim.swapping import Swapping
 
 
@@ -81,6 +87,29 @@ def _eager_schedule_cutoff(self, res, pair):
     self._kernel.schedule(max(deadline, now), self._eager_fire, (res, pair), P_CUTOFF)
 
 
+def _former_place(self, res, pair):
+    """Swapping.place before the cut-off was inlined: it calls ``schedule_cutoff``."""
+    s, now, cutoff = pair.i, self._kernel.now, self.ctx.cutoff_s
+    if cutoff is not None and now - pair.gen > cutoff * (1.0 + CUTOFF_RTOL):
+        pair.stored = False
+        self.ctx.tel.counters["cutoff_discards"] += 1
+        self.ctx.discard(pair.parts)
+        self.gen.start(res, s, now)
+        return
+    hops = res.route.hops
+    if hops == 1:
+        self._deliver(res, pair)
+        return
+    res.right[s].append(pair)
+    res.left[s + 1].append(pair)
+    if cutoff is not None:
+        self.schedule_cutoff(res, pair)
+    if s > 0:
+        self.swap(res, s)
+    if s + 1 < hops and res.live:
+        self.swap(res, s + 1)
+
+
 def _eager_fire(self, arg):
     res, pair = arg
     if res.live and pair.stored and not pair.dead:
@@ -107,6 +136,7 @@ CASES = {
 def test_lazy_cutoffs_discard_exactly_what_per_pair_timers_discard(name, monkeypatch):
     scenario = CASES[name]
     lazy = simulate(scenario, seed=5)
+    monkeypatch.setattr(Swapping, "place", _former_place)
     monkeypatch.setattr(Swapping, "schedule_cutoff", _eager_schedule_cutoff)
     monkeypatch.setattr(Swapping, "_eager_fire", _eager_fire, raising=False)
     eager = simulate(scenario, seed=5)
@@ -233,3 +263,77 @@ def test_shortest_path_trees_keep_the_adjacency_order_tie_break():
     assert [policy.choose_path(g, a, b, state=None) for a, b in pairs] == [
         reference(a, b) for a, b in pairs
     ]
+
+
+# -- second pass (issue 11 section 4): inlined hot paths give the former code's outputs --------
+
+
+def _former_start(self, res, s, t0, kept=None):
+    """Generation.start before the plain-herald fast path: every herald via ``_on_link``."""
+    lm = res.route.links[s]
+    t, p, state = lm.next_success(t0, self._uni)
+    if t != math.inf:
+        self._kernel.schedule(t, self._on_link, (res, s, p, state, kept, t0), P_GEN)
+
+
+def _former_lost(self, res, i, j, learn):
+    """OnePairInFlight.lost before inlining: ``learn`` twice per link, Kernel.schedule."""
+    kernel = self.ctx.kernel
+    now = kernel.now
+    for s in range(i, j):
+        res.seg[s] = SEG_RESTART
+        t0 = max(learn(s), learn(s + 1))
+        kernel.schedule(t0 if t0 > now else now, self._on_restart, (res, s, t0), P_RESTART)
+
+
+def _former_cut(self, res, pair, base):
+    i, j = pair.i, pair.j
+    pos, delay = res.route.pos_km, self.ctx.delay
+    self.lost(res, i, j, lambda x: base + min(delay(pos, i, x), delay(pos, j, x)))
+
+
+@pytest.mark.parametrize("name", ["one memory", "waxman"])
+def test_inlined_heralds_and_restarts_match_the_former_handlers(name, monkeypatch):
+    """Same outputs and the same event count as the general handlers they shortcut (the
+    former ``place`` calls ``schedule_cutoff``, the lazy one)."""
+    scenario = CASES[name]
+    fast = simulate(scenario, seed=3)
+    monkeypatch.setattr(Generation, "start", _former_start)
+    monkeypatch.setattr(OnePairInFlight, "lost", _former_lost)
+    monkeypatch.setattr(OnePairInFlight, "cut", _former_cut)
+    monkeypatch.setattr(Swapping, "place", _former_place)
+    slow = simulate(scenario, seed=3)
+    assert slow.summary["cutoff_discards"] > 0
+    assert _outputs(fast) == _outputs(slow)
+    assert fast.summary["events"] == slow.summary["events"]
+
+
+def test_batched_heralds_equal_one_call_per_link():
+    """herald_batch gives each link the floats of its own physics call (fibre links of both
+    schemes in array calls, an abstract success probability, a free-space link)."""
+    import numpy as np
+
+    from qnetai.config.models import LinkSpec
+    from qnetai.sim.linklayer import _herald, herald_batch
+
+    rng = np.random.default_rng(4)
+    specs = []
+    for k in range(60):
+        scheme = "single_click" if k % 3 == 0 else "double_click"
+        specs.append(
+            LinkSpec(
+                endpoints=("a", "b"),
+                length_km=float(rng.uniform(0.0, 120.0)),
+                scheme=scheme,
+                detector_efficiency=float(rng.uniform(0.5, 1.0)),
+                dark_count_probability=float(rng.uniform(0.0, 1e-4)),
+                raw_fidelity=float(rng.uniform(0.8, 1.0)),
+                success_probability=0.3 if k % 7 == 0 else None,
+            )
+        )
+    specs.append(LinkSpec(endpoints=("a", "b"), length_km=300.0, kind="free_space"))
+    got = herald_batch(specs)
+    for spec, (p, state) in zip(specs, got, strict=True):
+        p_ref, state_ref = _herald(spec)
+        assert p == float(p_ref)
+        assert state == tuple(np.asarray(state_ref).tolist())

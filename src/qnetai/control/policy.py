@@ -71,7 +71,9 @@ class ShortestPathPolicy:
         if tree is None:
             tree = self._trees[source] = self._tree(graph, source)
         path: list[str] | None = None
-        if destination in tree:
+        if isinstance(tree, _Parents):
+            path = tree.path_to(destination)  # the same walk over scipy's array, faster
+        elif destination in tree:
             path = [destination]
             node = tree[destination]
             while node is not None:
@@ -127,6 +129,23 @@ class _Parents(Mapping[str, "str | None"]):
 
     def __init__(self, adj: _Adjacency, source: int, pred: Any) -> None:
         self._adj, self._source, self._pred = adj, source, pred
+
+    def path_to(self, node: str) -> list[str] | None:
+        """``[source, ..., node]`` along the tree's parents, or ``None`` if not reached."""
+        i = self._adj.index.get(node)
+        src = self._source
+        if i is None:
+            return None
+        pred = memoryview(self._pred)  # Python ints per item (cheaper than numpy scalars)
+        if i != src and pred[i] < 0:
+            return None
+        names = self._adj.names
+        path = [names[i]]
+        while i != src:
+            i = pred[i]
+            path.append(names[i])
+        path.reverse()
+        return path
 
     def __contains__(self, node: object) -> bool:
         i = self._adj.index.get(node) if isinstance(node, str) else None

@@ -54,7 +54,7 @@ from qnetai.sim.allocation import MemoryAllocator
 from qnetai.sim.context import P_ARRIVAL, P_TIMEOUT, Context
 from qnetai.sim.generation import Generation
 from qnetai.sim.kernel import Kernel
-from qnetai.sim.linklayer import LinkModel, Uniforms, build_link_model
+from qnetai.sim.linklayer import LinkModel, Uniforms, build_link_model, herald_batch
 from qnetai.sim.release import OnePairInFlight, Pooled
 from qnetai.sim.result import SimulationResult
 from qnetai.sim.routing import RoutingPolicy
@@ -187,6 +187,7 @@ class Simulation:
         self.graph.add_nodes_from(
             (n.name, {"spec": n, "kind": n.kind, "pos": n.position_km}) for n in sc.nodes
         )
+        heralds = herald_batch(list(sc.links))  # the links' physics in array calls
         for i, spec in enumerate(sc.links):
             a, b = spec.endpoints
             lm = build_link_model(
@@ -196,6 +197,7 @@ class Simulation:
                 specs[b],
                 speed_km_per_s=self._speed,
                 processing_delay_s=self._proc,
+                herald=heralds[i],
             )
             self.links.append(lm)
             self._length_km.append(float(spec.length_km))
@@ -439,9 +441,10 @@ class Simulation:
             req.mem = int(self.allocator.grant(self, req, route))
         m = req.mem
         cap = self.capacity
-        if any(need * m > cap[n] for n, need in zip(route.nodes, route.need, strict=True)):
-            req.status = UNSERVED  # can never reserve its path
-            return
+        for n, need in zip(route.nodes, route.need, strict=True):
+            if need * m > cap[n]:
+                req.status = UNSERVED  # can never reserve its path
+                return
         res = Reservation(req, route, self._one_pair if m == 1 else self._pooled)
         self._reservations[req.rid] = res
         if self._max_admitted is not None and self._admitted >= self._max_admitted:

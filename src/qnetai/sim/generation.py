@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from heapq import heappush
 
+from qnetai.errors import InputError
 from qnetai.sim.context import P_GEN, Context
 from qnetai.sim.linklayer import successes_in_round
 from qnetai.sim.state import Pair, Reservation
+from qnetai.sim.telemetry import TIMESERIES_BINS
 
 
 class Generation:
@@ -31,9 +34,12 @@ class Generation:
 
     __slots__ = (
         "_collected",
+        "_heap",
         "_kernel",
+        "_on_plain",
         "_pumping",
         "_sched",
+        "_tel_bins",
         "_uni",
         "circuit",
         "circuit_pairs",
@@ -48,6 +54,17 @@ class Generation:
         self._sched = ctx.kernel.schedule
         self._uni = ctx.uni
         self._pumping = ctx.purification_rounds > 0
+        self._heap = ctx.kernel._heap  # the kernel's heap (hot path: see ``start``)
+        self._on_plain = self._on_link_plain  # one bound method, made once
+        tel = ctx.tel  # the telemetry lists ``Telemetry.generated`` fills (hot path)
+        self._tel_bins = (
+            tel.link_generated,
+            tel.bin_generated,
+            tel.link_bin_generated,
+            tel.link_bin_attempts,
+            tel.bin_s,
+            tel.counters,
+        )
         #: Where a ready elementary pair goes (set by the engine: ``Swapping.place``).
         self.place: Callable[[Reservation, Pair], None] = _unwired
         #: The cut-off event of a pair being purified (``Swapping.schedule_cutoff``; set by
@@ -68,7 +85,14 @@ class Generation:
                 self._sched(t, self._on_link, (res, s, p, state, kept, t0), P_GEN)
             return
         # LinkModel.next_success of a constant link, inlined (the engine's hottest call)
-        x = self._uni()  # drawn even when q is 0 or 1 (the same stream)
+        u = self._uni  # drawn even when q is 0 or 1 (the same stream); Uniforms.__call__:
+        i = u._i
+        buf = u._buf
+        if i < len(buf):
+            u._i = i + 1
+            x = buf[i]
+        else:
+            x = u()
         log1m_q = lm._log1m_q
         if log1m_q == 0.0:
             return  # no round can succeed
@@ -76,7 +100,42 @@ class Generation:
             t = t0 + lm.attempt_s
         else:
             t = t0 + (math.floor(math.log1p(-x) / log1m_q) + 1.0) * lm.attempt_s
-        self._sched(t, self._on_link, (res, s, lm.p_success, lm.state, kept, t0), P_GEN)
+        if kept is not None or self._pumping:
+            self._sched(t, self._on_link, (res, s, lm.p_success, lm.state, kept, t0), P_GEN)
+            return
+        # Kernel.schedule inlined (same handle, same heap entry order): a plain herald
+        kernel = self._kernel
+        if t < kernel.now:
+            raise InputError(f"time_s must be >= now={kernel.now} (got {t})")
+        seq = kernel._seq
+        kernel._seq = seq + 1
+        heappush(self._heap, (t, P_GEN, seq, self._on_plain, (res, s, t0)))
+
+    def _on_link_plain(self, arg: tuple[Reservation, int, float]) -> None:
+        """A herald on a constant link without purification (``_on_link``'s hot path)."""
+        res, s, t0 = arg
+        if not res.live:
+            self._interrupted(res, s, t0)
+            return
+        now = self._kernel.now
+        lm = res.route.links[s]
+        emitted = now - lm.round_trip_s
+        attempts = round((now - t0) / lm.attempt_s)  # rounds since the (re)start at t0
+        # Telemetry.generated(lm.index, now, 1, attempts), inlined
+        link_gen, bin_gen, link_bin_gen, link_bin_att, bin_s, counters = self._tel_bins
+        link = lm.index
+        link_gen[link] += 1
+        b = int(now / bin_s) if bin_s > 0 else 0
+        if b >= TIMESERIES_BINS:
+            b = TIMESERIES_BINS - 1
+        bin_gen[b] += 1
+        k = link * TIMESERIES_BINS + b
+        link_bin_gen[k] += 1
+        link_bin_att[k] += attempts
+        counters["pairs_generated"] += 1
+        pair = Pair(s, s + 1, lm.state, emitted, emitted, [link])
+        pair.known_i = pair.known_j = now
+        self.place(res, pair)
 
     def _on_link(self, arg: tuple) -> None:
         res, s, p, state, kept, t0 = arg

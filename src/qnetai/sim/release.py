@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from heapq import heappush
 from typing import Protocol
 
 from qnetai.sim.context import P_RESTART, Context
@@ -72,13 +73,24 @@ class OnePairInFlight:
         A restart time may lie a hair before ``now`` (a cut-off acts at its nominal time,
         its event a tolerance later): the link then restarts from that nominal time.
         """
+        self._restart(res, i, [learn(x) for x in range(i, j + 1)])
+
+    def _restart(self, res: Reservation, i: int, heard: list[float]) -> None:
+        """Restart links ``i, i + 1, ...``: ``heard[x - i]`` is when path node ``x`` knows."""
         seg = res.seg
         kernel = self.ctx.kernel
         now = kernel.now
-        for s in range(i, j):
+        on_restart = self._on_restart
+        heap = kernel._heap  # Kernel.schedule inlined (same handles, same entries)
+        seq = kernel._seq
+        for k in range(len(heard) - 1):
+            s = i + k
             seg[s] = SEG_RESTART
-            t0 = max(learn(s), learn(s + 1))
-            kernel.schedule(t0 if t0 > now else now, self._on_restart, (res, s, t0), P_RESTART)
+            a, b = heard[k], heard[k + 1]
+            t0 = b if b > a else a  # max(learn(s), learn(s + 1)), inlined
+            heappush(heap, (t0 if t0 > now else now, P_RESTART, seq, on_restart, (res, s, t0)))
+            seq += 1
+        kernel._seq = seq
 
     def _on_restart(self, arg: tuple) -> None:
         res, s, t0 = arg
@@ -89,8 +101,17 @@ class OnePairInFlight:
     def cut(self, res: Reservation, pair: Pair, base: float) -> None:
         """Restart the pair's links when each hears from the nearer end."""
         i, j = pair.i, pair.j
-        pos, delay = res.route.pos_km, self.ctx.delay
-        self.lost(res, i, j, lambda x: base + min(delay(pos, i, x), delay(pos, j, x)))
+        pos = res.route.pos_km
+        ctx = self.ctx
+        speed, proc = ctx.speed_km_per_s, ctx.processing_delay_s
+        pi, pj = pos[i], pos[j]
+        heard = []
+        for x in range(i, j + 1):  # base + min(ctx.delay(pos, i, x), ctx.delay(pos, j, x))
+            px = pos[x]
+            di = 0.0 if x == i else abs(pi - px) / speed + proc
+            dj = 0.0 if x == j else abs(pj - px) / speed + proc
+            heard.append(base + (dj if dj < di else di))
+        self._restart(res, i, heard)
 
     def delivered(self, res: Reservation, t: float) -> None:
         """Every link restarts at once."""

@@ -29,6 +29,7 @@ from heapq import heappop, heappush
 from qnetai.physics import scalar as bf
 from qnetai.sim.context import CUTOFF_RTOL, P_CUTOFF, P_DEAD, P_DELIVER, Context
 from qnetai.sim.generation import Generation
+from qnetai.sim.release import OnePairInFlight
 from qnetai.sim.schedules import SwapAsap, SwapSchedule
 from qnetai.sim.state import SERVED, Pair, Reservation
 
@@ -39,11 +40,16 @@ class Swapping:
     __slots__ = (
         "_asap",
         "_confirm",
+        "_counters",
+        "_cut_t",
         "_cutoff",
+        "_heap",
         "_kernel",
+        "_on_cut",
         "_plain_noise",
         "_rates",
         "_sched",
+        "_swap_params",
         "_waits",
         "ctx",
         "finish",
@@ -63,6 +69,20 @@ class Swapping:
         self._confirm = ctx.confirm_swaps
         self._rates = ctx.rates
         self._plain_noise = all(x is None for x in ctx.t1t2)  # no T1/T2 memory anywhere
+        self._heap = ctx.kernel._heap  # the kernel's heap (cut-offs pushed inline)
+        self._on_cut = self._on_cutoff  # one bound method, made once
+        # the cut-off age with its tolerance (None: no cut-off)
+        self._cut_t = None if ctx.cutoff_s is None else ctx.cutoff_s * (1.0 + CUTOFF_RTOL)
+        self._counters = ctx.tel.counters
+        # constants of a swap (ctx's, looked up once): p_swap, gate fidelity, measurement
+        # error, signal speed, processing delay
+        self._swap_params = (
+            ctx.p_swap,
+            ctx.gate_fidelity,
+            ctx.measurement_error,
+            ctx.speed_km_per_s,
+            ctx.processing_delay_s,
+        )
         if self._confirm:
             ctx.tel.counters.setdefault("swap_confirmations", 0)
             ctx.tel.counters.setdefault("swap_confirmations_refused", 0)
@@ -73,11 +93,12 @@ class Swapping:
     def place(self, res: Reservation, pair: Pair) -> None:
         """A ready elementary pair on link ``pair.i``: store it and try to swap or deliver."""
         s = pair.i
-        now = self._kernel.now
-        cutoff = self._cutoff
-        if cutoff is not None and now - pair.gen > cutoff * (1.0 + CUTOFF_RTOL):
+        kernel = self._kernel
+        now = kernel.now
+        cut_t = self._cut_t
+        if cut_t is not None and now - pair.gen > cut_t:
             pair.stored = False  # older than the cut-off already when heralded
-            self.ctx.tel.counters["cutoff_discards"] += 1
+            self._counters["cutoff_discards"] += 1
             self.ctx.discard(pair.parts)
             self.gen.start(res, s, now)  # the process keeps its memories
             return
@@ -87,11 +108,22 @@ class Swapping:
             return
         res.right[s].append(pair)
         res.left[s + 1].append(pair)
-        if cutoff is not None:
-            self.schedule_cutoff(res, pair)
-        if s > 0:
+        if cut_t is not None:  # schedule_cutoff(res, pair), inlined (hot path)
+            deadline = pair.gen + cut_t
+            t = deadline if deadline > now else now
+            seq = kernel._seq  # Kernel.reserve, inlined
+            kernel._seq = seq + 1
+            armed = res.cut_armed
+            if not armed or t < armed[-1][0]:
+                heappush(self._heap, (t, P_CUTOFF, seq, self._on_cut, (res, pair)))  # push
+                armed.append((t, seq))
+            else:
+                heappush(res.cut_pending, (t, seq, pair))
+        # swap() at once does nothing unless both stores of the node hold a pair: the pair
+        # just stored is one of them, so only the other store is looked at before the call
+        if s > 0 and res.left[s]:
             self.swap(res, s)
-        if s + 1 < hops and res.live:
+        if s + 1 < hops and res.live and res.right[s + 1]:
             self.swap(res, s + 1)
 
     def schedule_cutoff(self, res: Reservation, pair: Pair) -> None:
@@ -184,7 +216,8 @@ class Swapping:
             Z = self._merge_dead(res, X, Y, k)
         else:
             Z = self._swap_live(res, X, Y, k)
-        release.swapped(res, k, now)  # node k measured its two memories
+        if type(release) is not OnePairInFlight:  # its swapped() does nothing
+            release.swapped(res, k, now)  # node k measured its two memories
         if Z.dead:
             self._store_dead(res, Z)  # its ends may still swap it on: they do not know yet
         elif Z.i == 0 and Z.j == hops:
@@ -205,12 +238,14 @@ class Swapping:
                     self._sched(ti, self._on_known, (res, Z.i), P_DELIVER)
                 if tj >= 0.0:
                     self._sched(tj, self._on_known, (res, Z.j), P_DELIVER)
-        if Z.i > 0 and Z.stored:
-            self.swap(res, Z.i)
+        i = Z.i
+        if i > 0 and Z.stored and res.left[i] and res.right[i]:  # (else swap() does nothing)
+            self.swap(res, i)
             if not res.live:
                 return
-        if Z.j < hops and Z.stored:
-            self.swap(res, Z.j)
+        j = Z.j  # (the swap at i may have extended Z)
+        if j < hops and Z.stored and res.left[j] and res.right[j]:
+            self.swap(res, j)
 
     # -- confirmation ----------------------------------------------------------------------
     def _ask(self, res: Reservation, X: Pair, Y: Pair, k: int, now: float) -> None:
@@ -285,33 +320,51 @@ class Swapping:
     def _swap_live(self, res: Reservation, X: Pair, Y: Pair, k: int) -> Pair:
         """Swap two live pairs at node ``k`` now: the merged pair, or a dead one on failure."""
         ctx = self.ctx
-        now = ctx.kernel.now
+        now = self._kernel.now
         route = res.route
         nodes = route.nodes
         if self._plain_noise:  # ctx.decohere of both pairs, inlined (depolarising memories)
             rates = self._rates
-            for P in (X, Y):
-                dt = now - P.t_ref
-                if dt > 0.0:
-                    r = rates[nodes[P.i]] + rates[nodes[P.j]]
-                    if r > 0.0:  # bf.depolarise(P.state, exp(-dt r)), inlined
-                        e = math.exp(-dt * r)
-                        c = (1.0 - e) * 0.25
-                        p0, p1, p2, p3 = P.state
-                        P.state = (e * p0 + c, e * p1 + c, e * p2 + c, e * p3 + c)
-                    P.t_ref = now
+            dt = now - X.t_ref
+            if dt > 0.0:
+                r = rates[nodes[X.i]] + rates[nodes[X.j]]
+                if r > 0.0:  # bf.depolarise(X.state, exp(-dt r)), inlined
+                    e = math.exp(-dt * r)
+                    c = (1.0 - e) * 0.25
+                    p0, p1, p2, p3 = X.state
+                    X.state = (e * p0 + c, e * p1 + c, e * p2 + c, e * p3 + c)
+                X.t_ref = now
+            dt = now - Y.t_ref
+            if dt > 0.0:
+                r = rates[nodes[Y.i]] + rates[nodes[Y.j]]
+                if r > 0.0:
+                    e = math.exp(-dt * r)
+                    c = (1.0 - e) * 0.25
+                    p0, p1, p2, p3 = Y.state
+                    Y.state = (e * p0 + c, e * p1 + c, e * p2 + c, e * p3 + c)
+                Y.t_ref = now
         else:
             ctx.decohere(nodes, X, now)
             ctx.decohere(nodes, Y, now)
-        counters = ctx.tel.counters
+        counters = self._counters
         counters["swaps"] += 1
-        p_swap = ctx.p_swap
+        p_swap, g, m_err, speed, proc = self._swap_params
         if not (p_swap >= 1.0 or ctx.uni() < p_swap):
             counters["swap_failures"] += 1
             return self._fail(res, X, Y, k)
-        state = bf.swap(X.state, Y.state, ctx.gate_fidelity, ctx.measurement_error)
+        if g >= 1.0 and m_err <= 0.0:  # bf.swap without noise: bf.compose, inlined
+            a0, a1, a2, a3 = X.state
+            b0, b1, b2, b3 = Y.state
+            state = (
+                a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3,
+                a0 * b1 + a1 * b0 + a3 * b2 + a2 * b3,
+                a0 * b2 + a2 * b0 + a3 * b1 + a1 * b3,
+                a0 * b3 + a3 * b0 + a1 * b2 + a2 * b1,
+            )
+        else:
+            state = bf.swap(X.state, Y.state, g, m_err)
         # ctx.delay inlined (X.i < k < Y.j): the news of the swap travels to both ends
-        pos, speed, proc = route.pos_km, ctx.speed_km_per_s, ctx.processing_delay_s
+        pos = route.pos_km
         t_i = now + ((pos[k] - pos[X.i]) / speed + proc)
         t_j = now + ((pos[Y.j] - pos[k]) / speed + proc)
         known_i = X.known_i if X.known_i > t_i else t_i
