@@ -333,7 +333,7 @@ def girth6_ldpc_matrix(n: int, rate: float, seed: int = 0) -> sp.csr_matrix:
         for c in vchk[vptr[v] : vptr[v] + 2]:
             cadj[c, ccount[c]] = v
             ccount[c] += 1
-    pool = rng.permutation(np.repeat(np.arange(m), cdeg - ccount)).astype(np.int64)
+    pool = rng.permutation(np.repeat(np.arange(m), np.maximum(cdeg - ccount, 0))).astype(np.int64)
     high = np.flatnonzero(vdeg > 2)
     high = high[np.lexsort((rng.random(high.size), -vdeg[high]))]
     order = np.concatenate([high, two[m - 1 :], np.flatnonzero(vdeg < 2)]).astype(np.int64)
