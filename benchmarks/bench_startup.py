@@ -10,6 +10,8 @@ of CPU per ``run`` repeat and tree at metro-6g.
 
     git archive 9ccfb6b src | tar -x -C /tmp/pre
     .venv/bin/python benchmarks/bench_startup.py --tree pre=/tmp/pre/src --tree new=.
+    .venv/bin/python benchmarks/bench_startup.py --tree pre=/tmp/pre/src --tree new=. \\
+        --only run --stages    # also CPU seconds per stage (in-process timers)
     .venv/bin/python benchmarks/bench_startup.py --tree old=/tmp/old/src --tree new=. \\
         --scenario new=/tmp/metro-6g-no-incidents.yaml --only run --no-report
 """
@@ -67,6 +69,48 @@ def _qnetai(args: list[str]) -> list[str]:
 
 _MAIN = "from qnetai.cli.main import main; main()"
 
+#: One ``qnetai run`` in a fresh interpreter with CPU seconds (``time.process_time``) per
+#: stage: the facade's check, simulation, key network and monitoring, the report, and the
+#: rest (interpreter start, imports, loading the scenario, writing). Prints one JSON line.
+_STAGES = """
+import json, sys, time
+import qnetai.facade as F
+import qnetai.report as R
+cpu = {}
+def wrap(mod, name):
+    f = getattr(mod, name)
+    def g(*a, **k):
+        t = time.process_time()
+        try:
+            return f(*a, **k)
+        finally:
+            cpu[name] = cpu.get(name, 0.0) + time.process_time() - t
+    setattr(mod, name, g)
+for n in ("check_runnable", "simulate", "key_network", "monitor"):
+    wrap(F, n)
+wrap(R, "render_html")
+sys.argv = ["qnetai", "run", *sys.argv[1:]]
+from qnetai.cli.main import main
+try:
+    main()
+except SystemExit as exc:
+    assert exc.code in (0, None), exc.code
+cpu["total"] = time.process_time()
+cpu["rest"] = cpu["total"] - sum(v for k, v in cpu.items() if k != "total")
+print("@@" + json.dumps({k: round(v, 3) for k, v in cpu.items()}))
+"""
+
+
+def _stages(src: str, scenario: str, out: Path, no_report: bool) -> dict[str, float]:
+    """CPU seconds per stage of one ``qnetai run`` of ``scenario`` with tree ``src``."""
+    cmd = [sys.executable, "-c", _STAGES, scenario, "--out", str(out), "--json"]
+    cmd += ["--no-report"] if no_report else []
+    proc = subprocess.run(cmd, env=_env(src), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"stages of {src} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    out_json: dict[str, float] = json.loads(proc.stdout.rsplit("@@", 1)[1])
+    return out_json
+
 
 def _strip(d: object) -> object:
     if isinstance(d, dict):
@@ -123,6 +167,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--only", choices=("help", "run"), default=None)
     ap.add_argument("--no-report", action="store_true", help="qnetai run --no-report")
+    ap.add_argument(
+        "--stages",
+        action="store_true",
+        help="also CPU s per stage of qnetai run (one in-process timed run per tree and repeat)",
+    )
     args = ap.parse_args()
     trees = dict(t.split("=", 1) for t in args.tree)
     scen = {"": "metro-6g", **dict(s.split("=", 1) for s in args.scenario)}
@@ -152,6 +201,20 @@ def main() -> None:
             for name in names[1:]:
                 diff = compare_runs(work / f"{names[0]}-0", work / f"{name}-0")
                 print(f"outputs {names[0]} vs {name}: {'identical' if not diff else diff}")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if args.stages:
+        work = Path(tempfile.mkdtemp(prefix="bench_startup_stages_"))
+        try:
+            staged: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+            for k in range(args.repeats):
+                for name, src in trees.items():
+                    out = work / f"{name}-{k}"
+                    staged[name].append(_stages(src, scen.get(name, scen[""]), out, args.no_report))
+            print(f"\nCPU s per stage of qnetai run (medians of {args.repeats}):")
+            for name, runs in staged.items():
+                med = {key: statistics.median(r.get(key, 0.0) for r in runs) for key in runs[0]}
+                print(f"  {name}: " + ", ".join(f"{key} {v:.3f}" for key, v in med.items()))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     print(f"load average after: {os.getloadavg()}")
