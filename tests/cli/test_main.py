@@ -74,7 +74,7 @@ def test_run_imports_neither_pandas_nor_scipy_stats(tmp_path):
         ["run", "--out", str(tmp_path / "r"), "--no-report", "--json", "--duration-s", "0.2"]
     )
     assert "pyarrow" in modules and "qnetai.sim.engine" in modules
-    assert not {"pandas", "scipy.stats", "scipy.optimize", "plotly", "torch"} & modules
+    assert not {"pandas", "scipy.stats", "plotly", "torch"} & modules
 
 
 def test_skipped_pandas_probe_keeps_to_pandas_working():

@@ -1,7 +1,6 @@
 """Deterministic numerical optimisation of decoy intensities (and probabilities).
 
-* :func:`optimise_mu`: bounded scalar search (``scipy.optimize.minimize_scalar``'s
-  arithmetic, :func:`qnetai.qkd._bounded_min.minimize_bounded`) of the
+* :func:`optimise_mu`: bounded scalar search (``scipy.optimize.minimize_scalar``) of the
   signal intensity for infinite decoys, or for vacuum + weak with a fixed ``nu``,
   started from the best point of a coarse grid so that it never loses to the grid.
 * :func:`optimise_mu_nu`: vacuum + weak with both intensities free: multi-start bounded
@@ -25,7 +24,6 @@ import numpy as np
 
 from qnetai.errors import InputError
 from qnetai.physics.bounds import plob_bound, tgw_bound
-from qnetai.qkd._bounded_min import minimize_bounded
 from qnetai.qkd.bbm92 import Statistics, bbm92_rate
 from qnetai.qkd.channel import GYS, GYS_F_EC, ChannelModel
 from qnetai.qkd.decoy import check_intensity
@@ -78,10 +76,13 @@ def _scalar_max(f: Callable[[float], float], lo: float, hi: float) -> tuple[floa
     vals = np.array([f(x) for x in grid])
     i = int(np.argmax(vals))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-    # scipy's minimize_scalar(method="bounded") arithmetic without importing scipy.optimize
-    x_opt, f_opt = minimize_bounded(lambda x: -f(x), a, b, xatol=1e-7)
-    if -f_opt >= vals[i]:
-        return float(x_opt), float(-f_opt)
+    from scipy import optimize  # imported on first use (about 0.2 s)
+
+    res = optimize.minimize_scalar(
+        lambda x: -f(x), bounds=(a, b), method="bounded", options={"xatol": 1e-7}
+    )
+    if -res.fun >= vals[i]:
+        return float(res.x), float(-res.fun)
     return float(grid[i]), float(vals[i])
 
 
@@ -150,7 +151,7 @@ def optimise_mu_nu(
             vacuum_weak_key_rate(distance_km, mu=mu, nu=nu, channel=channel, f_ec=f_ec, q=q)
         )
 
-    from scipy import optimize  # imported here: about 0.2 s, not needed by qnetai run
+    from scipy import optimize  # imported on first use (about 0.2 s)
 
     lo_mu = nu_min * 1.01 + 1e-6
     best_x, best = None, -np.inf
@@ -247,7 +248,7 @@ def optimise_finite_key(
         val = -np.asarray(r.key_length, dtype=float) / n
         return val if x.ndim > 1 else float(val.reshape(-1)[0])
 
-    from scipy import optimize  # imported here: about 0.2 s, not needed by qnetai run
+    from scipy import optimize  # imported on first use (about 0.2 s)
 
     res = optimize.differential_evolution(
         neg_rate,
