@@ -252,13 +252,18 @@ def _link_timeseries(tel: Telemetry, edges: np.ndarray, names: list[str]) -> pa.
     """Per link and time bin: pairs generated and attempt rounds (link-major order)."""
     n = len(names)
     bins = TIMESERIES_BINS
+    schema = SCHEMAS["link_timeseries"]
+    # each name repeated per bin, decoded in Arrow (no n * bins Python strings)
+    link = pa.DictionaryArray.from_arrays(
+        pa.array(np.repeat(np.arange(n, dtype=np.int32), bins)), pa.array(names)
+    ).cast(schema.field("link").type)
     return pa.table(
         {
-            "link": np.repeat(np.asarray(names, dtype=object), bins).tolist(),
+            "link": link,
             "bin_start_s": np.tile(edges[:-1], n),
             "bin_end_s": np.tile(edges[1:], n),
             "pairs_generated": np.asarray(tel.link_bin_generated, dtype=np.int64),
             "attempts": np.asarray(tel.link_bin_attempts, dtype=np.int64),
         },
-        schema=SCHEMAS["link_timeseries"],
+        schema=schema,
     )
