@@ -55,8 +55,8 @@ def test_girth6_is_seeded_and_degree_two_columns_form_no_short_cycle():
 
 
 def test_construction_switch_and_errors():
-    assert (ldpc_matrix(2048, 0.8, 0, "random") != irregular_ldpc_matrix(2048, 0.8)).nnz == 0
-    assert (ldpc_matrix(2048, 0.8) != girth6_ldpc_matrix(2048, 0.8)).nnz == 0
+    assert (ldpc_matrix(2048, 0.8) != irregular_ldpc_matrix(2048, 0.8)).nnz == 0  # default
+    assert (ldpc_matrix(2048, 0.8, 0, "girth6") != girth6_ldpc_matrix(2048, 0.8)).nnz == 0
     order = puncture_order(2048, 0.8, 0, "girth6")
     assert np.array_equal(np.sort(order), np.arange(2048))
     h = girth6_ldpc_matrix(2048, 0.8).tocsc()

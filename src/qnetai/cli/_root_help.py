@@ -121,9 +121,10 @@ def _help_text() -> Iterator[RenderableType]:
     yield _rich_text(APP_HELP.replace("\n", " ").strip())
 
 
-def _options_panel() -> Panel:
-    table = Table(
-        highlight=True,
+def _panel_table(*, highlight: bool) -> Table:
+    """The borderless table typer's rich help puts inside each panel."""
+    return Table(
+        highlight=highlight,
         show_header=False,
         expand=True,
         box=None,
@@ -134,6 +135,10 @@ def _options_panel() -> Panel:
         pad_edge=False,
         padding=(0, 1),
     )
+
+
+def _options_panel() -> Panel:
+    table = _panel_table(highlight=True)
     for option, help_text in ROOT_OPTIONS:
         table.add_row(
             _HIGHLIGHTER(option),
@@ -147,18 +152,7 @@ def _options_panel() -> Panel:
 
 
 def _commands_panel() -> Panel:
-    table = Table(
-        highlight=False,
-        show_header=False,
-        expand=True,
-        box=None,
-        show_lines=False,
-        leading=0,
-        border_style=None,
-        row_styles=None,
-        pad_edge=False,
-        padding=(0, 1),
-    )
+    table = _panel_table(highlight=False)
     width = max(len(name) for name, _, _ in COMMANDS)
     table.add_column(style=_STYLE_COMMANDS_FIRST_COLUMN, no_wrap=True, width=width)
     table.add_column("Description", justify="left", no_wrap=False, ratio=10)

@@ -33,8 +33,8 @@ right syndrome is an undetected error, caught by per-frame verification
 are filled with known bits).
 
 Defaults (measured with ``benchmarks/bench_ldpc_blind.py``, figures in benchmarks/README.md):
-a ``2**16``-bit girth-6 mother code (``code_construction="girth6"``; ``"random"`` gives the
-former codes, same f within noise), the highest rate that keeps half of ``d`` punctured,
+a ``2**16``-bit mother code (``code_construction="random"``; ``"girth6"`` gives codes without
+4-cycles, same f within noise), the highest rate that keeps half of ``d`` punctured,
 first attempt at :func:`start_efficiency` (1.14 at QBER 1 %, 1.10
 from 2 %), fixed blind step ``0.02``, ``max_iter = 50`` with ``patience = 4``, the batched
 decoder with 32 frames per batch. On a loaded 2-core machine the batched decoder costs about
@@ -232,7 +232,7 @@ def ldpc_reconcile(
             below 64 MiB).
         ms_offset: ``"batch-minsum"`` only: offset subtracted from the check-node minimum.
         code_construction: mother codes, one of :data:`~qnetai.qkd.ldpc_codes.CONSTRUCTIONS`
-            (``"girth6"``: no 4-cycles; ``"random"``: the former configuration-model codes).
+            (``"random"``, the default: configuration-model codes; ``"girth6"``: no 4-cycles).
         min_punctured_fraction: the first attempt keeps at least this fraction of ``d``
             punctured (room for blind rounds), see :func:`choose_code` (smaller values pick
             higher-rate mother codes: 0.1 takes the rate-0.9 code at QBER 1 %).
