@@ -136,7 +136,7 @@ def metro6g_fading_link(
     lk = links[0]
     lv = links[0].free_space.loss_variation
     j = np.arange(n_blocks)
-    extra = lv.amplitude_db * np.sin(2 * np.pi * j / blocks_per_period + lv.phase_rad)
+    extra = lv.extra_loss_db(j * (lv.period_s / blocks_per_period))  # its shape, not its clock
     eta = np.asarray(link_transmittance(lk, extra_loss_db=extra), dtype=float)
     loss = -10.0 * np.log10(np.maximum(eta, 1e-300))
     name = f"metro-6g {lk.endpoints[0]}-{lk.endpoints[1]} (free space)"

@@ -126,6 +126,20 @@ class LossVariationSpec(StrictModel):
     phase_rad: float = 0.0
     update_s: PositiveFloat = Field(0.01, description="loss is piecewise-constant over this step")
 
+    def extra_loss_db(self, t_s: Any) -> Any:
+        """Extra loss (dB) at time(s) ``t_s``: ``amplitude_db sin(2 pi t / period_s + phase_rad)``.
+
+        The one formula the engine, the report and the re-tuning benchmark use (callers
+        step ``t_s`` by ``update_s`` where the loss is piecewise constant).
+
+        Example:
+            >>> float(LossVariationSpec(period_s=4.0, amplitude_db=2.0).extra_loss_db(1.0))
+            2.0
+        """
+        import numpy as np
+
+        return self.amplitude_db * np.sin(2.0 * np.pi * t_s / self.period_s + self.phase_rad)
+
 
 class FreeSpaceSpec(StrictModel):
     """Geometry of a free-space (ground or satellite) optical link."""

@@ -209,7 +209,7 @@ def _fading_links_figure(result: Any, end_s: float) -> str:
         lv = ln.free_space.loss_variation
         steps = min(int(end_s / lv.update_s) + 1, 5000)
         t = np.arange(steps) * max(lv.update_s, end_s / 5000)
-        extra = lv.amplitude_db * np.sin(2.0 * np.pi * t / lv.period_s + lv.phase_rad)
+        extra = lv.extra_loss_db(t)
         loss = -10.0 * np.log10(np.maximum(link_transmittance(ln, extra_loss_db=extra), 1e-300))
         name = ln.name or f"{ln.endpoints[0]}-{ln.endpoints[1]}"
         fig.add_trace(go.Scatter(x=t, y=loss, mode="lines", line={"shape": "hv"}, name=name))

@@ -171,7 +171,7 @@ class LinkModel:
         lv = None if fs is None else fs.loss_variation
         assert lv is not None  # only time-varying links have blocks
         t = (blk * _BLOCK + np.arange(_BLOCK)) * self.update_s
-        extra_db = lv.amplitude_db * np.sin(2.0 * math.pi * t / lv.period_s + lv.phase_rad)
+        extra_db = lv.extra_loss_db(t)
         p, states = _herald(self.spec, extra_db=extra_db)
         p = p * self._eff
         with np.errstate(divide="ignore"):
