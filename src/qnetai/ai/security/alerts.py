@@ -46,6 +46,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from qnetai.ai.security._cusum import cusum_path
 from qnetai.errors import InputError
 
 __all__ = [
@@ -195,21 +196,6 @@ def check_incidents(scenario: Any) -> None:
                 f"incidents[{i}].link: {inc.link!r} is not a QKD link of scenario "
                 f"{scenario.name!r} (QKD links: {shown})"
             )
-
-
-def cusum_path(z: NDArray[np.float64], drift: float) -> NDArray[np.float64]:
-    """Page's CUSUM ``S_t = max(0, S_{t-1} + z_t - drift)`` of standardised scores ``z``.
-
-    Example:
-        >>> cusum_path(np.array([0.0, 2.0, 2.0, -5.0]), 0.5).tolist()
-        [0.0, 1.5, 3.0, 0.0]
-    """
-    out = np.empty_like(z, dtype=float)
-    acc = 0.0
-    for i, v in enumerate(np.where(np.isfinite(z), z, 0.0)):
-        acc = max(0.0, acc + float(v) - drift)
-        out[i] = acc
-    return out
 
 
 def _block_statistics(block: Any, *, mu: float, nu: float, rng: np.random.Generator) -> list[float]:

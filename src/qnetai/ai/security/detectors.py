@@ -38,6 +38,7 @@ from sklearn.covariance import LedoitWolf
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from qnetai.ai.security._cusum import cusum_path
 from qnetai.qkd.monitoring import TELEMETRY_FEATURE_NAMES
 
 __all__ = [
@@ -379,13 +380,7 @@ class CusumDetector(BaseEstimator):
         """CUSUM path of the stream ``X`` (NaN scores count as the honest mean)."""
         check_is_fitted(self)
         z = (np.asarray(X, dtype=float).reshape(-1) - self.mean_) / self.std_
-        z = np.where(np.isfinite(z), z, 0.0)
-        out = np.empty_like(z)
-        acc = 0.0
-        for i, v in enumerate(z):
-            acc = max(0.0, acc + v - self.drift)
-            out[i] = acc
-        return out
+        return cusum_path(z, self.drift)
 
     def first_alarm(self, X: ArrayLike) -> int | None:
         """Index of the first block where the statistic exceeds ``threshold`` (or None)."""
